@@ -1,0 +1,41 @@
+"""The store: the system of record every pillar reads and writes (SQLite or PostgreSQL).
+
+>>> from prodready.store import Store, TraceQuery
+>>> store = Store("sqlite://")          # in memory; default is .prodready/prodready.db
+>>> store.list_traces(TraceQuery(has_error=True))
+[]
+"""
+
+from prodready.store._store import DEFAULT_URL, URL_ENV, Store, StoreError, resolve_url
+from prodready.store.records import (
+    Span,
+    SpanNode,
+    SpanRecord,
+    SpanStats,
+    SpanStatus,
+    StoreInfo,
+    Trace,
+    TraceQuery,
+    TraceStats,
+    TraceStatus,
+    TraceSummary,
+)
+
+__all__ = [
+    "DEFAULT_URL",
+    "URL_ENV",
+    "Span",
+    "SpanNode",
+    "SpanRecord",
+    "SpanStats",
+    "SpanStatus",
+    "Store",
+    "StoreError",
+    "StoreInfo",
+    "Trace",
+    "TraceQuery",
+    "TraceStats",
+    "TraceStatus",
+    "TraceSummary",
+    "resolve_url",
+]

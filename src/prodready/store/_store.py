@@ -1,0 +1,532 @@
+"""The Store facade: one object over SQLite or PostgreSQL, used by every pillar."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    and_,
+    case,
+    create_engine,
+    event,
+    exists,
+    func,
+    select,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import StaticPool
+
+from prodready.store import _sql
+from prodready.store.records import (
+    Span,
+    SpanRecord,
+    SpanStats,
+    StoreInfo,
+    Trace,
+    TraceQuery,
+    TraceStats,
+    TraceSummary,
+)
+from prodready.store.schema import spans, traces
+from prodready.tracing import attributes as attrs
+
+log = logging.getLogger("prodready.store")
+
+DEFAULT_URL = "sqlite:///.prodready/prodready.db"
+URL_ENV = "PRODREADY_STORE_URL"
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or used as asked (bad URL, missing driver, bad schema)."""
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The store URL: ``url``, else ``$PRODREADY_STORE_URL``, else the local SQLite file.
+
+    ``postgresql://`` and ``postgres://`` URLs use the psycopg 3 driver.
+    """
+    url = url or os.environ.get(URL_ENV) or DEFAULT_URL
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _encode(value: Any) -> str:
+    try:
+        out = orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        # orjson refuses lone surrogates (and exotic keys): sanitise, then encode again.
+        return orjson.dumps(_sanitize(value), default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    if "\\u0000" in out:
+        # PostgreSQL's JSON type rejects NUL; store U+FFFD on both databases instead.
+        return orjson.dumps(_sanitize(value), default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    return out
+
+
+def _sanitize(value: Any) -> Any:
+    """Replace NUL and lone surrogates in every string, so any database accepts the text."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {str(_sanitize(k)): _sanitize(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_sanitize(v) for v in value]
+    return value
+
+
+def _clean(value: str | None) -> str | None:
+    """A text column value both databases accept (no NUL, no lone surrogates)."""
+    if value is None or (value.isascii() and "\x00" not in value):
+        return value
+    cleaned: str = _sanitize(value)
+    return cleaned
+
+
+class Store:
+    """The system of record: traces and spans (and, later, every pillar's tables).
+
+    Args:
+        url: SQLAlchemy URL; see :func:`resolve_url` for the default.
+        migrate: bring the schema to the newest revision on open.
+        echo: log every SQL statement.
+    """
+
+    def __init__(self, url: str | None = None, *, migrate: bool = True, echo: bool = False):
+        self.url = resolve_url(url)
+        self.engine = _create_engine(self.url, echo=echo)
+        self.dialect = self.engine.dialect.name
+        self._sql = _sql.for_dialect(self.dialect)
+        if migrate:
+            self.migrate()
+
+    def __repr__(self) -> str:
+        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    # --- schema ------------------------------------------------------------------------------
+
+    def _alembic_config(self, connection: Connection) -> Any:
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(_MIGRATIONS))
+        cfg.attributes["connection"] = connection
+        return cfg
+
+    def head_revision(self) -> str:
+        """The newest migration this version of prodready ships."""
+        from alembic.script import ScriptDirectory
+
+        with self.engine.connect() as conn:
+            head = ScriptDirectory.from_config(self._alembic_config(conn)).get_current_head()
+        assert head is not None
+        return head
+
+    def revision(self) -> str | None:
+        """The migration the database is at (``None`` for a blank database)."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def migrate(self, revision: str = "head") -> str | None:
+        """Apply pending migrations (recorded in ``alembic_version``); return the new revision."""
+        from alembic import command
+
+        if revision == "head" and self.revision() == self.head_revision():
+            return self.revision()
+        with self.engine.begin() as conn:
+            command.upgrade(self._alembic_config(conn), revision)
+        return self.revision()
+
+    # --- writes ------------------------------------------------------------------------------
+
+    def write_spans(self, records: Sequence[SpanRecord]) -> int:
+        """Store finished spans in one transaction and update their traces' metadata.
+
+        Writing the same span twice is harmless (the second copy is ignored), so a writer may
+        retry a batch whose commit it could not confirm. Returns the number of new spans.
+        """
+        if not records:
+            return 0
+        rows = [_span_row(r) for r in records]
+        with self.engine.begin() as conn:
+            cur = conn.exec_driver_sql(self._sql.insert_spans, rows)
+            inserted = cur.rowcount if cur.rowcount is not None and cur.rowcount >= 0 else -1
+            if inserted == len(rows):
+                conn.exec_driver_sql(self._sql.upsert_traces, _trace_rows(records))
+            else:
+                # Some spans were already stored: rebuild the touched traces from their spans.
+                conn.exec_driver_sql(self._sql.upsert_traces, _trace_rows(records, counts=False))
+                self._recount(conn, {r.trace_id for r in records})
+        return inserted if inserted >= 0 else len(rows)
+
+    def _recount(self, conn: Connection, trace_ids: Iterable[str]) -> None:
+        for tid in trace_ids:
+            conn.exec_driver_sql(self._sql.recount_trace, (tid,) * self._sql.recount_params)
+
+    def delete_older_than(self, days: float, *, now_ns: int | None = None) -> int:
+        """Retention: delete traces (with their spans) that started more than ``days`` ago."""
+        cutoff = (now_ns if now_ns is not None else time.time_ns()) - int(days * 86_400e9)
+        deleted = 0
+        while True:
+            with self.engine.begin() as conn:
+                ids = list(
+                    conn.execute(
+                        select(traces.c.trace_id).where(traces.c.start_ns < cutoff).limit(500)
+                    ).scalars()
+                )
+                if not ids:
+                    return deleted
+                conn.execute(spans.delete().where(spans.c.trace_id.in_(ids)))
+                conn.execute(traces.delete().where(traces.c.trace_id.in_(ids)))
+                deleted += len(ids)
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def list_traces(self, query: TraceQuery | None = None) -> list[TraceSummary]:
+        """Trace metadata, newest first, filtered by ``query``."""
+        query = query or TraceQuery()
+        stmt = (
+            select(*_SUMMARY_COLUMNS)
+            .where(*self._trace_filters(query))
+            .order_by(traces.c.start_ns.desc(), traces.c.trace_id)
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        with self.engine.connect() as conn:
+            return [TraceSummary.model_validate(row._mapping) for row in conn.execute(stmt)]
+
+    def count_traces(self, query: TraceQuery | None = None) -> int:
+        """How many traces match ``query`` (ignoring its limit and offset)."""
+        stmt = select(func.count()).select_from(traces)
+        stmt = stmt.where(*self._trace_filters(query or TraceQuery()))
+        with self.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def get_trace(self, trace_id: str) -> Trace | None:
+        """A trace with every span, or ``None`` if no such trace is stored."""
+        trace_id = trace_id.lower()
+        with self.engine.connect() as conn:
+            head = conn.execute(
+                select(*_SUMMARY_COLUMNS, traces.c.resource).where(traces.c.trace_id == trace_id)
+            ).first()
+            if head is None:
+                return None
+            rows = conn.execute(
+                select(spans).where(spans.c.trace_id == trace_id).order_by(spans.c.start_ns)
+            ).all()
+        mapping = dict(head._mapping)
+        resource = orjson.loads(mapping.pop("resource") or "{}")
+        return Trace(
+            summary=TraceSummary.model_validate(mapping),
+            resource=resource,
+            spans=[_span_from_row(r._mapping) for r in rows],
+        )
+
+    def stats(self, query: TraceQuery | None = None) -> TraceStats:
+        """Count, error rate and latency p50/p95 of the selected traces, and per span name+kind.
+
+        Percentiles are nearest-rank, computed in the database with window functions.
+        """
+        query = query or TraceQuery()
+        where = self._trace_filters(query)
+        t, s = traces.c, spans.c
+        ranked_traces = (
+            select(t.duration_ns, t.error_count, *_sql.percentile_columns(t.duration_ns, None))
+            .where(*where)
+            .subquery()
+        )
+        span_where = [s.trace_id.in_(select(t.trace_id).where(*where))] if where else []
+        ranked_spans = (
+            select(
+                s.name,
+                s.kind,
+                s.duration_ns,
+                s.status,
+                *_sql.percentile_columns(s.duration_ns, (s.name, s.kind)),
+            )
+            .where(*span_where)
+            .subquery()
+        )
+        with self.engine.connect() as conn:
+            head = conn.execute(
+                select(
+                    func.count().label("n"),
+                    func.sum(case((ranked_traces.c.error_count > 0, 1), else_=0)).label("errors"),
+                    *_nearest_rank(ranked_traces),
+                )
+            ).one()
+            r = ranked_spans.c
+            groups = conn.execute(
+                select(
+                    r.name,
+                    r.kind,
+                    func.max(r.cnt).label("n"),
+                    func.sum(case((r.status == "error", 1), else_=0)).label("errors"),
+                    *_nearest_rank(ranked_spans),
+                )
+                .group_by(r.name, r.kind)
+                .order_by(func.max(r.cnt).desc(), r.name)
+            ).all()
+        count = int(head.n or 0)
+        errors = int(head.errors or 0)
+        return TraceStats(
+            trace_count=count,
+            error_count=errors,
+            error_rate=errors / count if count else 0.0,
+            p50_ms=head.p50 / 1e6 if head.p50 is not None else None,
+            p95_ms=head.p95 / 1e6 if head.p95 is not None else None,
+            spans=[
+                SpanStats(
+                    name=g.name,
+                    kind=g.kind,
+                    count=int(g.n),
+                    error_count=int(g.errors),
+                    error_rate=int(g.errors) / int(g.n),
+                    p50_ms=g.p50 / 1e6,
+                    p95_ms=g.p95 / 1e6,
+                )
+                for g in groups
+            ],
+        )
+
+    def info(self) -> StoreInfo:
+        """Where the store is, its schema revision and how much it holds."""
+        with self.engine.connect() as conn:
+            n_traces, oldest, newest = conn.execute(
+                select(func.count(), func.min(traces.c.start_ns), func.max(traces.c.start_ns))
+            ).one()
+            n_spans = conn.execute(select(func.count()).select_from(spans)).scalar_one()
+        return StoreInfo(
+            url=self.engine.url.render_as_string(hide_password=True),
+            dialect=self.dialect,
+            revision=self.revision(),
+            head=self.head_revision(),
+            trace_count=int(n_traces),
+            span_count=int(n_spans),
+            oldest_start_ns=oldest,
+            newest_start_ns=newest,
+        )
+
+    def _trace_filters(self, q: TraceQuery) -> list[ColumnElement[bool]]:
+        t = traces.c
+        where: list[ColumnElement[bool]] = []
+        if q.start_after_ns is not None:
+            where.append(t.start_ns >= q.start_after_ns)
+        if q.start_before_ns is not None:
+            where.append(t.start_ns < q.start_before_ns)
+        for column, value in (
+            (t.name, q.name),
+            (t.status, q.status),
+            (t.release, q.release),
+            (t.session_id, q.session_id),
+            (t.user_id, q.user_id),
+            (t.environment, q.environment),
+        ):
+            if value is not None:
+                where.append(column == value)
+        if q.has_error is not None:
+            where.append(t.error_count > 0 if q.has_error else t.error_count == 0)
+        if q.min_duration_ns is not None:
+            where.append(t.duration_ns >= q.min_duration_ns)
+        span_conditions: list[ColumnElement[bool]] = []
+        if q.kind is not None:
+            span_conditions.append(spans.c.kind == q.kind)
+        for key, value in q.attributes.items():
+            # Each attribute may sit on a different span, so each gets its own EXISTS.
+            where.append(
+                exists().where(spans.c.trace_id == t.trace_id, self._sql.attr_equals(key, value))
+            )
+        if span_conditions:
+            where.append(exists().where(spans.c.trace_id == t.trace_id, and_(*span_conditions)))
+        return where
+
+
+_SUMMARY_COLUMNS = [
+    traces.c.trace_id,
+    traces.c.name,
+    traces.c.root_span_id,
+    traces.c.start_ns,
+    traces.c.end_ns,
+    traces.c.duration_ns,
+    traces.c.status,
+    traces.c.span_count,
+    traces.c.error_count,
+    traces.c.session_id,
+    traces.c.user_id,
+    traces.c.release,
+    traces.c.environment,
+    traces.c.service_name,
+]
+
+
+def _nearest_rank(ranked: Any) -> list[Any]:
+    """p50 and p95 over a subquery with ``duration_ns``, ``rn`` and ``cnt`` columns."""
+    c = ranked.c
+    return [
+        func.min(case((c.rn >= c.cnt * 0.5, c.duration_ns))).label("p50"),
+        func.min(case((c.rn >= c.cnt * 0.95, c.duration_ns))).label("p95"),
+    ]
+
+
+def _create_engine(url: str, *, echo: bool) -> Engine:
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url, echo=echo)
+    if url.startswith("postgresql"):
+        try:
+            import psycopg  # noqa: F401
+        except ImportError as exc:
+            raise StoreError(
+                'PostgreSQL needs the psycopg driver: pip install "prodready[postgres]"'
+            ) from exc
+        return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    raise StoreError(f"unsupported store URL {url!r}: use sqlite:///PATH or postgresql://...")
+
+
+def _sqlite_engine(url: str, *, echo: bool) -> Engine:
+    memory = url in ("sqlite://", "sqlite:///:memory:")
+    if memory:
+        engine = create_engine(
+            "sqlite://",
+            echo=echo,
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False},
+        )
+    else:
+        path = url.split(":///", 1)[1] if ":///" in url else ""
+        if path:
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        if not memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    return engine
+
+
+def _span_row(r: SpanRecord) -> tuple[Any, ...]:
+    return (
+        r.trace_id,
+        r.span_id,
+        r.parent_span_id,
+        _clean(r.name),
+        r.kind,
+        r.otel_kind,
+        r.start_ns,
+        r.end_ns,
+        r.end_ns - r.start_ns,
+        r.status,
+        _clean(r.status_message),
+        _encode(r.attributes),
+        _encode(r.events) if r.events else "[]",
+        _encode(r.links) if r.links else "[]",
+        _clean(r.scope),
+    )
+
+
+def _is_root(r: SpanRecord) -> bool:
+    return r.is_root if r.is_root is not None else r.parent_span_id is None
+
+
+def _trace_rows(records: Sequence[SpanRecord], *, counts: bool = True) -> list[tuple[Any, ...]]:
+    """One row per trace in the batch, aggregated; the upsert merges it with what is stored."""
+    acc: dict[str, list[Any]] = {}
+    for r in records:
+        row = acc.get(r.trace_id)
+        error = 1 if r.status == "error" else 0
+        root = _is_root(r)
+        if row is None:
+            row = [
+                r.trace_id,
+                _clean(r.name),
+                r.span_id if root else None,
+                r.start_ns,
+                r.end_ns,
+                0,
+                "error" if error else "ok",
+                1 if counts else 0,
+                error if counts else 0,
+                None,
+                None,
+                None,
+                None,
+                None,
+                _encode(r.resource) if r.resource else None,
+            ]
+            acc[r.trace_id] = row
+        else:
+            if root:
+                row[1], row[2] = _clean(r.name), r.span_id
+            row[3] = min(row[3], r.start_ns)
+            row[4] = max(row[4], r.end_ns)
+            if counts:
+                row[7] += 1
+                row[8] += error
+            if error:
+                row[6] = "error"
+            if row[14] is None and r.resource:
+                row[14] = _encode(r.resource)
+        a = r.attributes
+        for i, key in enumerate(_LIFTED, start=9):
+            if row[i] is None:
+                value = a.get(key)
+                if value is not None and value != "":
+                    row[i] = _clean(str(value))
+        if row[13] is None:
+            service = r.resource.get("service.name")
+            if service is not None:
+                row[13] = _clean(str(service))
+    out = []
+    for row in acc.values():
+        row[5] = row[4] - row[3]
+        out.append(tuple(row))
+    return out
+
+
+_LIFTED = (attrs.SESSION_ID, attrs.USER_ID, attrs.RELEASE, attrs.ENVIRONMENT)
+
+
+def _span_from_row(m: Any) -> Span:
+    return Span(
+        trace_id=m["trace_id"],
+        span_id=m["span_id"],
+        parent_span_id=m["parent_span_id"],
+        name=m["name"],
+        kind=m["kind"],
+        otel_kind=m["otel_kind"],
+        start_ns=m["start_ns"],
+        end_ns=m["end_ns"],
+        duration_ns=m["duration_ns"],
+        status=m["status"],
+        status_message=m["status_message"],
+        attributes=orjson.loads(m["attributes"]),
+        events=orjson.loads(m["events"]),
+        links=orjson.loads(m["links"]),
+        scope=m["scope"],
+    )

@@ -1,0 +1,1 @@
+"""Alembic migrations for the store; run with ``Store.migrate()`` or ``prodready store migrate``."""

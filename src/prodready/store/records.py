@@ -1,0 +1,194 @@
+"""The record every pillar reads and writes: spans in, traces out.
+
+``SpanRecord`` is what writers hand to the store (the SDK's processor, OTLP ingest); it is a
+slotted dataclass because the SDK builds one per span on a background thread and pydantic
+validation there would cost more than the insert. Everything the store returns is a pydantic
+model, since it crosses the API boundary (REST, CLI ``--json``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SpanStatus = Literal["unset", "ok", "error"]
+TraceStatus = Literal["ok", "error"]
+
+
+@dataclass(slots=True, kw_only=True)
+class SpanRecord:
+    """One finished span, as written to the store.
+
+    Ids are lowercase hex (trace 32 chars, span 16), times are Unix nanoseconds.
+    ``kind`` is a prodready span kind (see ``prodready.tracing.SpanKind``).
+    """
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    kind: str
+    start_ns: int
+    end_ns: int
+    status: SpanStatus = "unset"
+    status_message: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    resource: dict[str, Any] = field(default_factory=dict)
+    scope: str | None = None
+    otel_kind: str = "internal"
+    is_root: bool | None = None
+    """True when the span starts the trace in this process (no parent, or a remote parent).
+    ``None`` lets the store decide from ``parent_span_id``."""
+
+
+class Span(BaseModel):
+    """A stored span."""
+
+    model_config = ConfigDict(frozen=True)
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    kind: str
+    otel_kind: str
+    start_ns: int
+    end_ns: int
+    duration_ns: int
+    status: SpanStatus
+    status_message: str | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    events: list[dict[str, Any]] = Field(default_factory=list)
+    links: list[dict[str, Any]] = Field(default_factory=list)
+    scope: str | None = None
+
+
+class TraceSummary(BaseModel):
+    """A trace's metadata row: what lists show, without span payloads."""
+
+    model_config = ConfigDict(frozen=True)
+
+    trace_id: str
+    name: str | None
+    root_span_id: str | None
+    start_ns: int
+    end_ns: int
+    duration_ns: int
+    status: TraceStatus
+    span_count: int
+    error_count: int
+    session_id: str | None = None
+    user_id: str | None = None
+    release: str | None = None
+    environment: str | None = None
+    service_name: str | None = None
+
+
+class SpanNode(BaseModel):
+    """A span with its children, for rendering a tree."""
+
+    span: Span
+    children: list[SpanNode] = Field(default_factory=list)
+
+    def walk(self, depth: int = 0) -> Iterator[tuple[int, Span]]:
+        """Yield ``(depth, span)`` in depth-first order, children by start time."""
+        yield depth, self.span
+        for child in self.children:
+            yield from child.walk(depth + 1)
+
+
+class Trace(BaseModel):
+    """A trace with all its spans (ordered by start time)."""
+
+    summary: TraceSummary
+    resource: dict[str, Any] = Field(default_factory=dict)
+    spans: list[Span]
+
+    def tree(self) -> list[SpanNode]:
+        """The span tree. Spans whose parent is not stored become extra roots."""
+        nodes = {s.span_id: SpanNode(span=s) for s in self.spans}
+        roots: list[SpanNode] = []
+        for s in self.spans:
+            parent = nodes.get(s.parent_span_id) if s.parent_span_id else None
+            if parent is None or parent is nodes[s.span_id]:
+                roots.append(nodes[s.span_id])
+            else:
+                parent.children.append(nodes[s.span_id])
+        return roots
+
+    def find(self, *, name: str | None = None, kind: str | None = None) -> list[Span]:
+        """Spans matching every given field."""
+        return [
+            s
+            for s in self.spans
+            if (name is None or s.name == name) and (kind is None or s.kind == kind)
+        ]
+
+
+AttributeValue = str | int | float | bool
+
+
+class TraceQuery(BaseModel):
+    """Filters for listing traces. Every field is optional; all given ones must match."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start_after_ns: int | None = None
+    """Only traces that started at or after this time."""
+    start_before_ns: int | None = None
+    """Only traces that started before this time."""
+    name: str | None = None
+    status: TraceStatus | None = None
+    has_error: bool | None = None
+    kind: str | None = None
+    """Only traces containing at least one span of this kind."""
+    release: str | None = None
+    session_id: str | None = None
+    user_id: str | None = None
+    environment: str | None = None
+    min_duration_ns: int | None = None
+    attributes: dict[str, AttributeValue] = Field(default_factory=dict)
+    """Only traces with a span carrying each of these attribute values (exact, typed match)."""
+    limit: int = Field(default=50, ge=1, le=10_000)
+    offset: int = Field(default=0, ge=0)
+
+
+class SpanStats(BaseModel):
+    """Aggregates for one (name, kind) group of spans."""
+
+    name: str
+    kind: str
+    count: int
+    error_count: int
+    error_rate: float
+    p50_ms: float
+    p95_ms: float
+
+
+class TraceStats(BaseModel):
+    """Aggregates over the traces a query selects, and per span name and kind."""
+
+    trace_count: int
+    error_count: int
+    error_rate: float
+    p50_ms: float | None
+    p95_ms: float | None
+    spans: list[SpanStats]
+
+
+class StoreInfo(BaseModel):
+    """What ``prodready store info`` prints."""
+
+    url: str
+    dialect: str
+    revision: str | None
+    head: str
+    trace_count: int
+    span_count: int
+    oldest_start_ns: int | None = None
+    newest_start_ns: int | None = None

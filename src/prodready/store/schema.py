@@ -1,0 +1,60 @@
+"""The relational schema, as SQLAlchemy Core tables (same on SQLite and PostgreSQL).
+
+Migrations under ``migrations/versions`` create these tables; this module is what queries use.
+Other pillars add their tables through new migrations and their own ``Table`` objects bound to
+``metadata``.
+
+Attribute, event and link payloads are JSON text (encoded with orjson): the same on both
+databases, cheap to write in bulk, and queried with ``json_extract`` / ``::jsonb``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+traces = Table(
+    "traces",
+    metadata,
+    Column("trace_id", String(32), primary_key=True),
+    Column("name", Text),
+    Column("root_span_id", String(16)),
+    Column("start_ns", BigInteger, nullable=False),
+    Column("end_ns", BigInteger, nullable=False),
+    Column("duration_ns", BigInteger, nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("span_count", Integer, nullable=False),
+    Column("error_count", Integer, nullable=False),
+    Column("session_id", Text),
+    Column("user_id", Text),
+    Column("release", Text),
+    Column("environment", Text),
+    Column("service_name", Text),
+    Column("resource", Text),
+    Index("ix_traces_start", "start_ns"),
+    Index("ix_traces_session", "session_id", "start_ns"),
+    Index("ix_traces_user", "user_id", "start_ns"),
+    Index("ix_traces_release", "release", "start_ns"),
+)
+
+spans = Table(
+    "spans",
+    metadata,
+    Column("trace_id", String(32), primary_key=True),
+    Column("span_id", String(16), primary_key=True),
+    Column("parent_span_id", String(16)),
+    Column("name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("otel_kind", String(16), nullable=False),
+    Column("start_ns", BigInteger, nullable=False),
+    Column("end_ns", BigInteger, nullable=False),
+    Column("duration_ns", BigInteger, nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("status_message", Text),
+    Column("attributes", Text, nullable=False),
+    Column("events", Text, nullable=False),
+    Column("links", Text, nullable=False),
+    Column("scope", Text),
+    Index("ix_spans_start", "start_ns"),
+)
