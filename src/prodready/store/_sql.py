@@ -32,7 +32,10 @@ _UPSERT_SET = """
   end_ns = {greatest}(traces.end_ns, excluded.end_ns),
   duration_ns = {greatest}(traces.end_ns, excluded.end_ns)
               - {least}(traces.start_ns, excluded.start_ns),
-  status = CASE WHEN traces.error_count + excluded.error_count > 0 THEN 'error' ELSE 'ok' END,
+  status = CASE WHEN excluded.root_span_id IS NOT NULL THEN excluded.status
+                WHEN traces.root_span_id IS NOT NULL THEN traces.status
+                WHEN traces.error_count + excluded.error_count > 0 THEN 'error'
+                ELSE 'ok' END,
   span_count = traces.span_count + excluded.span_count,
   error_count = traces.error_count + excluded.error_count,
   session_id = COALESCE(traces.session_id, excluded.session_id),
@@ -50,8 +53,11 @@ UPDATE traces SET
   start_ns = (SELECT min(start_ns) FROM spans WHERE trace_id = {p}),
   end_ns = (SELECT max(end_ns) FROM spans WHERE trace_id = {p}),
   duration_ns = (SELECT max(end_ns) - min(start_ns) FROM spans WHERE trace_id = {p}),
-  status = CASE WHEN EXISTS (SELECT 1 FROM spans WHERE trace_id = {p} AND status = 'error')
-                THEN 'error' ELSE 'ok' END
+  status = COALESCE(
+    (SELECT CASE WHEN s.status = 'error' THEN 'error' ELSE 'ok' END FROM spans s
+      WHERE s.trace_id = traces.trace_id AND s.span_id = traces.root_span_id),
+    CASE WHEN EXISTS (SELECT 1 FROM spans WHERE trace_id = {p} AND status = 'error')
+         THEN 'error' ELSE 'ok' END)
 WHERE trace_id = {p}
 """
 

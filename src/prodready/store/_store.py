@@ -246,13 +246,15 @@ class Store:
     def stats(self, query: TraceQuery | None = None) -> TraceStats:
         """Count, error rate and latency p50/p95 of the selected traces, and per span name+kind.
 
+        A trace counts as an error when its status (its root span's) is ``error``.
+
         Percentiles are nearest-rank, computed in the database with window functions.
         """
         query = query or TraceQuery()
         where = self._trace_filters(query)
         t, s = traces.c, spans.c
         ranked_traces = (
-            select(t.duration_ns, t.error_count, *_sql.percentile_columns(t.duration_ns, None))
+            select(t.duration_ns, t.status, *_sql.percentile_columns(t.duration_ns, None))
             .where(*where)
             .subquery()
         )
@@ -272,7 +274,7 @@ class Store:
             head = conn.execute(
                 select(
                     func.count().label("n"),
-                    func.sum(case((ranked_traces.c.error_count > 0, 1), else_=0)).label("errors"),
+                    func.sum(case((ranked_traces.c.status == "error", 1), else_=0)).label("errors"),
                     *_nearest_rank(ranked_traces),
                 )
             ).one()
@@ -352,10 +354,10 @@ class Store:
         span_conditions: list[ColumnElement[bool]] = []
         if q.kind is not None:
             span_conditions.append(spans.c.kind == q.kind)
-        for key, value in q.attributes.items():
+        for key, wanted in q.attributes.items():
             # Each attribute may sit on a different span, so each gets its own EXISTS.
             where.append(
-                exists().where(spans.c.trace_id == t.trace_id, self._sql.attr_equals(key, value))
+                exists().where(spans.c.trace_id == t.trace_id, self._sql.attr_equals(key, wanted))
             )
         if span_conditions:
             where.append(exists().where(spans.c.trace_id == t.trace_id, and_(*span_conditions)))
@@ -416,7 +418,9 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         path = url.split(":///", 1)[1] if ":///" in url else ""
         if path:
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+        # Wait up to 30 s for a lock held by another writer, unless the URL says (?timeout=N).
+        connect_args = {} if "timeout=" in url else {"timeout": 30}
+        engine = create_engine(url, echo=echo, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -424,7 +428,6 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         if not memory:
             cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
     return engine
@@ -455,7 +458,11 @@ def _is_root(r: SpanRecord) -> bool:
 
 
 def _trace_rows(records: Sequence[SpanRecord], *, counts: bool = True) -> list[tuple[Any, ...]]:
-    """One row per trace in the batch, aggregated; the upsert merges it with what is stored."""
+    """One row per trace in the batch, aggregated; the upsert merges it with what is stored.
+
+    A trace's status is its root span's (what the agent finally returned); until the root
+    arrives it is ``error`` if any span failed. ``error_count`` counts every failed span.
+    """
     acc: dict[str, list[Any]] = {}
     for r in records:
         row = acc.get(r.trace_id)
@@ -481,17 +488,17 @@ def _trace_rows(records: Sequence[SpanRecord], *, counts: bool = True) -> list[t
             ]
             acc[r.trace_id] = row
         else:
-            if root:
-                row[1], row[2] = _clean(r.name), r.span_id
             row[3] = min(row[3], r.start_ns)
             row[4] = max(row[4], r.end_ns)
             if counts:
                 row[7] += 1
                 row[8] += error
-            if error:
+            if error and row[2] is None:
                 row[6] = "error"
             if row[14] is None and r.resource:
                 row[14] = _encode(r.resource)
+        if root:
+            row[1], row[2], row[6] = _clean(r.name), r.span_id, "error" if error else "ok"
         a = r.attributes
         for i, key in enumerate(_LIFTED, start=9):
             if row[i] is None:

@@ -144,7 +144,9 @@ class TraceQuery(BaseModel):
     """Only traces that started before this time."""
     name: str | None = None
     status: TraceStatus | None = None
+    """The trace's outcome: its root span's status (``error`` or ``ok``)."""
     has_error: bool | None = None
+    """Whether any span in the trace failed (a retried tool call counts)."""
     kind: str | None = None
     """Only traces containing at least one span of this kind."""
     release: str | None = None

@@ -1,0 +1,364 @@
+"""``configure()``: one call wires the OpenTelemetry SDK to the store (and optionally OTLP)."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry import trace as otel_trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import Span as SDKSpan
+from opentelemetry.sdk.trace.sampling import (
+    ParentBased,
+    Sampler,
+    SamplingResult,
+    TraceIdRatioBased,
+)
+from opentelemetry.trace import Link, SpanKind, TraceState
+from opentelemetry.util.types import Attributes
+
+from prodready.store import Store
+from prodready.tracing import attributes as attrs
+from prodready.tracing._convert import Redactor
+from prodready.tracing._processor import StoreSpanProcessor, TracingStats
+
+log = logging.getLogger("prodready.tracing")
+
+Clock = Callable[[], int]
+"""Returns the current time in Unix nanoseconds."""
+
+_CONTEXT: ContextVar[dict[str, Any] | None] = ContextVar("prodready_context", default=None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TracingConfig:
+    """What ``configure()`` set up; ``prodready.tracing.current()`` returns it."""
+
+    store: Store | None
+    release: str | None
+    environment: str
+    service_name: str
+    sample_rate: float
+    otlp_endpoint: str | None
+    capture_io: bool
+    clock: Clock | None
+    processor: StoreSpanProcessor | None
+
+
+class _RatioSampler(Sampler):
+    """Parent-based trace-id ratio sampling whose rate ``configure()`` can change later."""
+
+    def __init__(self) -> None:
+        self.rate = 1.0
+        self._inner: Sampler = ParentBased(TraceIdRatioBased(1.0))
+
+    def set_rate(self, rate: float) -> None:
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"sample_rate must be between 0 and 1, got {rate}")
+        self.rate = rate
+        self._inner = ParentBased(TraceIdRatioBased(rate))
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Any = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        links_: list[Link] | None = list(links) if links else None
+        return self._inner.should_sample(
+            parent_context, trace_id, name, kind, attributes, links_, trace_state
+        )
+
+    def get_description(self) -> str:
+        return f"prodready({self._inner.get_description()})"
+
+
+class _Router(SpanProcessor):
+    """Added once to the tracer provider; stamps context onto spans and routes them.
+
+    ``configure()`` may be called again (tests, notebooks), but an OpenTelemetry provider's
+    processors cannot be removed, so this router stays and its target is swapped.
+    """
+
+    def __init__(self) -> None:
+        self.target: SpanProcessor | None = None
+        self.root_attributes: dict[str, Any] = {}
+
+    def on_start(self, span: SDKSpan, parent_context: Context | None = None) -> None:
+        try:
+            parent = span.parent
+            if parent is None or parent.is_remote:
+                span.set_attributes(self.root_attributes)
+            extra = _CONTEXT.get()
+            if extra:
+                span.set_attributes(extra)
+        except Exception:  # never break the agent
+            log.debug("could not stamp span context", exc_info=True)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        target = self.target
+        if target is not None:
+            target.on_end(span)
+
+    def shutdown(self) -> None:
+        if self.target is not None:
+            self.target.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self.target.force_flush(timeout_millis) if self.target is not None else True
+
+
+class _State:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.provider: TracerProvider | None = None
+        self.owns_provider = False
+        self.router = _Router()
+        self.sampler = _RatioSampler()
+        self.tracer: otel_trace.Tracer = otel_trace.get_tracer("prodready")
+        self.config: TracingConfig | None = None
+        self.atexit_registered = False
+
+
+_state = _State()
+
+
+def configure(
+    *,
+    store: str | Store | None = None,
+    release: str | None = None,
+    environment: str | None = None,
+    service_name: str | None = None,
+    redact: Redactor | None = None,
+    sample_rate: float = 1.0,
+    otlp_endpoint: str | None = None,
+    otlp_headers: Mapping[str, str] | None = None,
+    capture_io: bool = True,
+    clock: Clock | None = None,
+    max_queue_size: int = 100_000,
+    batch_size: int = 512,
+    flush_interval: float = 0.5,
+    write_to_store: bool = True,
+) -> TracingConfig:
+    """Set up tracing for this process. Call once at start-up; calling again reconfigures.
+
+    Spans from ``@prodready.trace``, ``prodready.span`` and any other OpenTelemetry tracer in
+    the process go to the store in background batches (and to ``otlp_endpoint`` too, if
+    given). The agent never waits for the store and never sees its errors.
+
+    Args:
+        store: a store URL or :class:`~prodready.store.Store`; default ``$PRODREADY_STORE_URL``
+            or ``.prodready/prodready.db``.
+        release: the release that produced these traces (prompt versions, model, code), stamped
+            on every trace; default ``$PRODREADY_RELEASE``.
+        environment: ``dev``, ``ci`` or ``production`` (default ``$PRODREADY_ENVIRONMENT``,
+            else ``ci`` when ``$CI`` is set, else ``dev``).
+        service_name: OpenTelemetry ``service.name`` (default ``$OTEL_SERVICE_NAME``).
+        redact: called with each span's (and event's) attribute dict before it is stored or
+            exported; returns the dict to keep. If it raises, the span is dropped, not leaked.
+        sample_rate: fraction of traces kept (parent-based: a trace is kept whole or not).
+        otlp_endpoint: also export to this OTLP/HTTP traces endpoint
+            (e.g. ``http://collector:4318/v1/traces``); needs ``prodready[otlp]``.
+        otlp_headers: headers for the OTLP exporter (e.g. authorization).
+        capture_io: ``@trace`` records function arguments and return values.
+        clock: time source in Unix ns for prodready's own spans (tests use a fake clock).
+        max_queue_size: spans held in memory while the store is slow or down.
+        batch_size: spans written per transaction.
+        flush_interval: seconds between background writes.
+        write_to_store: set ``False`` to export over OTLP only.
+
+    Returns:
+        The active configuration.
+    """
+    with _state.lock:
+        _state.sampler.set_rate(sample_rate)
+        env = environment or os.environ.get("PRODREADY_ENVIRONMENT") or _default_environment()
+        release = release or os.environ.get("PRODREADY_RELEASE")
+        service = service_name or os.environ.get("OTEL_SERVICE_NAME") or "prodready-app"
+        provider = _ensure_provider(service)
+        old = _state.router.target
+        resource = dict(provider.resource.attributes) | {"service.name": service}
+        forward = _otlp_processor(otlp_endpoint, otlp_headers) if otlp_endpoint else None
+        store_obj = None
+        processor = None
+        if write_to_store:
+            store_obj = store if isinstance(store, Store) else Store(store)
+            processor = StoreSpanProcessor(
+                store_obj,
+                max_queue_size=max_queue_size,
+                batch_size=batch_size,
+                flush_interval=flush_interval,
+                redact=redact,
+                resource=resource,
+                forward=forward,
+            )
+            _state.router.target = processor
+        else:
+            _state.router.target = forward
+        root: dict[str, Any] = {attrs.ENVIRONMENT: env}
+        if release:
+            root[attrs.RELEASE] = release
+        _state.router.root_attributes = root
+        _state.config = TracingConfig(
+            store=store_obj,
+            release=release,
+            environment=env,
+            service_name=service,
+            sample_rate=sample_rate,
+            otlp_endpoint=otlp_endpoint,
+            capture_io=capture_io,
+            clock=clock,
+            processor=processor,
+        )
+        if not _state.atexit_registered:
+            atexit.register(shutdown)
+            _state.atexit_registered = True
+    if old is not None:
+        _stop(old, 5.0)
+    return _state.config
+
+
+def _default_environment() -> str:
+    return "ci" if os.environ.get("CI") else "dev"
+
+
+def _ensure_provider(service: str) -> TracerProvider:
+    """Use the process's SDK provider if there is one; otherwise install ours globally."""
+    if _state.provider is not None:
+        return _state.provider
+    current = otel_trace.get_tracer_provider()
+    if isinstance(current, TracerProvider):
+        provider = current  # the user already runs the OTel SDK: join it
+    else:
+        provider = TracerProvider(
+            sampler=_state.sampler, resource=Resource.create({"service.name": service})
+        )
+        otel_trace.set_tracer_provider(provider)
+        if otel_trace.get_tracer_provider() is not provider:  # someone else won the race
+            log.warning("another TracerProvider was set globally; prodready uses its own")
+        _state.owns_provider = True
+    provider.add_span_processor(_state.router)
+    _state.provider = provider
+    _state.tracer = provider.get_tracer("prodready")
+    _register_metrics()
+    return provider
+
+
+def _otlp_processor(endpoint: str, headers: Mapping[str, str] | None) -> SpanProcessor:
+    try:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    except ImportError as exc:
+        raise ImportError('OTLP export needs: pip install "prodready[otlp]"') from exc
+    exporter = OTLPSpanExporter(endpoint=endpoint, headers=dict(headers or {}), timeout=10)
+    return BatchSpanProcessor(exporter, export_timeout_millis=10_000)
+
+
+def _register_metrics() -> None:
+    """Expose the pipeline counters as OpenTelemetry metrics (no-op without a MeterProvider)."""
+    from opentelemetry import metrics
+    from opentelemetry.metrics import CallbackOptions, Observation
+
+    meter = metrics.get_meter("prodready")
+
+    def dropped(_options: CallbackOptions) -> Iterator[Observation]:
+        for reason, n in stats().dropped_by_reason.items():
+            yield Observation(n, {"reason": reason})
+
+    def written(_options: CallbackOptions) -> Iterator[Observation]:
+        yield Observation(stats().written)
+
+    meter.create_observable_counter(
+        "prodready.tracing.spans_dropped", [dropped], unit="{span}", description="spans dropped"
+    )
+    meter.create_observable_counter(
+        "prodready.tracing.spans_written", [written], unit="{span}", description="spans stored"
+    )
+
+
+def tracer() -> otel_trace.Tracer:
+    """The OpenTelemetry tracer prodready's spans come from."""
+    return _state.tracer
+
+
+def current() -> TracingConfig | None:
+    """The active configuration, or ``None`` before ``configure()``."""
+    return _state.config
+
+
+def stats() -> TracingStats:
+    """Counters of the span pipeline: queued, written, dropped (by reason), write failures."""
+    config = _state.config
+    if config is None or config.processor is None:
+        return TracingStats(queued=0, written=0, dropped=0)
+    return config.processor.stats()
+
+
+def flush(timeout: float = 30.0) -> bool:
+    """Block until every span ended so far is stored; ``False`` if ``timeout`` s passed first."""
+    return _state.router.force_flush(int(timeout * 1000))
+
+
+def shutdown(timeout: float = 5.0) -> None:
+    """Flush (bounded by ``timeout`` seconds) and stop the background writer."""
+    with _state.lock:
+        target, _state.router.target = _state.router.target, None
+        _state.config = None
+    if target is not None:
+        _stop(target, timeout)
+
+
+def _stop(target: SpanProcessor, timeout: float) -> None:
+    started = time.monotonic()
+    if isinstance(target, StoreSpanProcessor):
+        target.shutdown(int(timeout * 1000))
+    else:
+        target.force_flush(int(timeout * 1000))
+        target.shutdown()
+    log.debug("tracing shut down in %.3fs", time.monotonic() - started)
+
+
+@contextmanager
+def context(
+    *,
+    session: str | None = None,
+    user: str | None = None,
+    release: str | None = None,
+    environment: str | None = None,
+    attributes: Mapping[str, Any] | None = None,
+) -> Iterator[None]:
+    """Stamp every span started inside the block (any thread or task that inherits it).
+
+    >>> with prodready.context(session="s-42", user="u-7"):
+    ...     agent.answer("where is my card?")
+    """
+    extra = dict(_CONTEXT.get() or {})
+    for key, value in (
+        (attrs.SESSION_ID, session),
+        (attrs.USER_ID, user),
+        (attrs.RELEASE, release),
+        (attrs.ENVIRONMENT, environment),
+    ):
+        if value is not None:
+            extra[key] = value
+    if attributes:
+        extra.update(attributes)
+    token = _CONTEXT.set(extra)
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)

@@ -1,0 +1,286 @@
+"""The store span processor: the agent hands spans over, a background thread writes them.
+
+Contract (DESIGN.md, "Tracing"): the agent is never blocked and never sees an exception.
+``on_end`` only appends to a bounded deque; conversion, redaction and the database write
+happen on one writer thread. When the store is down the writer keeps its batch and retries
+with backoff while new spans queue up; only a full queue drops spans, and every drop is
+counted by reason (``prodready.tracing.stats()``) with a rate-limited warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+from opentelemetry.sdk.trace import Span as SDKSpan
+from sqlalchemy import exc as sa_exc
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception,
+    stop_when_event_set,
+    wait_exponential_jitter,
+)
+
+from prodready.store import SpanRecord, Store
+from prodready.tracing._convert import Redactor, redacted_copy, to_record
+
+log = logging.getLogger("prodready.tracing")
+
+WARN_EVERY_S = 60.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class TracingStats:
+    """Counters of the span pipeline since ``configure()``."""
+
+    queued: int
+    """Spans waiting to be written now."""
+    written: int
+    """Spans the store accepted."""
+    dropped: int
+    """Spans that will never reach the store (sum of ``dropped_by_reason``)."""
+    dropped_by_reason: dict[str, int] = field(default_factory=dict)
+    """``queue_full``, ``rejected`` (the store refused the span), ``conversion``,
+    ``redaction``, ``shutdown``."""
+    write_failures: int = 0
+    """Failed write attempts (each retried)."""
+    last_error: str | None = None
+
+
+def _transient(exc: BaseException) -> bool:
+    """Errors worth retrying: the database is unreachable, locked or restarting."""
+    return isinstance(
+        exc,
+        sa_exc.OperationalError
+        | sa_exc.InterfaceError
+        | sa_exc.DisconnectionError
+        | sa_exc.TimeoutError
+        | OSError,
+    )
+
+
+class StoreSpanProcessor(SpanProcessor):
+    """Writes finished spans to a :class:`~prodready.store.Store` in background batches.
+
+    Args:
+        store: where spans go.
+        max_queue_size: spans held while the store is slow or down; beyond it, spans drop.
+        batch_size: spans per database transaction.
+        flush_interval: seconds between writes when fewer than ``batch_size`` spans wait.
+        redact: applied to attributes before a span is stored or forwarded.
+        resource: resource attributes to store with each span (default: the span's).
+        forward: a processor (e.g. a ``BatchSpanProcessor`` around an OTLP exporter) that
+            receives each span after redaction, for dual export.
+        max_backoff: longest wait between retries of a failed write, in seconds.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        max_queue_size: int = 100_000,
+        batch_size: int = 512,
+        flush_interval: float = 0.5,
+        redact: Redactor | None = None,
+        resource: Mapping[str, Any] | None = None,
+        forward: SpanProcessor | None = None,
+        max_backoff: float = 2.0,
+    ) -> None:
+        self.store = store
+        self._max = max_queue_size
+        self._batch_size = batch_size
+        self._interval = flush_interval
+        self._redact = redact
+        self._resource = dict(resource) if resource is not None else None
+        self._forward = forward
+        self._max_backoff = max_backoff
+        self._queue: deque[ReadableSpan] = deque()
+        self._wake = threading.Condition()
+        self._idle = threading.Condition()
+        self._stop = threading.Event()
+        self._flush_wanted = False
+        self._inflight = 0
+        self._written = 0
+        self._failures = 0
+        self._dropped: Counter[str] = Counter()
+        self._last_error: str | None = None
+        self._last_warning = 0.0
+        self._thread = threading.Thread(target=self._run, name="prodready-span-writer", daemon=True)
+        self._thread.start()
+
+    # --- the agent's side: must stay cheap and never raise ----------------------------------
+
+    def on_start(self, span: SDKSpan, parent_context: Context | None = None) -> None:
+        return None
+
+    def on_end(self, span: ReadableSpan) -> None:
+        queue = self._queue
+        if len(queue) >= self._max or self._stop.is_set():
+            self._drop("queue_full" if not self._stop.is_set() else "shutdown", 1)
+            return
+        queue.append(span)
+        if len(queue) == self._batch_size:
+            with self._wake:
+                self._wake.notify()
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        """Write everything queued now; ``False`` if that did not finish in time."""
+        deadline = time.monotonic() + timeout_millis / 1000
+        with self._wake:
+            self._flush_wanted = True
+            self._wake.notify()
+        with self._idle:
+            while self._queue or self._inflight:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._thread.is_alive():
+                    return False
+                self._idle.wait(min(remaining, 0.05))
+        return True
+
+    def shutdown(self, timeout_millis: int = 5_000) -> None:
+        """Flush within ``timeout_millis``, stop the writer, count what is left as dropped."""
+        if self._stop.is_set():
+            return
+        self.force_flush(timeout_millis)
+        self._stop.set()
+        with self._wake:
+            self._wake.notify()
+        self._thread.join(timeout=max(timeout_millis / 1000, 0.1))
+        leftover = len(self._queue)
+        if leftover:
+            self._queue.clear()
+            self._drop("shutdown", leftover)
+        if self._forward is not None:
+            self._forward.shutdown()
+
+    def stats(self) -> TracingStats:
+        """A snapshot of the pipeline's counters."""
+        dropped = dict(self._dropped)
+        return TracingStats(
+            queued=len(self._queue) + self._inflight,
+            written=self._written,
+            dropped=sum(dropped.values()),
+            dropped_by_reason=dropped,
+            write_failures=self._failures,
+            last_error=self._last_error,
+        )
+
+    # --- the writer thread -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            with self._wake:
+                if len(self._queue) < self._batch_size and not self._flush_wanted:
+                    self._wake.wait(self._interval)
+                self._flush_wanted = False
+            while self._queue and not self._stop.is_set():
+                self._write_batch()
+            with self._idle:
+                self._idle.notify_all()
+
+    def _take(self) -> list[ReadableSpan]:
+        queue = self._queue
+        n = min(len(queue), self._batch_size)
+        self._inflight = n  # before popping, so force_flush never sees "empty and idle" early
+        return [queue.popleft() for _ in range(n)]
+
+    def _write_batch(self) -> None:
+        batch = self._take()
+        try:
+            records = self._convert(batch)
+            if records:
+                self._write(records)
+        except Exception as exc:  # the writer must survive anything
+            self._drop("rejected", len(batch))
+            self._note_error(exc)
+        finally:
+            self._inflight = 0
+
+    def _convert(self, batch: list[ReadableSpan]) -> list[SpanRecord]:
+        records = []
+        redact = self._redact
+        for span in batch:
+            try:
+                records.append(to_record(span, resource=self._resource, redact=redact))
+            except Exception as exc:
+                self._drop("redaction" if redact is not None else "conversion", 1)
+                self._note_error(exc)
+                continue
+            if self._forward is not None:
+                try:
+                    self._forward.on_end(span if redact is None else redacted_copy(span, redact))
+                except Exception as exc:
+                    self._note_error(exc)
+        return records
+
+    def _write(self, records: list[SpanRecord]) -> None:
+        retrying = Retrying(
+            retry=retry_if_exception(_transient),
+            wait=wait_exponential_jitter(multiplier=0.05, max=self._max_backoff, jitter=0.05),
+            stop=stop_when_event_set(self._stop),
+            sleep=self._sleep,
+            before_sleep=lambda state: self._on_retry(state.outcome),
+            reraise=False,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    self._written += self.store.write_spans(records)
+        except RetryError:
+            self._drop("shutdown", len(records))
+        except Exception as exc:
+            # Not the database being away: some span is unstorable. Keep the others.
+            self._note_error(exc)
+            self._write_one_by_one(records)
+
+    def _sleep(self, seconds: float) -> None:
+        self._stop.wait(seconds)  # shutdown interrupts a backoff at once
+
+    def _write_one_by_one(self, records: list[SpanRecord]) -> None:
+        for record in records:
+            try:
+                self._written += self.store.write_spans([record])
+            except Exception as exc:
+                self._drop("rejected", 1)
+                self._note_error(exc)
+
+    def _on_retry(self, outcome: Any) -> None:
+        self._failures += 1
+        exc = outcome.exception() if outcome is not None else None
+        if exc is not None:
+            self._note_error(exc)
+
+    def _drop(self, reason: str, n: int) -> None:
+        self._dropped[reason] += n
+        self._warn()
+
+    def _note_error(self, exc: BaseException) -> None:
+        self._last_error = f"{type(exc).__name__}: {exc}"[:500]
+        log.debug("span writer error", exc_info=exc)
+        self._warn()
+
+    def _warn(self) -> None:
+        now = time.monotonic()
+        if now - self._last_warning < WARN_EVERY_S:
+            return
+        self._last_warning = now
+        s = self.stats()
+        log.warning(
+            "prodready tracing degraded: %d spans dropped %s, %d write failures, "
+            "%d queued; last error: %s",
+            s.dropped,
+            s.dropped_by_reason,
+            s.write_failures,
+            s.queued,
+            s.last_error,
+        )

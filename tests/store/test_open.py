@@ -1,0 +1,48 @@
+"""Opening stores: URLs, defaults, migrations, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from prodready.store import Store, StoreError, resolve_url
+
+
+def test_default_url_is_a_local_sqlite_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PRODREADY_STORE_URL", raising=False)
+    assert resolve_url() == "sqlite:///.prodready/prodready.db"
+
+
+def test_env_var_overrides_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRODREADY_STORE_URL", "sqlite:///x.db")
+    assert resolve_url() == "sqlite:///x.db"
+
+
+def test_postgres_urls_use_psycopg3() -> None:
+    assert resolve_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert resolve_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+
+
+def test_unsupported_url_is_a_clear_error() -> None:
+    with pytest.raises(StoreError, match="unsupported store URL 'mysql://x'"):
+        Store("mysql://x")
+
+
+def test_sqlite_file_and_parent_directory_are_created_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "dir" / "p.db"
+    with Store(f"sqlite:///{path}") as store, store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    assert path.exists()
+
+
+def test_migrate_false_leaves_a_blank_database_blank(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path}/b.db", migrate=False)
+    assert store.revision() is None
+    assert store.migrate() == "0001"
+    assert {"traces", "spans", "alembic_version"} <= set(inspect(store.engine).get_table_names())
+
+
+def test_migrate_is_idempotent(store: Store) -> None:
+    assert store.migrate() == store.migrate() == "0001"

@@ -1,0 +1,219 @@
+"""The store's contract, run on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from prodready.store import SpanRecord, Store, TraceQuery
+from tests.store.factories import MS, T0, agent_trace, new_trace_id
+
+
+def test_blank_database_migrates_to_head(store: Store) -> None:
+    assert store.revision() == store.head_revision() == "0001"
+
+
+def test_written_trace_has_metadata_lifted_from_spans(store: Store) -> None:
+    tid = new_trace_id()
+    store.write_spans(agent_trace(tid))
+    [t] = store.list_traces()
+    assert (t.trace_id, t.name, t.span_count, t.error_count) == (tid, "answer", 6, 1)
+    assert (t.session_id, t.user_id, t.release, t.environment) == (
+        "sess-1",
+        "user-1",
+        "agent@1.0.0",
+        "dev",
+    )
+    assert t.duration_ns == 900 * MS and t.service_name == "northwind"
+
+
+def test_spans_arriving_in_several_batches_merge_into_one_trace(store: Store) -> None:
+    spans = agent_trace()
+    store.write_spans(spans[3:])  # children first, as a batch processor delivers them
+    assert store.list_traces()[0].name == spans[3].name  # provisional until the root arrives
+    store.write_spans(spans[:3])
+    [t] = store.list_traces()
+    assert (t.name, t.span_count, t.root_span_id, t.start_ns) == ("answer", 6, spans[0].span_id, T0)
+
+
+def test_writing_a_span_twice_keeps_one_copy_and_true_counts(store: Store) -> None:
+    spans = agent_trace()
+    assert store.write_spans(spans) == 6
+    assert store.write_spans(spans[:2]) == 0
+    [t] = store.list_traces()
+    assert (t.span_count, t.error_count) == (6, 1)
+    assert len(store.get_trace(t.trace_id).spans) == 6  # type: ignore[union-attr]
+
+
+def test_get_trace_builds_the_span_tree(store: Store) -> None:
+    tid = new_trace_id()
+    store.write_spans(agent_trace(tid))
+    trace = store.get_trace(tid)
+    assert trace is not None
+    [root] = trace.tree()
+    assert root.span.kind == "agent"
+    assert [c.span.kind for c in root.children] == [
+        "classifier",
+        "retriever",
+        "tool",
+        "tool",
+        "llm",
+    ]
+    assert trace.find(kind="classifier")[0].attributes["prodready.intent.confidence"] == 0.93
+
+
+def test_get_trace_returns_none_for_unknown_id(store: Store) -> None:
+    assert store.get_trace("f" * 32) is None
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (TraceQuery(has_error=True), ["new", "err", "old"]),  # every trace retried a tool
+        (TraceQuery(has_error=False), []),
+        (TraceQuery(status="error"), ["err"]),
+        (TraceQuery(release="agent@2.0.0"), ["new"]),
+        (TraceQuery(session_id="s-old"), ["old"]),
+        (TraceQuery(user_id="u-err"), ["err"]),
+        (TraceQuery(environment="production"), ["new"]),
+        (TraceQuery(start_after_ns=T0 + 1_000 * MS), ["new", "err"]),
+        (TraceQuery(start_before_ns=T0 + 1_000 * MS), ["old"]),
+        (TraceQuery(kind="llm"), ["new", "err", "old"]),
+        (TraceQuery(kind="escalation"), []),
+        (TraceQuery(name="answer"), ["new", "err", "old"]),
+        (TraceQuery(min_duration_ns=901 * MS), []),
+        (TraceQuery(min_duration_ns=900 * MS, status="ok"), ["new", "old"]),
+        (TraceQuery(attributes={"prodready.intent.name": "lost_card"}), ["err"]),
+        (TraceQuery(attributes={"prodready.intent.confidence": 0.93}), ["new", "err", "old"]),
+        (TraceQuery(attributes={"prodready.tool.attempt": 2}), ["new", "err", "old"]),
+        (TraceQuery(attributes={"prodready.tool.attempt": "2"}), []),
+        (TraceQuery(limit=1), ["new"]),
+        (TraceQuery(limit=1, offset=1), ["err"]),
+    ],
+)
+def test_list_filters(store: Store, query: TraceQuery, expected: list[str]) -> None:
+    ids = {"old": new_trace_id(), "err": new_trace_id(), "new": new_trace_id()}
+    store.write_spans(agent_trace(ids["old"], session="s-old"))
+    store.write_spans(
+        agent_trace(ids["err"], start=T0 + 2_000 * MS, error=True, user="u-err", intent="lost_card")
+    )
+    store.write_spans(
+        agent_trace(
+            ids["new"], start=T0 + 3_000 * MS, release="agent@2.0.0", environment="production"
+        )
+    )
+    names = {v: k for k, v in ids.items()}
+    assert [names[t.trace_id] for t in store.list_traces(query)] == expected
+
+
+def test_trace_status_is_the_root_outcome_even_when_children_failed(store: Store) -> None:
+    spans = agent_trace()
+    store.write_spans(spans[3:4])  # the failed tool attempt arrives first
+    assert store.list_traces()[0].status == "error"
+    store.write_spans(spans[:3] + spans[4:])
+    [t] = store.list_traces()
+    assert (t.status, t.error_count) == ("ok", 1)
+
+
+def test_count_ignores_limit(store: Store) -> None:
+    for i in range(3):
+        store.write_spans(agent_trace(start=T0 + i * MS))
+    assert store.count_traces(TraceQuery(limit=1)) == 3
+
+
+def test_boolean_attribute_filter_matches_type(store: Store) -> None:
+    tid = new_trace_id()
+    store.write_spans(
+        [
+            SpanRecord(
+                trace_id=tid,
+                span_id="1" * 16,
+                parent_span_id=None,
+                name="x",
+                kind="step",
+                start_ns=T0,
+                end_ns=T0 + 1,
+                attributes={"flag": True, "n": 1},
+            )
+        ]
+    )
+    assert len(store.list_traces(TraceQuery(attributes={"flag": True}))) == 1
+    assert store.list_traces(TraceQuery(attributes={"flag": False})) == []
+    assert store.list_traces(TraceQuery(attributes={"n": True})) == []
+
+
+def test_stats_give_error_rate_and_nearest_rank_percentiles(store: Store) -> None:
+    for i in range(20):
+        store.write_spans(agent_trace(start=T0 + i * 10_000 * MS, error=i < 5))
+    stats = store.stats()
+    assert (stats.trace_count, stats.error_count, stats.error_rate) == (20, 5, 0.25)
+    assert stats.p50_ms == stats.p95_ms == 900.0
+    tool = next(s for s in stats.spans if s.kind == "tool")
+    assert (tool.count, tool.error_count, tool.error_rate) == (40, 20, 0.5)
+    assert (tool.p50_ms, tool.p95_ms) == (99.0, 139.0)
+
+
+def test_stats_respect_filters(store: Store) -> None:
+    store.write_spans(agent_trace(error=True))
+    store.write_spans(agent_trace(start=T0 + MS))
+    assert store.stats(TraceQuery(status="error")).trace_count == 1
+    assert store.stats(TraceQuery(release="nope")).trace_count == 0
+    assert store.stats(TraceQuery(release="nope")).p50_ms is None
+
+
+def test_retention_deletes_only_old_traces_and_their_spans(store: Store) -> None:
+    store.write_spans(agent_trace(start=T0))
+    keep = new_trace_id()
+    store.write_spans(agent_trace(keep, start=T0 + 10 * 86_400 * 10**9))
+    assert store.delete_older_than(5, now_ns=T0 + 12 * 86_400 * 10**9) == 1
+    info = store.info()
+    assert (info.trace_count, info.span_count) == (1, 6)
+    assert store.list_traces()[0].trace_id == keep
+
+
+def test_non_ascii_nul_and_surrogates_are_stored_safely(store: Store) -> None:
+    tid = new_trace_id()
+    store.write_spans(
+        [
+            SpanRecord(
+                trace_id=tid,
+                span_id="2" * 16,
+                parent_span_id=None,
+                name="ответ 答え \x00",
+                kind="step",
+                start_ns=T0,
+                end_ns=T0 + 1,
+                attributes={"q": "Où est ma carte ? 🃏", "bad": "a\x00b\udc80"},
+            )
+        ]
+    )
+    span = store.get_trace(tid).spans[0]  # type: ignore[union-attr]
+    assert span.name == "ответ 答え \ufffd"
+    assert span.attributes["q"] == "Où est ma carte ? 🃏"
+    assert span.attributes["bad"] == "a\ufffdb?"
+
+
+def test_large_attribute_values_round_trip(store: Store) -> None:
+    tid = new_trace_id()
+    big = "x" * 1_000_000
+    store.write_spans(
+        [
+            SpanRecord(
+                trace_id=tid,
+                span_id="3" * 16,
+                parent_span_id=None,
+                name="big",
+                kind="step",
+                start_ns=T0,
+                end_ns=T0 + 1,
+                attributes={"blob": big},
+            )
+        ]
+    )
+    assert store.get_trace(tid).spans[0].attributes["blob"] == big  # type: ignore[union-attr]
+
+
+def test_info_reports_counts_and_revision(store: Store) -> None:
+    store.write_spans(agent_trace())
+    info = store.info()
+    assert (info.trace_count, info.span_count, info.revision) == (1, 6, info.head)
+    assert info.dialect in ("sqlite", "postgresql") and info.oldest_start_ns == T0
