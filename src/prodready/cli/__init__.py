@@ -1,0 +1,66 @@
+"""The ``prodready`` command line: thin commands over the same API users import.
+
+One module per command group (``_traces``, ``_store``, ``_serve``); heavy imports (SQLAlchemy,
+Rich renderables) happen inside commands, so ``prodready --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from prodready.cli import _serve, _store, _traces
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="prodready",
+    help="Observe and evaluate LLM agents: traces, the store, the OTLP server.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(_traces.app)
+app.add_typer(_store.app)
+app.command("serve")(_serve.serve)
+
+_SOURCES = {"COMMANDLINE": "--store", "ENVIRONMENT": f"${_store.URL_ENV}"}
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"prodready {version('prodready')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            envvar=_store.URL_ENV,
+            metavar="URL",
+            help="Store URL: sqlite:///PATH or postgresql://...  "
+            "Default: sqlite:///.prodready/prodready.db",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    source = ctx.get_parameter_source("store")
+    name = source.name if source is not None else "DEFAULT"
+    ctx.obj = _store.CliState(store=store, source=_SOURCES.get(name, "the default"))
+
+
+def main() -> None:
+    """Entry point of the ``prodready`` script."""
+    app(prog_name="prodready")

@@ -1,0 +1,360 @@
+"""How the CLI shows things: durations, times, trace tables, span trees, errors.
+
+User data (span names, attribute values) always goes into ``rich.text.Text``, never into markup
+strings, so a span called ``[bold]`` prints as written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from prodready.store import Span, SpanNode, Trace, TraceStats, TraceSummary
+from prodready.tracing import attributes as attrs
+
+KIND_STYLES: dict[str, str] = {
+    "agent": "bold magenta",
+    "workflow": "magenta",
+    "step": "default",
+    "llm": "cyan",
+    "tool": "yellow",
+    "retriever": "green",
+    "embedding": "green",
+    "reranker": "green",
+    "classifier": "blue",
+    "guardrail": "dark_orange",
+    "evaluator": "bright_blue",
+    "compensation": "bright_yellow",
+    "escalation": "bold dark_orange",
+    "message": "bright_white",
+    "unknown": "dim",
+}
+STATUS_STYLES = {"ok": "green", "error": "bold red", "unset": "dim"}
+
+# Shown in the header or redundant with the kind, so not repeated on every node.
+_HIDDEN_PRODREADY = frozenset({attrs.KIND, attrs.RELEASE})
+_ATTR_WIDTH = 200
+_DETAIL_WIDTH = 60
+_MAX_DOC_IDS = 5
+
+
+def stdout() -> Console:
+    """A console on standard output (made per command, so it sees the current terminal)."""
+    return Console(highlight=False)
+
+
+def fail(code: int, message: str) -> NoReturn:
+    """Print ``error: message`` on standard error and exit with ``code``."""
+    Console(stderr=True, highlight=False).print(
+        Text.assemble(("error: ", "bold red"), message), soft_wrap=True
+    )
+    raise typer.Exit(code)
+
+
+# --- values ----------------------------------------------------------------------------------
+
+
+def format_duration(ns: int) -> str:
+    """A duration to about three significant digits: ``850µs``, ``12.3ms``, ``1.24s``, ``2m05s``."""
+    if ns < 0:
+        return "-" + format_duration(-ns)
+    if ns < 1_000:
+        return f"{ns}ns"
+    for unit, scale in (("µs", 1e3), ("ms", 1e6), ("s", 1e9)):
+        text = _three_digits(ns / scale)
+        if float(text) < 1_000 and not (unit == "s" and float(text) >= 60):
+            return text + unit
+    seconds = round(ns / 1e9)
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def _three_digits(value: float) -> str:
+    if round(value, 2) < 10:
+        return f"{value:.2f}"
+    if round(value, 1) < 100:
+        return f"{value:.1f}"
+    return f"{value:.0f}"
+
+
+def format_ms(ms: float | None) -> str:
+    return "-" if ms is None else format_duration(round(ms * 1e6))
+
+
+def format_time(ns: int | None) -> str:
+    """Local time, ISO 8601 to the second."""
+    if ns is None:
+        return "-"
+    return datetime.fromtimestamp(ns // 1_000_000_000).isoformat(timespec="seconds")
+
+
+def format_value(value: Any, width: int = _ATTR_WIDTH) -> str:
+    """An attribute value as text (JSON for non-strings), cut to ``width`` characters."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def status_text(status: str) -> Text:
+    return Text(status, style=STATUS_STYLES.get(status, ""))
+
+
+def _optional(value: str | None) -> Text:
+    return Text("-", style="dim") if value is None else Text(value)
+
+
+# --- traces list and stats -------------------------------------------------------------------
+
+
+def traces_table(rows: Iterable[TraceSummary], *, full_ids: bool = False) -> Table:
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("Trace", no_wrap=True)
+    table.add_column("Start", no_wrap=True)
+    table.add_column("Name")
+    table.add_column("Status")
+    table.add_column("Spans", justify="right")
+    table.add_column("Duration", justify="right", no_wrap=True)
+    table.add_column("Release")
+    table.add_column("Session")
+    for t in rows:
+        table.add_row(
+            t.trace_id if full_ids else t.trace_id[:12],
+            format_time(t.start_ns),
+            _optional(t.name),
+            status_text(t.status),
+            str(t.span_count),
+            format_duration(t.duration_ns),
+            _optional(t.release),
+            _optional(t.session_id),
+        )
+    return table
+
+
+def stats_summary(stats: TraceStats) -> Text:
+    return Text.assemble(
+        ("Traces ", "bold"),
+        str(stats.trace_count),
+        ("   Errors ", "bold"),
+        (f"{stats.error_count} ({stats.error_rate:.1%})", "red" if stats.error_count else ""),
+        ("   p50 ", "bold"),
+        format_ms(stats.p50_ms),
+        ("   p95 ", "bold"),
+        format_ms(stats.p95_ms),
+    )
+
+
+def stats_table(stats: TraceStats) -> Table:
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("Span")
+    table.add_column("Kind")
+    for header in ("Count", "Errors", "Error rate", "p50", "p95"):
+        table.add_column(header, justify="right", no_wrap=True)
+    for s in stats.spans:
+        table.add_row(
+            Text(s.name, style=KIND_STYLES.get(s.kind, "")),
+            s.kind,
+            str(s.count),
+            Text(str(s.error_count), style="red" if s.error_count else ""),
+            f"{s.error_rate:.1%}",
+            format_ms(s.p50_ms),
+            format_ms(s.p95_ms),
+        )
+    return table
+
+
+# --- one trace -------------------------------------------------------------------------------
+
+
+def trace_header(trace: Trace) -> Table:
+    s = trace.summary
+    status = status_text(s.status)
+    if s.error_count:
+        status.append(f" ({s.error_count} of {s.span_count} spans failed)", style="red")
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    for key, value in (
+        ("Trace", Text(s.trace_id)),
+        ("Name", _optional(s.name)),
+        ("Status", status),
+        ("Start", Text(format_time(s.start_ns))),
+        ("Duration", Text(format_duration(s.duration_ns))),
+        ("Spans", Text(str(s.span_count))),
+        ("Release", _optional(s.release)),
+        ("Env", _optional(s.environment)),
+        ("Session", _optional(s.session_id)),
+        ("User", _optional(s.user_id)),
+    ):
+        grid.add_row(key, value)
+    return grid
+
+
+def trace_tree(
+    trace: Trace,
+    *,
+    max_depth: int | None = None,
+    limit_spans: int | None = None,
+    show_attrs: bool = False,
+) -> Tree:
+    """The span tree, children by start time; depth-first, so ``limit_spans`` keeps the top.
+
+    Iterative, so deep or wide traces (tens of thousands of spans) neither recurse nor stall.
+    Subtrees cut by ``max_depth`` (the root is depth 0) and spans beyond ``limit_spans`` are
+    summarised as "… N more spans".
+    """
+    roots = trace.tree()
+    pending: list[tuple[SpanNode, Tree, int]] = []
+    cut_by_depth = 0
+
+    def expand(node: SpanNode, branch: Tree, depth: int) -> None:
+        nonlocal cut_by_depth
+        if not node.children:
+            return
+        if max_depth is not None and depth >= max_depth:
+            hidden = _subtree_size(node) - 1
+            cut_by_depth += hidden
+            branch.add(Text(f"… {hidden} more spans", style="dim"))
+        else:
+            pending.extend((child, branch, depth + 1) for child in reversed(node.children))
+
+    if len(roots) == 1:
+        top = Tree(span_label(roots[0].span, show_attrs=show_attrs), guide_style="bright_black")
+        shown = 1
+        expand(roots[0], top, 0)
+    else:
+        label = f"{len(roots)} root spans" if roots else "no spans"
+        top = Tree(Text(label, style="dim"), guide_style="bright_black")
+        shown = 0
+        pending.extend((root, top, 0) for root in reversed(roots))
+    while pending and (limit_spans is None or shown < limit_spans):
+        node, parent, depth = pending.pop()
+        branch = parent.add(span_label(node.span, show_attrs=show_attrs))
+        shown += 1
+        expand(node, branch, depth)
+    rest = len(trace.spans) - shown - cut_by_depth
+    if rest > 0:
+        hint = " (see --limit-spans)" if pending else ""
+        top.add(Text(f"… {rest} more spans{hint}", style="dim"))
+    return top
+
+
+def _subtree_size(node: SpanNode) -> int:
+    size, stack = 0, [node]
+    while stack:
+        current = stack.pop()
+        size += 1
+        stack.extend(current.children)
+    return size
+
+
+def span_label(span: Span, *, show_attrs: bool = False) -> Text:
+    """``name [kind] duration``, the kind's key attributes, events, and the error if any."""
+    text = Text(span.name, style=KIND_STYLES.get(span.kind, ""))
+    text.append(f" [{span.kind}]", style="dim")
+    text.append(f" {format_duration(span.duration_ns)}")
+    details = key_attributes(span)
+    if details:
+        text.append("  " + " · ".join(details), style="italic")
+    if span.events:
+        n = len(span.events)
+        text.append(f"  {n} event{'s' if n != 1 else ''}", style="dim")
+    if span.status == "error":
+        text.append(f"  ✗ {span.status_message or 'error'}", style="bold red")
+    if show_attrs:
+        for key in sorted(span.attributes):
+            text.append(f"\n  {key} = {format_value(span.attributes[key])}", style="dim")
+    return text
+
+
+def key_attributes(span: Span) -> list[str]:
+    """The few attributes worth a glance for the span's kind."""
+    a = span.attributes
+    if span.kind == "llm":
+        return _present(
+            a.get(attrs.GEN_AI_REQUEST_MODEL) or a.get(attrs.GEN_AI_RESPONSE_MODEL),
+            _tokens(a.get(attrs.GEN_AI_INPUT_TOKENS), a.get(attrs.GEN_AI_OUTPUT_TOKENS)),
+            _cost(a.get(attrs.LLM_COST)),
+        )
+    if span.kind == "tool":
+        return _present(
+            a.get(attrs.GEN_AI_TOOL_NAME),
+            _labelled("outcome", a.get(attrs.TOOL_OUTCOME)),
+            _labelled("attempt", a.get(attrs.TOOL_ATTEMPT)),
+        )
+    if span.kind == "retriever":
+        return _present(_documents(a.get(attrs.RETRIEVAL_DOCUMENT_IDS)))
+    if span.kind == "classifier":
+        return _present(_intent(a.get(attrs.INTENT_NAME), a.get(attrs.INTENT_CONFIDENCE)))
+    if span.kind == "guardrail":
+        return _present(
+            a.get(attrs.GUARDRAIL_NAME),
+            _labelled("verdict", a.get(attrs.GUARDRAIL_VERDICT)),
+            _labelled("reason", a.get(attrs.GUARDRAIL_REASON)),
+        )
+    return [
+        f"{key.removeprefix('prodready.')}={format_value(value, _DETAIL_WIDTH)}"
+        for key, value in sorted(a.items())
+        if key.startswith("prodready.") and key not in _HIDDEN_PRODREADY
+    ]
+
+
+def _present(*values: Any) -> list[str]:
+    return [format_value(v, _DETAIL_WIDTH) for v in values if v is not None and v != ""]
+
+
+def _labelled(label: str, value: Any) -> str | None:
+    return None if value is None else f"{label}={format_value(value, _DETAIL_WIDTH)}"
+
+
+def _tokens(tokens_in: Any, tokens_out: Any) -> str | None:
+    if tokens_in is None and tokens_out is None:
+        return None
+    return f"{_count(tokens_in)} in / {_count(tokens_out)} out tokens"
+
+
+def _count(value: Any) -> str:
+    if value is None:
+        return "?"
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _cost(value: Any) -> str | None:
+    try:
+        return None if value is None else f"${float(value):.4f}"
+    except (TypeError, ValueError):
+        return f"${value}"
+
+
+def _documents(value: Any) -> str | None:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not value:
+        return None
+    shown = ", ".join(str(v) for v in value[:_MAX_DOC_IDS])
+    more = len(value) - _MAX_DOC_IDS
+    return f"docs: {shown}" + (f" (+{more})" if more > 0 else "")
+
+
+def _intent(name: Any, confidence: Any) -> str | None:
+    if name is None:
+        return None
+    try:
+        return f"intent={name} ({float(confidence):.2f})"
+    except (TypeError, ValueError):
+        return f"intent={name}"
