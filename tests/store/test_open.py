@@ -46,3 +46,9 @@ def test_migrate_false_leaves_a_blank_database_blank(tmp_path: Path) -> None:
 
 def test_migrate_is_idempotent(store: Store) -> None:
     assert store.migrate() == store.migrate() == "0001"
+
+
+def test_errors_never_show_the_password() -> None:
+    with pytest.raises(StoreError) as err:
+        Store("mysql://me:s3cret@db/x")
+    assert "s3cret" not in str(err.value)

@@ -217,3 +217,21 @@ def test_info_reports_counts_and_revision(store: Store) -> None:
     info = store.info()
     assert (info.trace_count, info.span_count, info.revision) == (1, 6, info.head)
     assert info.dialect in ("sqlite", "postgresql") and info.oldest_start_ns == T0
+
+
+def test_find_trace_ids_by_prefix(store: Store) -> None:
+    ids = ["abc123" + "0" * 26, "abc124" + "0" * 26, "ffff00" + "0" * 26]
+    for tid in ids:
+        store.write_spans(agent_trace(tid))
+    assert store.find_trace_ids("ABC12") == ids[:2]
+    assert store.find_trace_ids("abc12", limit=1) == ids[:1]
+    assert store.find_trace_ids("0123") == []
+    with pytest.raises(ValueError, match="not a hex trace id prefix"):
+        store.find_trace_ids("abc%")
+
+
+def test_info_on_a_blank_database_reports_zero_without_migrating(store_url: str) -> None:
+    blank = Store(store_url, migrate=False)
+    info = blank.info()
+    assert (info.revision, info.trace_count, info.span_count) == (None, 0, 0)
+    assert blank.revision() is None

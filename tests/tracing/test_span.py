@@ -164,3 +164,17 @@ def test_spans_without_configure_do_nothing_and_never_raise() -> None:
     with prodready.span("s") as s:
         s.set("a", 1).event("e").intent("x", 0.1)
     assert tracing.stats().written == 0
+
+
+def test_non_json_values_are_encoded_without_importing_numpy() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, prodready.tracing as t, pydantic\n"
+        "class M(pydantic.BaseModel):\n    a: int = 1\n"
+        "class O:\n    def __repr__(self): return 'O()'\n"
+        "print(t.to_attribute({'m': M(), 's': {2, 1}, 'o': O()}), 'numpy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == '{"m":{"a":1},"s":[1,2],"o":"O()"} False'

@@ -128,17 +128,6 @@ def info(
 
 
 def _info(store: Store) -> StoreInfo:
-    from prodready.store import StoreInfo
-
-    if store.revision() is None:  # blank database: no tables to count yet
-        return StoreInfo(
-            url=display_url(store),
-            dialect=store.dialect,
-            revision=None,
-            head=store.head_revision(),
-            trace_count=0,
-            span_count=0,
-        )
     return store.info()
 
 

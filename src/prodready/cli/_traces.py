@@ -214,10 +214,8 @@ def resolve_trace_id(store: Store, ref: str) -> str:
 
     Exits 2 if ``ref`` is not hex, too short or ambiguous, and 1 if no trace id starts with it.
     """
-    from sqlalchemy import select
 
     from prodready.cli._render import fail
-    from prodready.store.schema import traces
 
     ref = ref.strip().lower()
     if not _HEX.fullmatch(ref) or len(ref) > 32:
@@ -231,14 +229,7 @@ def resolve_trace_id(store: Store, ref: str) -> str:
             f"prefix {ref!r} is too short: give at least {_MIN_PREFIX} hex characters",
             param_hint="TRACE_ID",
         )
-    stmt = (
-        select(traces.c.trace_id)
-        .where(traces.c.trace_id.like(ref + "%"))
-        .order_by(traces.c.trace_id)
-        .limit(_MAX_CANDIDATES + 1)
-    )
-    with store.engine.connect() as conn:
-        ids: list[str] = list(conn.execute(stmt).scalars())
+    ids = store.find_trace_ids(ref, limit=_MAX_CANDIDATES + 1)
     if not ids:
         fail(1, f"no trace id starts with {ref!r}")
     if len(ids) > 1:

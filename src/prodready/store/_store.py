@@ -243,6 +243,20 @@ class Store:
             spans=[_span_from_row(r._mapping) for r in rows],
         )
 
+    def find_trace_ids(self, prefix: str, *, limit: int = 10) -> list[str]:
+        """Stored trace ids starting with the hex ``prefix``, in order, at most ``limit``."""
+        prefix = prefix.lower()
+        if not prefix or any(c not in "0123456789abcdef" for c in prefix):
+            raise ValueError(f"{prefix!r} is not a hex trace id prefix")
+        stmt = (
+            select(traces.c.trace_id)
+            .where(traces.c.trace_id.like(prefix + "%"))
+            .order_by(traces.c.trace_id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(stmt).scalars())
+
     def stats(self, query: TraceQuery | None = None) -> TraceStats:
         """Count, error rate and latency p50/p95 of the selected traces, and per span name+kind.
 
@@ -313,16 +327,27 @@ class Store:
         )
 
     def info(self) -> StoreInfo:
-        """Where the store is, its schema revision and how much it holds."""
+        """Where the store is, its schema revision and how much it holds (zeros when blank)."""
+        revision = self.revision()
+        url = self.engine.url.render_as_string(hide_password=True)
+        if revision is None:
+            return StoreInfo(
+                url=url,
+                dialect=self.dialect,
+                revision=None,
+                head=self.head_revision(),
+                trace_count=0,
+                span_count=0,
+            )
         with self.engine.connect() as conn:
             n_traces, oldest, newest = conn.execute(
                 select(func.count(), func.min(traces.c.start_ns), func.max(traces.c.start_ns))
             ).one()
             n_spans = conn.execute(select(func.count()).select_from(spans)).scalar_one()
         return StoreInfo(
-            url=self.engine.url.render_as_string(hide_password=True),
+            url=url,
             dialect=self.dialect,
-            revision=self.revision(),
+            revision=revision,
             head=self.head_revision(),
             trace_count=int(n_traces),
             span_count=int(n_spans),
@@ -402,7 +427,19 @@ def _create_engine(url: str, *, echo: bool) -> Engine:
                 'PostgreSQL needs the psycopg driver: pip install "prodready[postgres]"'
             ) from exc
         return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5)
-    raise StoreError(f"unsupported store URL {url!r}: use sqlite:///PATH or postgresql://...")
+    raise StoreError(
+        f"unsupported store URL {_hide_password(url)!r}: use sqlite:///PATH or postgresql://..."
+    )
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url.split("@", 1)[-1] if "@" in url else url
 
 
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:

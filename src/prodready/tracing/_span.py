@@ -42,9 +42,22 @@ def to_attribute(value: Any) -> AttributeValue:
         first = type(value[0])
         if first in (str, bool, int, float) and all(type(v) is first for v in value):
             return list(value)
-    return orjson.dumps(
-        value, default=repr, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
-    ).decode()
+    # No OPT_SERIALIZE_NUMPY: it imports numpy on first use (~100 ms) in processes without it.
+    return orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _json_default(value: Any) -> Any:
+    """JSON for what orjson does not know: array-likes as lists, models as dicts, else repr."""
+    for method in ("tolist", "model_dump", "_asdict"):
+        convert = getattr(value, method, None)
+        if callable(convert):
+            try:
+                return convert()
+            except Exception:
+                break
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=repr)
+    return repr(value)
 
 
 def _capture(value: Any) -> AttributeValue:

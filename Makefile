@@ -1,0 +1,56 @@
+# Two commands matter: `make demo` and `make test`. Both set everything up on a fresh clone
+# with only Python 3.11+ (a .venv is created and the package installed into it).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JS_DIR := tests/server/otlp_js
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-fast lint typecheck bench bench-quick services clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "prodready needs Python 3.11+, found " + sys.version.split()[0])'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+# The JSON OTLP client in the ingest tests is the official OpenTelemetry JS exporter.
+$(JS_DIR)/node_modules/.installed: $(JS_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(JS_DIR) --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the OTLP JSON client test will be skipped"; fi
+
+demo: $(STAMP)
+	$(BIN)/python examples/quickstart.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: $(STAMP) $(JS_DIR)/node_modules/.installed lint typecheck
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Everything but the slow tests, for the edit-test loop.
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python benchmarks/run_all.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python benchmarks/run_all.py --quick
+
+# Start the local services the tests use, if they are not running (as CI does).
+services:
+	@bash .ci/services
+
+clean:
+	rm -rf $(VENV) .prodready .pytest_cache .mypy_cache .ruff_cache $(JS_DIR)/node_modules

@@ -1,0 +1,51 @@
+"""Nothing is exported by accident: each public package's API is exactly its __all__."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+import types
+
+import pytest
+
+PUBLIC = ["prodready", "prodready.tracing", "prodready.store", "prodready.testing"]
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_public_names_are_exactly_all(name: str) -> None:
+    module = importlib.import_module(name)
+    public = {
+        n
+        for n, v in vars(module).items()
+        if not n.startswith("_")
+        and not isinstance(v, types.ModuleType)
+        and getattr(v, "__module__", name).startswith("prodready")
+    }
+    assert public <= set(module.__all__), f"exported by accident: {public - set(module.__all__)}"
+    assert all(hasattr(module, n) for n in module.__all__)
+
+
+def test_top_level_api() -> None:
+    import prodready
+
+    assert set(prodready.__all__) == {
+        "__version__",
+        "configure",
+        "context",
+        "flush",
+        "shutdown",
+        "span",
+        "trace",
+    }
+
+
+def test_import_prodready_stays_light() -> None:
+    """The SDK runs in users' processes: no server, CLI or heavy optional imports."""
+    code = (
+        "import sys, prodready; heavy = [m for m in ('fastapi', 'uvicorn', 'typer', "
+        "'rich', 'psycopg', 'google.protobuf', 'numpy', 'torch') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
