@@ -490,10 +490,6 @@ def _span_row(r: SpanRecord) -> tuple[Any, ...]:
     )
 
 
-def _is_root(r: SpanRecord) -> bool:
-    return r.is_root if r.is_root is not None else r.parent_span_id is None
-
-
 def _trace_rows(records: Sequence[SpanRecord], *, counts: bool = True) -> list[tuple[Any, ...]]:
     """One row per trace in the batch, aggregated; the upsert merges it with what is stored.
 
@@ -501,15 +497,15 @@ def _trace_rows(records: Sequence[SpanRecord], *, counts: bool = True) -> list[t
     arrives it is ``error`` if any span failed. ``error_count`` counts every failed span.
     """
     acc: dict[str, list[Any]] = {}
+    resources: dict[int, str] = {}  # encode each (shared) resource dict once per batch
     for r in records:
         row = acc.get(r.trace_id)
         error = 1 if r.status == "error" else 0
-        root = _is_root(r)
         if row is None:
             row = [
                 r.trace_id,
                 _clean(r.name),
-                r.span_id if root else None,
+                None,
                 r.start_ns,
                 r.end_ns,
                 0,
@@ -521,7 +517,8 @@ def _trace_rows(records: Sequence[SpanRecord], *, counts: bool = True) -> list[t
                 None,
                 None,
                 None,
-                _encode(r.resource) if r.resource else None,
+                None,
+                False,  # [15] every lifted column is set: stop looking
             ]
             acc[r.trace_id] = row
         else:
@@ -532,25 +529,37 @@ def _trace_rows(records: Sequence[SpanRecord], *, counts: bool = True) -> list[t
                 row[8] += error
             if error and row[2] is None:
                 row[6] = "error"
-            if row[14] is None and r.resource:
-                row[14] = _encode(r.resource)
-        if root:
+        if r.is_root if r.is_root is not None else r.parent_span_id is None:
             row[1], row[2], row[6] = _clean(r.name), r.span_id, "error" if error else "ok"
-        a = r.attributes
-        for i, key in enumerate(_LIFTED, start=9):
-            if row[i] is None:
-                value = a.get(key)
-                if value is not None and value != "":
-                    row[i] = _clean(str(value))
+        if not row[15]:
+            _lift(row, r, resources)
+    out = []
+    for row in acc.values():
+        row[5] = row[4] - row[3]
+        out.append(tuple(row[:15]))
+    return out
+
+
+def _lift(row: list[Any], r: SpanRecord, resources: dict[int, str]) -> None:
+    """Fill the trace row's session/user/release/environment/service/resource from a span."""
+    a = r.attributes
+    for i, key in enumerate(_LIFTED, start=9):
+        if row[i] is None:
+            value = a.get(key)
+            if value is not None and value != "":
+                row[i] = _clean(str(value))
+    if r.resource:
         if row[13] is None:
             service = r.resource.get("service.name")
             if service is not None:
                 row[13] = _clean(str(service))
-    out = []
-    for row in acc.values():
-        row[5] = row[4] - row[3]
-        out.append(tuple(row))
-    return out
+        if row[14] is None:
+            key = id(r.resource)
+            encoded = resources.get(key)
+            if encoded is None:
+                encoded = resources[key] = _encode(r.resource)
+            row[14] = encoded
+    row[15] = all(v is not None for v in row[9:15])
 
 
 _LIFTED = (attrs.SESSION_ID, attrs.USER_ID, attrs.RELEASE, attrs.ENVIRONMENT)
