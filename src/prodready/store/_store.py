@@ -554,10 +554,10 @@ def _lift(row: list[Any], r: SpanRecord, resources: dict[int, str]) -> None:
             if service is not None:
                 row[13] = _clean(str(service))
         if row[14] is None:
-            key = id(r.resource)
-            encoded = resources.get(key)
+            ident = id(r.resource)
+            encoded = resources.get(ident)
             if encoded is None:
-                encoded = resources[key] = _encode(r.resource)
+                encoded = resources[ident] = _encode(r.resource)
             row[14] = encoded
     row[15] = all(v is not None for v in row[9:15])
 

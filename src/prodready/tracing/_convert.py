@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -24,7 +24,7 @@ _OTEL_KINDS = ("internal", "server", "client", "producer", "consumer")
 def to_record(
     span: ReadableSpan,
     *,
-    resource: Mapping[str, Any] | None = None,
+    resource: dict[str, Any] | None = None,
     redact: Redactor | None = None,
 ) -> SpanRecord:
     """Convert one finished SDK span.
