@@ -1,0 +1,106 @@
+"""The prodready server: OTLP/HTTP trace ingest and the read API (``prodready serve``).
+
+>>> from prodready.server import create_app
+>>> app = create_app(store_url="sqlite://")   # any ASGI server can run it
+
+Importing this package is cheap: FastAPI, uvicorn and the OTLP protobufs (the
+``prodready[server]`` extra) load when :func:`create_app` or :func:`serve` is called, so
+``import prodready`` never needs them. :mod:`prodready.server.query` parses the filter
+spellings (``since``, ``attr``) the API and the CLI share.
+"""
+
+from __future__ import annotations
+
+import typing
+
+from prodready.server.query import parse_attr, parse_attrs, parse_duration, parse_since
+
+if typing.TYPE_CHECKING:  # via the module, so no stray TYPE_CHECKING name is exported
+    from fastapi import FastAPI
+
+    from prodready.store import Store
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_PORT",
+    "create_app",
+    "parse_attr",
+    "parse_attrs",
+    "parse_duration",
+    "parse_since",
+    "serve",
+]
+
+DEFAULT_MAX_BODY_BYTES: typing.Final = 16 * 1024 * 1024
+DEFAULT_PORT: typing.Final = 4318
+"""OTLP/HTTP's registered port, so exporters' default endpoint reaches the server."""
+
+_EXTRA_HINT: typing.Final = 'pip install "prodready[server]"'
+
+
+def create_app(
+    store: Store | None = None,
+    *,
+    store_url: str | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> FastAPI:
+    """Build the server's FastAPI app: ``POST /v1/traces``, ``/api/*``, ``/healthz``.
+
+    Args:
+        store: the store to use; the caller keeps ownership and closes it.
+        store_url: open a store at this URL instead (closed with the app); with neither,
+            ``$PRODREADY_STORE_URL`` or the local SQLite file.
+        max_body_bytes: largest OTLP request accepted, before and after decompression.
+
+    Returns:
+        The app, for uvicorn or any ASGI server (or ``fastapi.testclient.TestClient``).
+
+    Raises:
+        ImportError: the server extra is not installed; the message says what to install.
+        ValueError: both ``store`` and ``store_url`` are given, or a non-positive limit.
+    """
+    _require("fastapi", "opentelemetry.proto.collector.trace.v1.trace_service_pb2")
+    from prodready.server import app
+
+    return app.create_app(store, store_url=store_url, max_body_bytes=max_body_bytes)
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    *,
+    store_url: str | None = None,
+    log_level: str = "info",
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> None:
+    """Run the server with uvicorn until interrupted (what ``prodready serve`` calls).
+
+    Args:
+        host: interface to listen on; ``0.0.0.0`` to accept other machines.
+        port: TCP port; 4318 is OTLP/HTTP's default, so exporters find it unconfigured.
+        store_url: the store; default ``$PRODREADY_STORE_URL`` or the local SQLite file.
+        log_level: uvicorn's log level (``critical`` ... ``debug``, ``trace``).
+        max_body_bytes: largest OTLP request accepted.
+
+    Raises:
+        ImportError: the server extra is not installed.
+        prodready.store.StoreError: the store cannot be opened.
+    """
+    _require("uvicorn")
+    import uvicorn
+
+    app = create_app(store_url=store_url, max_body_bytes=max_body_bytes)
+    uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+def _require(*modules: str) -> None:
+    """Import ``modules`` or raise an ImportError naming the extra to install."""
+    import importlib
+
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise ImportError(
+                f"the prodready server needs {exc.name or module}: {_EXTRA_HINT}"
+            ) from exc

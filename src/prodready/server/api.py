@@ -1,0 +1,115 @@
+"""The read API under ``/api``: trace lists, one trace with its spans, and statistics.
+
+Query parameters map one to one onto ``prodready.store.TraceQuery``; ``since`` and ``attr``
+are spelled as in the CLI (see :mod:`prodready.server.query`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from pydantic import BaseModel, ValidationError
+
+from prodready.server.query import parse_attrs, parse_since
+from prodready.store import Store, Trace, TraceQuery, TraceStats, TraceStatus, TraceSummary
+from prodready.tracing.kinds import SPAN_KINDS
+
+router = APIRouter(prefix="/api", tags=["traces"])
+
+_TRACE_ID: Final = re.compile(r"[0-9a-fA-F]{32}")
+
+
+class TraceList(BaseModel):
+    """One page of trace summaries, newest first, and how many traces match in all."""
+
+    traces: list[TraceSummary]
+    total: int
+
+
+def get_store(request: Request) -> Store:
+    """The app's store (a FastAPI dependency)."""
+    store: Store = request.app.state.store
+    return store
+
+
+def trace_query(
+    since: Annotated[
+        str | None, Query(description="Started within this long (15m, 2h, 7d) or since a date.")
+    ] = None,
+    start_after_ns: Annotated[int | None, Query(ge=0)] = None,
+    start_before_ns: Annotated[int | None, Query(ge=0)] = None,
+    name: str | None = None,
+    status: Annotated[TraceStatus | None, Query(description="The root span's outcome.")] = None,
+    has_error: Annotated[bool | None, Query(description="Whether any span failed.")] = None,
+    kind: Annotated[str | None, Query(description="Has a span of this kind.")] = None,
+    release: str | None = None,
+    session_id: str | None = None,
+    user_id: str | None = None,
+    environment: str | None = None,
+    min_duration_ms: Annotated[float | None, Query(ge=0)] = None,
+    attr: Annotated[
+        list[str] | None,
+        Query(description="key:value, repeatable; true/false/numbers are typed, quote for text."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> TraceQuery:
+    """Query parameters -> ``TraceQuery`` (a FastAPI dependency); 400 with the reason if bad."""
+    if since is not None and start_after_ns is not None:
+        raise HTTPException(400, "give since or start_after_ns, not both")
+    if kind is not None and kind not in SPAN_KINDS:
+        raise HTTPException(
+            400, f"unknown span kind {kind!r}; one of {', '.join(sorted(SPAN_KINDS))}"
+        )
+    try:
+        after = parse_since(since) if since is not None else start_after_ns
+        attributes = parse_attrs(attr or [])
+        return TraceQuery(
+            start_after_ns=after,
+            start_before_ns=start_before_ns,
+            name=name,
+            status=status,
+            has_error=has_error,
+            kind=kind,
+            release=release,
+            session_id=session_id,
+            user_id=user_id,
+            environment=environment,
+            min_duration_ns=None if min_duration_ms is None else round(min_duration_ms * 1e6),
+            attributes=attributes,
+            limit=limit,
+            offset=offset,
+        )
+    except (ValueError, ValidationError) as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+QueryDep = Annotated[TraceQuery, Depends(trace_query)]
+
+
+@router.get("/traces", summary="List traces")
+def list_traces(store: StoreDep, query: QueryDep) -> TraceList:
+    """Trace summaries matching the filters, newest first, with the total count."""
+    return TraceList(traces=store.list_traces(query), total=store.count_traces(query))
+
+
+@router.get("/traces/{trace_id}", summary="Get a trace", responses={404: {}, 400: {}})
+def get_trace(
+    store: StoreDep, trace_id: Annotated[str, Path(description="32 hex characters.")]
+) -> Trace:
+    """A trace's summary, resource and every span (by start time)."""
+    if not _TRACE_ID.fullmatch(trace_id):
+        raise HTTPException(400, f"invalid trace id {trace_id!r}: expected 32 hex characters")
+    trace = store.get_trace(trace_id)
+    if trace is None:
+        raise HTTPException(404, f"no trace {trace_id.lower()}")
+    return trace
+
+
+@router.get("/stats", summary="Trace statistics")
+def stats(store: StoreDep, query: QueryDep) -> TraceStats:
+    """Count, error rate and latency percentiles of the matching traces, and per span group."""
+    return store.stats(query)

@@ -1,0 +1,89 @@
+"""The FastAPI application: OTLP ingest, the read API and health checks over one Store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from prodready.server import DEFAULT_MAX_BODY_BYTES, api, ingest
+from prodready.store import Store
+
+
+def create_app(
+    store: Store | None = None,
+    *,
+    store_url: str | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> FastAPI:
+    """Build the server app.
+
+    Args:
+        store: the store to write to and read from; the caller keeps ownership (closes it).
+        store_url: open a store at this URL instead (closed when the app shuts down); with
+            neither, ``$PRODREADY_STORE_URL`` or the local SQLite file.
+        max_body_bytes: largest OTLP request accepted, compressed and decompressed.
+
+    Returns:
+        The FastAPI app; serve it with any ASGI server.
+    """
+    if store is not None and store_url is not None:
+        raise ValueError("pass either a store or a store_url, not both")
+    if max_body_bytes < 1:
+        raise ValueError(f"max_body_bytes must be positive, got {max_body_bytes}")
+    owned = store is None
+    the_store = store if store is not None else Store(store_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            the_store.close()
+
+    app = FastAPI(
+        title="prodready",
+        summary="OTLP/HTTP trace ingest and the trace read API.",
+        version=_version(),
+        lifespan=lifespan,
+    )
+    app.state.store = the_store
+    app.state.max_body_bytes = max_body_bytes
+    app.include_router(ingest.router)
+    app.include_router(api.router)
+    app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
+    app.add_api_route("/readyz", readyz, methods=["GET"], tags=["health"])
+    for error in ingest.STORE_UNAVAILABLE:
+        app.add_exception_handler(error, _store_unavailable)
+    return app
+
+
+def healthz() -> dict[str, str]:
+    """Liveness: the process serves requests (the database is not consulted)."""
+    return {"status": "ok"}
+
+
+def readyz(request: Request) -> dict[str, str]:
+    """Readiness: the store answers a query; 503 when it does not."""
+    store: Store = request.app.state.store
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    return {"status": "ok"}
+
+
+async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    # The read API's counterpart of ingest's 503: a database outage is not a server bug.
+    return JSONResponse(
+        {"detail": "the trace store is unavailable; retry later"},
+        status_code=503,
+        headers={"Retry-After": str(ingest.RETRY_AFTER_SECONDS)},
+    )
+
+
+def _version() -> str:
+    try:
+        return version("prodready")
+    except PackageNotFoundError:
+        return "0+unknown"

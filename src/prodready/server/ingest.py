@@ -1,0 +1,215 @@
+"""``POST /v1/traces``: OTLP/HTTP trace ingest (binary protobuf or JSON, optionally compressed).
+
+A request is read with its size bounded (declared, streamed and decompressed), decoded and
+validated entirely, then written in one store transaction: it is stored whole or not at all.
+Bad input gets a 4xx, an unreachable database a 503 with ``Retry-After`` so OTLP exporters
+retry. Error bodies are ``google.rpc.Status`` messages in the request's encoding, as the OTLP
+specification asks.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Mapping
+from typing import Final
+
+import orjson
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import exc as sa_exc
+from starlette.concurrency import run_in_threadpool
+
+from prodready.server.otlp import Encoding, OTLPError, decode, encode_response
+from prodready.store import Store
+
+log = logging.getLogger("prodready.server")
+
+router = APIRouter()
+
+CONTENT_TYPES: Final[dict[Encoding, str]] = {
+    "protobuf": "application/x-protobuf",
+    "json": "application/json",
+}
+_ENCODINGS: Final[dict[str, Encoding]] = {
+    "application/x-protobuf": "protobuf",
+    "application/protobuf": "protobuf",
+    "application/json": "json",
+}
+_CODINGS: Final = frozenset({"identity", "gzip", "deflate"})
+RETRY_AFTER_SECONDS: Final = 5
+
+STORE_UNAVAILABLE: Final = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+"""Database errors that mean "down or overloaded, try again", not "this data is wrong"."""
+
+# google.rpc.Code values for the Status body; OTLP clients may log them but do not act on them.
+_RPC_CODES: Final = {400: 3, 413: 8, 415: 3, 503: 14}
+
+_OPENAPI_BODY: Final = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}},
+            "application/json": {"schema": {"type": "object"}},
+        },
+    }
+}
+
+
+class IngestError(Exception):
+    """A request the server refuses, with the HTTP status and the reason to send back."""
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+@router.post(
+    "/v1/traces",
+    summary="Export traces (OTLP/HTTP)",
+    response_class=Response,
+    openapi_extra=_OPENAPI_BODY,
+    tags=["ingest"],
+)
+async def export_traces(request: Request) -> Response:
+    """Store the spans of an OTLP ``ExportTraceServiceRequest``."""
+    encoding = _ENCODINGS.get(_media_type(request.headers.get("content-type")))
+    if encoding is None:
+        supported = "application/x-protobuf or application/json"
+        return error_response(415, f"unsupported Content-Type; send {supported}", "json")
+    store: Store = request.app.state.store
+    limit: int = request.app.state.max_body_bytes
+    try:
+        coding = _content_coding(request.headers.get("content-encoding"))
+        body = await read_body(request, limit)
+        # Decompressing, decoding and writing are CPU- or IO-bound: keep the event loop free.
+        count = await run_in_threadpool(ingest, store, body, encoding, coding, limit)
+    except IngestError as exc:
+        log.info("rejected OTLP request (%d): %s", exc.status, exc.message)
+        return error_response(exc.status, exc.message, encoding, exc.headers)
+    log.debug("stored %d spans", count)
+    return Response(encode_response(encoding), media_type=CONTENT_TYPES[encoding])
+
+
+def ingest(store: Store, body: bytes, encoding: Encoding, coding: str, limit: int) -> int:
+    """Decompress, decode and store one request body; return the number of new spans.
+
+    Raises:
+        IngestError: 400 or 413 for bad input (nothing stored), 503 when the store is down.
+    """
+    try:
+        records = decode(decompress(body, coding, limit), encoding)
+    except OTLPError as exc:
+        raise IngestError(400, str(exc)) from None
+    try:
+        return store.write_spans(records)
+    except STORE_UNAVAILABLE:
+        log.warning("the store is unavailable; asked the client to retry", exc_info=True)
+        raise IngestError(
+            503,
+            "the trace store is unavailable; retry later",
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        ) from None
+
+
+def _media_type(header: str | None) -> str:
+    return (header or "").split(";", 1)[0].strip().lower()
+
+
+def _content_coding(header: str | None) -> str:
+    coding = (header or "identity").strip().lower() or "identity"
+    if coding not in _CODINGS:
+        raise IngestError(415, f"unsupported Content-Encoding {header!r}; use gzip or deflate")
+    return coding
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it is known to exceed ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not (declared.isascii() and declared.strip().isdigit()):
+            raise IngestError(400, f"invalid Content-Length {declared!r}")
+        if int(declared) > limit:
+            raise IngestError(413, _too_large(f"request body of {int(declared)} bytes", limit))
+    chunks: list[bytes] = []
+    size = 0
+    # Chunked requests declare no length: count while reading.
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise IngestError(413, _too_large("request body", limit))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def decompress(body: bytes, coding: str, limit: int) -> bytes:
+    """Undo ``Content-Encoding``, producing at most ``limit`` bytes (a gzip bomb gets 413).
+
+    ``deflate`` is accepted as zlib-wrapped (what HTTP specifies and OTel exporters send) or
+    raw; ``gzip`` may have several members, as the gzip format allows.
+    """
+    if coding == "identity":
+        return body
+    out = bytearray()
+    data = body
+    while True:
+        inflater = zlib.decompressobj(_window_bits(coding, data))
+        try:
+            # max_length stops inflating one byte past the limit: enough to know it is over.
+            out += inflater.decompress(data, limit + 1 - len(out))
+        except zlib.error as exc:
+            raise IngestError(400, f"invalid {coding} body: {exc}") from None
+        if len(out) > limit:
+            raise IngestError(413, _too_large(f"{coding}-decompressed body", limit))
+        if not inflater.eof:
+            raise IngestError(400, f"truncated {coding} body")
+        data = inflater.unused_data
+        if not data:
+            return bytes(out)
+        if coding != "gzip":
+            raise IngestError(400, f"{len(data)} trailing bytes after the {coding} stream")
+
+
+def _window_bits(coding: str, data: bytes) -> int:
+    if coding == "gzip":
+        return 16 + zlib.MAX_WBITS
+    # A zlib header: compression method 8 in the low nibble, header checksum divisible by 31.
+    is_zlib = len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+    return zlib.MAX_WBITS if is_zlib else -zlib.MAX_WBITS
+
+
+def _too_large(what: str, limit: int) -> str:
+    return f"{what} exceeds the server's limit of {limit} bytes; send smaller batches"
+
+
+def error_response(
+    status: int, message: str, encoding: Encoding, headers: Mapping[str, str] | None = None
+) -> Response:
+    """A ``google.rpc.Status`` error response in the request's encoding (OTLP/HTTP's rule)."""
+    code = _RPC_CODES.get(status, 2)
+    if encoding == "json":
+        body = orjson.dumps({"code": code, "message": message})
+    else:
+        body = _status_protobuf(code, message)
+    return Response(body, status_code=status, media_type=CONTENT_TYPES[encoding], headers=headers)
+
+
+def _status_protobuf(code: int, message: str) -> bytes:
+    """``google.rpc.Status{code, message}`` in protobuf wire format.
+
+    Written by hand because the message lives in googleapis-common-protos, a dependency the
+    server would otherwise not need for two fields.
+    """
+    text = message.encode("utf-8")
+    return b"\x08" + _varint(code) + b"\x12" + _varint(len(text)) + text
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        if not value:
+            out.append(byte)
+            return bytes(out)
+        out.append(byte | 0x80)

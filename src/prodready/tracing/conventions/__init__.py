@@ -1,0 +1,125 @@
+"""Foreign attribute conventions, translated onto prodready's span kinds and attributes.
+
+Spans made by other libraries' instrumentation (OpenInference, the OpenTelemetry GenAI
+semantic conventions) say what they did in their own words. :func:`translate` gives each
+span a prodready kind and adds the prodready/GenAI attributes its own ones imply, so the
+store, the scorers and the dashboard read one vocabulary. The SDK calls it for every span it
+records and the server for every span it ingests. One module per convention:
+:mod:`~prodready.tracing.conventions.openinference`, :mod:`~prodready.tracing.conventions.genai`.
+
+>>> oi_span = {"openinference.span.kind": "LLM", "llm.model_name": "gpt-4o"}
+>>> kind, attributes = translate(oi_span, name="ChatCompletion", otel_kind="internal")
+>>> kind, attributes["gen_ai.request.model"]
+('llm', 'gpt-4o')
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, Final
+
+from prodready.tracing import attributes as attrs
+from prodready.tracing import kinds
+from prodready.tracing.conventions import genai, openinference
+
+__all__ = ["LEGACY_ENVIRONMENT", "inherit_trace_attributes", "translate"]
+
+log = logging.getLogger("prodready.tracing")
+
+LEGACY_ENVIRONMENT: Final = "deployment.environment"
+"""Renamed ``deployment.environment.name`` in semantic conventions 1.27; still common."""
+
+_SPAN_KINDS: Final = kinds.SPAN_KINDS  # bound once: the check runs for every span
+
+# Trace-level keys a span inherits from its resource when it does not set them itself.
+_INHERITED: Final = (attrs.SESSION_ID, attrs.USER_ID, attrs.RELEASE)
+
+
+def translate(
+    attributes: Mapping[str, Any], *, name: str, otel_kind: str
+) -> tuple[str, dict[str, Any]]:
+    """Return (prodready span kind, attributes to store) for one span.
+
+    A valid ``prodready.span.kind`` wins and the attributes come back untouched (the same
+    dict when given a dict): this is the hot path for the SDK's own spans. Otherwise
+    OpenInference's ``openinference.span.kind`` decides, then the GenAI conventions
+    (``gen_ai.operation.name``, a requested model, a provider), else ``"unknown"``; the
+    translators add normalized attributes but never remove or overwrite the span's own.
+
+    Args:
+        attributes: the span's attributes; never modified.
+        name: the span name (GenAI spans are named ``"{operation} {target}"``).
+        otel_kind: the OpenTelemetry span kind in lowercase (``"client"``, ...). No current
+            convention classifies by it; callers pass it so translators can.
+
+    Returns:
+        The prodready span kind and the attributes to store.
+    """
+    declared = attributes.get(attrs.KIND)
+    if isinstance(declared, str) and declared in _SPAN_KINDS:
+        return declared, _as_dict(attributes)
+    try:
+        return _translate_foreign(attributes, name)
+    except Exception:
+        # Conventions only enrich: a span is worth more stored as "unknown" than lost.
+        log.warning("could not translate the attributes of span %r", name, exc_info=True)
+        return "unknown", _as_dict(attributes)
+
+
+def _translate_foreign(attributes: Mapping[str, Any], name: str) -> tuple[str, dict[str, Any]]:
+    is_oi = openinference.is_openinference(attributes)
+    kind = (
+        (openinference.kind_of(attributes) if is_oi else None)
+        or genai.kind_of(attributes, name)
+        or "unknown"
+    )
+    extra = openinference.normalize(attributes, kind) if is_oi else {}
+    for key, value in genai.normalize(attributes, kind).items():
+        extra.setdefault(key, value)
+    if not extra:
+        return kind, _as_dict(attributes)
+    return kind, {**attributes, **extra}
+
+
+def inherit_trace_attributes(
+    attributes: Mapping[str, Any], resource: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Add the trace-level keys a span lacks from its resource attributes.
+
+    The store lifts ``session.id``, ``user.id``, ``prodready.release`` and
+    ``deployment.environment.name`` from span attributes; applications often set them (the
+    release above all) once on the resource instead. ``deployment.environment``, the old
+    name, counts as ``deployment.environment.name``. The span's own values win.
+
+    Args:
+        attributes: the span's attributes; never modified.
+        resource: the resource attributes of the process that made the span.
+
+    Returns:
+        ``attributes`` itself (as a dict) when nothing is added, else a new dict.
+    """
+    extra = {key: resource[key] for key in _INHERITED if key not in attributes and key in resource}
+    if attrs.ENVIRONMENT not in attributes:
+        environment = _first_set(
+            (attributes, LEGACY_ENVIRONMENT),
+            (resource, attrs.ENVIRONMENT),
+            (resource, LEGACY_ENVIRONMENT),
+        )
+        if environment is not None:
+            extra[attrs.ENVIRONMENT] = environment
+    if not extra:
+        return _as_dict(attributes)
+    return {**attributes, **extra}
+
+
+def _first_set(*places: tuple[Mapping[str, Any], str]) -> Any:
+    for mapping, key in places:
+        value = mapping.get(key)
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def _as_dict(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    return attributes if type(attributes) is dict else dict(attributes)
