@@ -10,29 +10,31 @@ from prodready.store import Store
 from tests.cli.conftest import Invoke, Seeded
 from tests.cli.factories import T1, T2
 
+HEAD = Store("sqlite://", migrate=False).head_revision()
+
 
 def test_migrate_creates_a_blank_store(cli: Invoke, tmp_path: Path) -> None:
     result = cli("--store", f"sqlite:///{tmp_path}/new.db", "store", "migrate")
     assert result.exit_code == 0, result.output
-    assert "revision none -> 0001" in result.stdout
-    assert Store(f"sqlite:///{tmp_path}/new.db", migrate=False).revision() == "0001"
+    assert f"revision none -> {HEAD}" in result.stdout
+    assert Store(f"sqlite:///{tmp_path}/new.db", migrate=False).revision() == HEAD
 
 
 def test_migrate_twice_says_already_up_to_date(cli: Invoke, seeded: Seeded) -> None:
     result = cli("--store", seeded.url, "store", "migrate")
-    assert result.exit_code == 0 and "0001 -> 0001  (already up to date)" in result.stdout
+    assert result.exit_code == 0 and f"{HEAD} -> {HEAD}  (already up to date)" in result.stdout
 
 
 def test_info_shows_url_revision_and_counts(cli: Invoke, seeded: Seeded) -> None:
     out = cli("--store", seeded.url, "store", "info").stdout
     assert f"URL       {seeded.url}" in out and "Dialect   sqlite" in out
-    assert "Revision  0001 (head)" in out
+    assert f"Revision  {HEAD} (head)" in out
     assert "Traces    3" in out and "Spans     19" in out
 
 
 def test_info_json_is_store_info(cli: Invoke, seeded: Seeded) -> None:
     info = json.loads(cli("--store", seeded.url, "store", "info", "--json").stdout)
-    assert (info["trace_count"], info["span_count"], info["revision"]) == (3, 19, "0001")
+    assert (info["trace_count"], info["span_count"], info["revision"]) == (3, 19, HEAD)
     assert info["oldest_start_ns"] < info["newest_start_ns"] <= seeded.now_ns
 
 
@@ -43,7 +45,7 @@ def test_info_on_blank_database_reports_no_revision_without_migrating(
     url = f"sqlite:///{tmp_path}/blank.db"
     result = cli("--store", url, "store", "info")
     assert result.exit_code == 0, result.output
-    assert "none (head is 0001: run `prodready store migrate`)" in result.stdout
+    assert f"none (head is {HEAD}: run `prodready store migrate`)" in result.stdout
     assert Store(url, migrate=False).revision() is None
 
 

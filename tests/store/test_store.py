@@ -9,7 +9,7 @@ from tests.store.factories import MS, T0, agent_trace, new_trace_id
 
 
 def test_blank_database_migrates_to_head(store: Store) -> None:
-    assert store.revision() == store.head_revision() == "0001"
+    assert store.revision() == store.head_revision() == "0002"
 
 
 def test_written_trace_has_metadata_lifted_from_spans(store: Store) -> None:
@@ -235,3 +235,88 @@ def test_info_on_a_blank_database_reports_zero_without_migrating(store_url: str)
     info = blank.info()
     assert (info.revision, info.trace_count, info.span_count) == (None, 0, 0)
     assert blank.revision() is None
+
+
+def _one(
+    tid: str,
+    sid: str,
+    parent: str | None,
+    name: str,
+    *,
+    local_root: bool = False,
+    start: int = T0,
+    **attrs: object,
+) -> SpanRecord:
+    return SpanRecord(
+        trace_id=tid,
+        span_id=sid,
+        parent_span_id=parent,
+        name=name,
+        kind="step",
+        start_ns=start,
+        end_ns=start + MS,
+        attributes=dict(attrs),
+        is_root=True if local_root else None,
+    )
+
+
+def test_true_root_names_the_trace_over_a_remote_parented_local_root(store: Store) -> None:
+    tid = new_trace_id()
+    store.write_spans([_one(tid, "a" * 16, None, "client request")])
+    store.write_spans([_one(tid, "b" * 16, "a" * 16, "server handler", local_root=True)])
+    [t] = store.list_traces()
+    assert (t.name, t.root_span_id) == ("client request", "a" * 16)
+
+
+def test_local_root_names_the_trace_until_the_true_root_arrives(store: Store) -> None:
+    tid = new_trace_id()
+    store.write_spans([_one(tid, "c" * 16, "b" * 16, "db query")])
+    store.write_spans([_one(tid, "b" * 16, "a" * 16, "server handler", local_root=True)])
+    assert store.list_traces()[0].name == "server handler"
+    store.write_spans([_one(tid, "a" * 16, None, "client request", start=T0 - MS)])
+    assert store.list_traces()[0].name == "client request"
+
+
+def test_trace_fields_fall_back_to_resource_attributes(store: Store) -> None:
+    tid = new_trace_id()
+    rec = _one(tid, "d" * 16, None, "x")
+    rec.resource = {
+        "prodready.release": "svc@9",
+        "deployment.environment": "production",
+        "service.name": "payments",
+    }
+    store.write_spans([rec])
+    [t] = store.list_traces()
+    assert (t.release, t.environment, t.service_name) == ("svc@9", "production", "payments")
+
+
+@pytest.mark.parametrize(("start", "end"), [(-1, 5), (10, 5), (0, 2**63)])
+def test_impossible_times_are_refused_and_nothing_is_written(
+    store: Store, start: int, end: int
+) -> None:
+    good = _one(new_trace_id(), "e" * 16, None, "ok")
+    bad = SpanRecord(
+        trace_id=new_trace_id(),
+        span_id="f" * 16,
+        parent_span_id=None,
+        name="bad",
+        kind="step",
+        start_ns=start,
+        end_ns=end,
+    )
+    with pytest.raises(ValueError, match="times must satisfy"):
+        store.write_spans([good, bad])
+    assert store.info().span_count == 0
+
+
+def test_upgrade_from_0001_keeps_traces_and_ranks_their_roots(store_url: str) -> None:
+    old = Store(store_url, migrate=False)
+    old.migrate("0001")
+    with old.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO traces (trace_id, name, root_span_id, start_ns, end_ns, duration_ns, "
+            "status, span_count, error_count) VALUES ('ab', 'old', 'cd', 1, 2, 1, 'ok', 1, 0)"
+        )
+    assert old.migrate() == "0002"
+    with old.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT root_rank FROM traces").scalar() == 2

@@ -248,3 +248,28 @@ def test_environment_prefers_the_span_then_the_current_name() -> None:
 def test_nothing_to_inherit_returns_the_same_dict() -> None:
     attributes = {"prodready.release": "x"}
     assert inherit_trace_attributes(attributes, {"service.name": "svc"}) is attributes
+
+
+def test_prodready_json_documents_become_a_list_for_sdk_and_otlp_spans() -> None:
+    raw = {
+        "prodready.span.kind": "retriever",
+        "prodready.retrieval.documents": '[{"id": "fees", "version": "4"}]',
+    }
+    kind, out = translate(raw, name="retrieve", otel_kind="internal")
+    assert (kind, out["prodready.retrieval.documents"]) == (
+        "retriever",
+        [{"id": "fees", "version": "4"}],
+    )
+    assert raw["prodready.retrieval.documents"].startswith("[")  # the input is not modified
+
+
+def test_intent_alternatives_become_an_object_and_bad_json_stays_text() -> None:
+    good = {"prodready.span.kind": "classifier", "prodready.intent.alternatives": '{"a": 0.2}'}
+    bad = {"prodready.span.kind": "classifier", "prodready.intent.alternatives": "{oops"}
+    assert translate(good, name="c", otel_kind="internal")[1]["prodready.intent.alternatives"] == {
+        "a": 0.2
+    }
+    assert (
+        translate(bad, name="c", otel_kind="internal")[1]["prodready.intent.alternatives"]
+        == "{oops"
+    )

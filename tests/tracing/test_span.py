@@ -91,7 +91,7 @@ def test_retrieval_records_document_identity() -> None:
     with capture() as cap, tracing.retrieval("card fees") as r:
         r.documents([doc, {"id": "limits", "score": 0.5}])
     a = cap.trace().spans[0].attributes
-    assert json.loads(a["prodready.retrieval.documents"]) == [
+    assert a["prodready.retrieval.documents"] == [  # stored as JSON, not as text
         {"id": "fees", "version": "4", "content_hash": "sha256:ab", "score": 0.7},
         {"id": "limits", "score": 0.5},
     ]

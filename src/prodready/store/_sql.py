@@ -21,19 +21,21 @@ _SPAN_COLS = (
 )
 _TRACE_COLS = (
     "trace_id, name, root_span_id, start_ns, end_ns, duration_ns, status, span_count, "
-    "error_count, session_id, user_id, release, environment, service_name, resource"
+    "error_count, session_id, user_id, release, environment, service_name, resource, root_rank"
 )
 
 _UPSERT_SET = """
-  name = CASE WHEN excluded.root_span_id IS NOT NULL THEN excluded.name
+  name = CASE WHEN excluded.root_rank > traces.root_rank THEN excluded.name
               ELSE COALESCE(traces.name, excluded.name) END,
-  root_span_id = COALESCE(excluded.root_span_id, traces.root_span_id),
+  root_span_id = CASE WHEN excluded.root_rank > traces.root_rank THEN excluded.root_span_id
+                      ELSE traces.root_span_id END,
+  root_rank = {greatest}(traces.root_rank, excluded.root_rank),
   start_ns = {least}(traces.start_ns, excluded.start_ns),
   end_ns = {greatest}(traces.end_ns, excluded.end_ns),
   duration_ns = {greatest}(traces.end_ns, excluded.end_ns)
               - {least}(traces.start_ns, excluded.start_ns),
-  status = CASE WHEN excluded.root_span_id IS NOT NULL THEN excluded.status
-                WHEN traces.root_span_id IS NOT NULL THEN traces.status
+  status = CASE WHEN excluded.root_rank > traces.root_rank THEN excluded.status
+                WHEN traces.root_rank > 0 THEN traces.status
                 WHEN traces.error_count + excluded.error_count > 0 THEN 'error'
                 ELSE 'ok' END,
   span_count = traces.span_count + excluded.span_count,
@@ -100,7 +102,7 @@ def for_dialect(name: str) -> DialectSQL:
         return DialectSQL(
             insert_spans=f"INSERT OR IGNORE INTO spans ({_SPAN_COLS}) VALUES ({_marks(p, 15)})",
             upsert_traces=(
-                f"INSERT INTO traces ({_TRACE_COLS}) VALUES ({_marks(p, 15)}) "
+                f"INSERT INTO traces ({_TRACE_COLS}) VALUES ({_marks(p, 16)}) "
                 "ON CONFLICT (trace_id) DO UPDATE SET "
                 + _UPSERT_SET.format(least="min", greatest="max")
             ),
@@ -115,7 +117,7 @@ def for_dialect(name: str) -> DialectSQL:
                 f"INSERT INTO spans ({_SPAN_COLS}) VALUES ({_marks(p, 15)}) ON CONFLICT DO NOTHING"
             ),
             upsert_traces=(
-                f"INSERT INTO traces ({_TRACE_COLS}) VALUES ({_marks(p, 15)}) "
+                f"INSERT INTO traces ({_TRACE_COLS}) VALUES ({_marks(p, 16)}) "
                 "ON CONFLICT (trace_id) DO UPDATE SET "
                 + _UPSERT_SET.format(least="LEAST", greatest="GREATEST")
             ),

@@ -165,6 +165,10 @@ class Store:
 
         Writing the same span twice is harmless (the second copy is ignored), so a writer may
         retry a batch whose commit it could not confirm. Returns the number of new spans.
+
+        Raises:
+            ValueError: a span's times are not ``0 <= start_ns <= end_ns < 2**63`` (nothing
+                of the batch is written).
         """
         if not records:
             return 0
@@ -470,7 +474,15 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
     return engine
 
 
+_MAX_NS = 2**63 - 1
+
+
 def _span_row(r: SpanRecord) -> tuple[Any, ...]:
+    if not 0 <= r.start_ns <= r.end_ns <= _MAX_NS:
+        raise ValueError(
+            f"span {r.span_id} of trace {r.trace_id}: times must satisfy "
+            f"0 <= start_ns <= end_ns < 2**63, got start_ns={r.start_ns} end_ns={r.end_ns}"
+        )
     return (
         r.trace_id,
         r.span_id,
@@ -490,11 +502,23 @@ def _span_row(r: SpanRecord) -> tuple[Any, ...]:
     )
 
 
+_ROW_RANK = 15  # index of root_rank in a trace row
+_ROW_DONE = 16  # every lifted column is set: stop looking (not written)
+
+
+def _rank(r: SpanRecord) -> int:
+    """2: no parent (the trace's root); 1: a local root under a remote parent; 0: other."""
+    if r.parent_span_id is None:
+        return 2
+    return 1 if r.is_root else 0
+
+
 def _trace_rows(records: Sequence[SpanRecord], *, counts: bool = True) -> list[tuple[Any, ...]]:
     """One row per trace in the batch, aggregated; the upsert merges it with what is stored.
 
-    A trace's status is its root span's (what the agent finally returned); until the root
-    arrives it is ``error`` if any span failed. ``error_count`` counts every failed span.
+    Name, root span and status come from the best-ranked root (see :func:`_rank`); until a
+    root arrives the status is ``error`` if any span failed. ``error_count`` counts every
+    failed span.
     """
     acc: dict[str, list[Any]] = {}
     resources: dict[int, str] = {}  # encode each (shared) resource dict once per batch
@@ -518,7 +542,8 @@ def _trace_rows(records: Sequence[SpanRecord], *, counts: bool = True) -> list[t
                 None,
                 None,
                 None,
-                False,  # [15] every lifted column is set: stop looking
+                0,
+                False,
             ]
             acc[r.trace_id] = row
         else:
@@ -527,42 +552,57 @@ def _trace_rows(records: Sequence[SpanRecord], *, counts: bool = True) -> list[t
             if counts:
                 row[7] += 1
                 row[8] += error
-            if error and row[2] is None:
+            if error and row[_ROW_RANK] == 0:
                 row[6] = "error"
-        if r.is_root if r.is_root is not None else r.parent_span_id is None:
+        rank = _rank(r)
+        if rank > row[_ROW_RANK]:
             row[1], row[2], row[6] = _clean(r.name), r.span_id, "error" if error else "ok"
-        if not row[15]:
+            row[_ROW_RANK] = rank
+        if not row[_ROW_DONE]:
             _lift(row, r, resources)
     out = []
     for row in acc.values():
         row[5] = row[4] - row[3]
-        out.append(tuple(row[:15]))
+        out.append(tuple(row[:_ROW_DONE]))
     return out
 
 
 def _lift(row: list[Any], r: SpanRecord, resources: dict[int, str]) -> None:
-    """Fill the trace row's session/user/release/environment/service/resource from a span."""
-    a = r.attributes
-    for i, key in enumerate(_LIFTED, start=9):
+    """Fill the trace row's session/user/release/environment/service/resource from a span.
+
+    Each key is read from the span's attributes, else from its resource attributes
+    (applications often set the release or environment once, on the resource).
+    """
+    a, res = r.attributes, r.resource
+    for i, keys in enumerate(_LIFTED, start=9):
         if row[i] is None:
-            value = a.get(key)
-            if value is not None and value != "":
-                row[i] = _clean(str(value))
-    if r.resource:
+            for key in keys:
+                value = a.get(key)
+                if (value is None or value == "") and res:
+                    value = res.get(key)
+                if value is not None and value != "":
+                    row[i] = _clean(str(value))
+                    break
+    if res:
         if row[13] is None:
-            service = r.resource.get("service.name")
+            service = res.get("service.name")
             if service is not None:
                 row[13] = _clean(str(service))
         if row[14] is None:
-            ident = id(r.resource)
+            ident = id(res)
             encoded = resources.get(ident)
             if encoded is None:
-                encoded = resources[ident] = _encode(r.resource)
+                encoded = resources[ident] = _encode(res)
             row[14] = encoded
-    row[15] = all(v is not None for v in row[9:15])
+    row[_ROW_DONE] = all(v is not None for v in row[9:15])
 
 
-_LIFTED = (attrs.SESSION_ID, attrs.USER_ID, attrs.RELEASE, attrs.ENVIRONMENT)
+_LIFTED = (
+    (attrs.SESSION_ID,),
+    (attrs.USER_ID,),
+    (attrs.RELEASE,),
+    (attrs.ENVIRONMENT, "deployment.environment"),  # the older name, still common
+)
 
 
 def _span_from_row(m: Any) -> Span:

@@ -43,7 +43,8 @@ class SpanRecord:
     otel_kind: str = "internal"
     is_root: bool | None = None
     """True when the span starts the trace in this process (no parent, or a remote parent).
-    ``None`` lets the store decide from ``parent_span_id``."""
+    A span without a parent is always the root; a local root under a remote parent names
+    the trace only until the real root arrives."""
 
 
 class Span(BaseModel):

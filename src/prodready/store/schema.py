@@ -10,7 +10,17 @@ databases, cheap to write in bulk, and queried with ``json_extract`` / ``::jsonb
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
 
 metadata = MetaData()
 
@@ -32,6 +42,7 @@ traces = Table(
     Column("environment", Text),
     Column("service_name", Text),
     Column("resource", Text),
+    Column("root_rank", SmallInteger, nullable=False, server_default="0"),
     Index("ix_traces_start", "start_ns"),
     Index("ix_traces_session", "session_id", "start_ns"),
     Index("ix_traces_user", "user_id", "start_ns"),

@@ -59,7 +59,8 @@ def to_record(
         name=span.name,
         kind=kind,
         start_ns=start,
-        end_ns=span.end_time or start,
+        # A wall-clock step back can end a span before it started; keep it, zero-length.
+        end_ns=max(span.end_time or start, start),
         status=_STATUS[span.status.status_code],
         status_message=span.status.description,
         attributes=attributes,

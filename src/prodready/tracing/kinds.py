@@ -29,7 +29,7 @@ DEFAULT_KIND: Final = "step"
 
 
 def check_kind(kind: str) -> SpanKind:
-    """Return ``kind`` if it is a prodready span kind, else raise ``ValueError`` naming the choices."""
+    """Return ``kind`` if it is a prodready span kind, else raise ``ValueError``."""
     if kind not in SPAN_KINDS:
         choices = ", ".join(sorted(SPAN_KINDS))
         raise ValueError(f"unknown span kind {kind!r}; expected one of: {choices}")

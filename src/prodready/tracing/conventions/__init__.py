@@ -15,6 +15,7 @@ records and the server for every span it ingests. One module per convention:
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any, Final
@@ -58,6 +59,8 @@ def translate(
     """
     declared = attributes.get(attrs.KIND)
     if isinstance(declared, str) and declared in _SPAN_KINDS:
+        if declared in _JSON_VALUED:
+            return declared, _decode_json(attributes, _JSON_VALUED[declared])
         return declared, _as_dict(attributes)
     try:
         return _translate_foreign(attributes, name)
@@ -111,6 +114,29 @@ def inherit_trace_attributes(
     if not extra:
         return _as_dict(attributes)
     return {**attributes, **extra}
+
+
+# Structured values OpenTelemetry can only carry as JSON text; the store keeps them as JSON
+# (a list of documents, an object of scores) so readers see one shape, however the span came.
+_JSON_VALUED: Final[dict[str, tuple[str, ...]]] = {
+    "retriever": (attrs.RETRIEVAL_DOCUMENTS,),
+    "classifier": (attrs.INTENT_ALTERNATIVES,),
+}
+
+
+def _decode_json(attributes: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    out = _as_dict(attributes)
+    for key in keys:
+        value = out.get(key)
+        if isinstance(value, str) and value[:1] in ("[", "{"):
+            try:
+                decoded = json.loads(value)
+            except ValueError:
+                continue  # not JSON after all: keep the text
+            if out is attributes:
+                out = dict(out)
+            out[key] = decoded
+    return out
 
 
 def _first_set(*places: tuple[Mapping[str, Any], str]) -> Any:
