@@ -9,7 +9,14 @@ import types
 
 import pytest
 
-PUBLIC = ["prodready", "prodready.tracing", "prodready.store", "prodready.testing"]
+PUBLIC = [
+    "prodready",
+    "prodready.tracing",
+    "prodready.tracing.conventions",
+    "prodready.store",
+    "prodready.testing",
+    "prodready.server",
+]
 
 
 @pytest.mark.parametrize("name", PUBLIC)
