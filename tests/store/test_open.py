@@ -40,7 +40,7 @@ def test_sqlite_file_and_parent_directory_are_created_in_wal_mode(tmp_path: Path
 def test_migrate_false_leaves_a_blank_database_blank(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path}/b.db", migrate=False)
     assert store.revision() is None
-    assert store.migrate() == store.head_revision() == "0002"
+    assert store.migrate() == store.head_revision()
     assert {"traces", "spans", "alembic_version"} <= set(inspect(store.engine).get_table_names())
 
 

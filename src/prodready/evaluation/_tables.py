@@ -1,0 +1,149 @@
+"""The evaluation pillar's tables (created by migration 0003), as SQLAlchemy Core objects."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, Float, Integer, String, Table, Text
+
+from prodready.store.schema import metadata
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("description", Text),
+    Column("created_at_ns", BigInteger, nullable=False),
+    Column("created_by", Text),
+)
+
+dataset_versions = Table(
+    "dataset_versions",
+    metadata,
+    Column("dataset", String(200), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("content_hash", String(80), nullable=False),
+    Column("case_count", Integer, nullable=False),
+    Column("created_at_ns", BigInteger, nullable=False),
+    Column("created_by", Text),
+    Column("message", Text),
+)
+
+case_contents = Table(
+    "case_contents",
+    metadata,
+    Column("content_hash", String(80), primary_key=True),
+    Column("body", Text, nullable=False),
+)
+
+dataset_cases = Table(
+    "dataset_cases",
+    metadata,
+    Column("dataset", String(200), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("case_id", String(200), primary_key=True),
+    Column("content_hash", String(80), nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+candidate_cases = Table(
+    "candidate_cases",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("dataset", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("provenance", Text, nullable=False),
+    Column("created_at_ns", BigInteger, nullable=False),
+    Column("created_by", Text),
+    Column("reason", Text),
+    Column("reviewed_by", Text),
+    Column("reviewed_at_ns", BigInteger),
+)
+
+eval_runs = Table(
+    "eval_runs",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("name", Text),
+    Column("dataset", String(200)),
+    Column("dataset_version", Integer),
+    Column("dataset_hash", String(80)),
+    Column("release", Text),
+    Column("criteria", Text),
+    Column("config", Text),
+    Column("status", String(16), nullable=False),
+    Column("verdict", String(16)),
+    Column("started_at_ns", BigInteger, nullable=False),
+    Column("finished_at_ns", BigInteger),
+    Column("summary", Text),
+)
+
+eval_results = Table(
+    "eval_results",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("case_id", String(200), primary_key=True),
+    Column("repeat", Integer, primary_key=True),
+    Column("case_hash", String(80), nullable=False),
+    Column("trace_id", String(32)),
+    Column("output", Text),
+    Column("error", Text),
+    Column("latency_ms", Float),
+    Column("cost_usd", Float),
+    Column("input_tokens", Integer),
+    Column("output_tokens", Integer),
+    Column("cached", Boolean, nullable=False, server_default="0"),
+    Column("finished_at_ns", BigInteger, nullable=False),
+)
+
+scores = Table(
+    "scores",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("trace_id", String(32)),
+    Column("span_id", String(16)),
+    Column("run_id", String(64)),
+    Column("case_id", String(200)),
+    Column("repeat", Integer),
+    Column("name", Text, nullable=False),
+    Column("scorer", Text, nullable=False),
+    Column("version", Text, nullable=False),
+    Column("args", Text, nullable=False),
+    Column("layer", String(16), nullable=False),
+    Column("value", Float),
+    Column("passed", Boolean),
+    Column("rationale", Text),
+    Column("error", Text),
+    Column("author", Text),
+    Column("metadata", Text, nullable=False),
+    Column("created_at_ns", BigInteger, nullable=False),
+)
+
+eval_cache = Table(
+    "eval_cache",
+    metadata,
+    Column("key", String(80), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("created_at_ns", BigInteger, nullable=False),
+)
+
+review_tasks = Table(
+    "review_tasks",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("trace_id", String(32)),
+    Column("span_id", String(16)),
+    Column("run_id", String(64)),
+    Column("case_id", String(200)),
+    Column("score_name", Text),
+    Column("payload", Text, nullable=False),
+    Column("created_at_ns", BigInteger, nullable=False),
+    Column("due_at_ns", BigInteger),
+    Column("default_action", Text),
+    Column("resolved_at_ns", BigInteger),
+    Column("resolved_by", Text),
+    Column("resolution", Text),
+)

@@ -1,0 +1,118 @@
+"""The evaluation vocabulary every part shares: cases, results, scores.
+
+Pydantic models, since each crosses the storage boundary (datasets, eval results, scores).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+from prodready.store import Trace
+
+Split = Literal["dev", "validation", "holdout"]
+Layer = Literal["check", "judge", "behaviour", "human", "online"]
+CaseStatus = Literal["active", "candidate"]
+
+LAYERS: tuple[Layer, ...] = ("check", "judge", "behaviour", "human", "online")
+
+
+def content_hash(value: Any) -> str:
+    """``sha256:<hex>`` of the canonical JSON of ``value`` (sorted keys, no spaces)."""
+    raw = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+class Expected(BaseModel):
+    """What an expert says a good run of a case looks like. Every field is optional."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reference: str | None = None
+    """The expert's reference answer."""
+    facts: list[str] = Field(default_factory=list)
+    """Facts the answer must state (amounts, durations, names...)."""
+    intent: str | None = None
+    """The intent the agent should recognise."""
+    tools: list[str] | None = None
+    """Tools the agent should call (names, any order); ``[]`` means none."""
+    escalation: bool | None = None
+    """Whether the agent should hand the case to a human."""
+    custom: dict[str, Any] = Field(default_factory=dict)
+    """Anything else a custom scorer needs."""
+
+
+class Case(BaseModel):
+    """One evaluation case: an input, what is expected, and where it came from."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1, max_length=200)
+    input: str | dict[str, Any]
+    expected: Expected = Field(default_factory=Expected)
+    tags: list[str] = Field(default_factory=list)
+    split: Split = "dev"
+    provenance: str = "expert"
+    """``expert``, ``trace:<trace id>`` or ``incident:<incident id>``."""
+    added_by: str | None = None
+    reason: str | None = None
+    """Why the case was added (what it guards against)."""
+
+    def content_hash(self) -> str:
+        """Hash of what defines the case's behaviour: input and expected (not tags or who)."""
+        return content_hash({"input": self.input, "expected": self.expected.model_dump()})
+
+
+class Score(BaseModel):
+    """One scorer's judgement of one run of one case (or of a trace or span in production).
+
+    ``scorer``, ``version`` and ``args`` identify the scorer exactly, so a stored score can
+    be rebuilt and re-run (:func:`prodready.evaluation.rebuild_scorer`).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    """What the score measures; success criteria refer to scores by this name."""
+    value: float | None
+    """Usually in [0, 1]; a raw quantity (latency ms, tool calls) for some behaviour scorers.
+    ``None`` when the scorer could not score (see ``error``)."""
+    passed: bool | None = None
+    rationale: str | None = None
+    layer: Layer
+    scorer: str
+    version: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = None
+    """Why the scorer could not score (the case then counts as an error, not a pass)."""
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    author: str | None = None
+    """For human scores: who labelled."""
+
+
+class CaseResult(BaseModel):
+    """One run of the system under test on one case, with its scores."""
+
+    case_id: str
+    case_hash: str
+    repeat: int = 0
+    output: Any = None
+    error: str | None = None
+    """An infrastructure or agent error: the run counts as an error in every denominator."""
+    trace_id: str | None = None
+    latency_ms: float | None = None
+    cost_usd: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached: bool = False
+    scores: list[Score] = Field(default_factory=list)
+    trace: Trace | None = Field(default=None, exclude=True)
+    """The run's trace from the store (set by the runner before scoring), for behaviour
+    scorers and groundedness judges. Not serialised."""
+
+    def score(self, name: str) -> Score | None:
+        """The score called ``name``, if any."""
+        return next((s for s in self.scores if s.name == name), None)
