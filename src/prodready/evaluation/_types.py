@@ -116,3 +116,23 @@ class CaseResult(BaseModel):
     def score(self, name: str) -> Score | None:
         """The score called ``name``, if any."""
         return next((s for s in self.scores if s.name == name), None)
+
+
+class DatasetVersion(BaseModel):
+    """An immutable, content-hashed version of a dataset: what a run is evaluated on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    version: int
+    content_hash: str
+    """Hash of the version's cases (ids and content hashes, in order)."""
+    cases: list[Case]
+    created_at_ns: int | None = None
+    created_by: str | None = None
+    message: str | None = None
+
+    @staticmethod
+    def hash_cases(cases: list[Case]) -> str:
+        """The ``content_hash`` a version with these cases has."""
+        return content_hash([[c.id, c.content_hash()] for c in cases])

@@ -1,0 +1,81 @@
+"""Facts read off a run's span tree, shared by behaviour scorers and business metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from prodready.store import Span, Trace
+from prodready.tracing import attributes as attrs
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """One tool call in a trace, in start order."""
+
+    name: str
+    arguments: Any
+    """Decoded JSON arguments (the raw string if it is not JSON; ``None`` if absent)."""
+    attempt: int | None
+    outcome: str | None
+    span: Span
+
+
+def tool_calls(trace: Trace) -> list[ToolCall]:
+    """Every ``tool`` span of the trace, oldest first."""
+    calls = []
+    for span in trace.spans:
+        if span.kind != "tool":
+            continue
+        a = span.attributes
+        name = a.get(attrs.GEN_AI_TOOL_NAME) or span.name.removeprefix("execute_tool ")
+        calls.append(
+            ToolCall(
+                name=str(name),
+                arguments=_decode(a.get(attrs.TOOL_ARGUMENTS)),
+                attempt=a.get(attrs.TOOL_ATTEMPT),
+                outcome=a.get(attrs.TOOL_OUTCOME),
+                span=span,
+            )
+        )
+    return calls
+
+
+def escalated(trace: Trace) -> bool:
+    """Whether the run handed the case to a human: any ``escalation`` span."""
+    return any(s.kind == "escalation" for s in trace.spans)
+
+
+def llm_totals(trace: Trace) -> tuple[float, int, int]:
+    """Summed cost (USD), input tokens and output tokens over the trace's ``llm`` spans."""
+    cost, tokens_in, tokens_out = 0.0, 0, 0
+    for span in trace.spans:
+        if span.kind != "llm":
+            continue
+        a = span.attributes
+        cost += float(a.get(attrs.LLM_COST) or 0.0)
+        tokens_in += int(a.get(attrs.GEN_AI_INPUT_TOKENS) or 0)
+        tokens_out += int(a.get(attrs.GEN_AI_OUTPUT_TOKENS) or 0)
+    return cost, tokens_in, tokens_out
+
+
+def retrieved_documents(trace: Trace) -> list[dict[str, Any]]:
+    """Every document the trace's retrievers returned (``id``, ``version``, ``content_hash``…)."""
+    docs: list[dict[str, Any]] = []
+    for span in trace.spans:
+        if span.kind == "retriever":
+            value = _decode(span.attributes.get(attrs.RETRIEVAL_DOCUMENTS))
+            if isinstance(value, list):
+                docs.extend(d for d in value if isinstance(d, dict))
+    return docs
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
