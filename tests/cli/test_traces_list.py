@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -95,6 +98,37 @@ def test_list_repeated_attr_filters_all_apply(cli: Invoke, seeded: Seeded) -> No
     assert listed(cli, seeded, *args) == {T3}
 
 
+def test_list_attr_filter_accepts_colon_separator(cli: Invoke, seeded: Seeded) -> None:
+    assert listed(cli, seeded, "--attr", "prodready.tool.attempt:2") == {T1}
+    assert listed(cli, seeded, "--attr", "prodready.tool.outcome:timeout") == {T1}
+
+
+def test_list_min_duration_allows_spaces_between_parts(cli: Invoke, seeded: Seeded) -> None:
+    assert listed(cli, seeded, "--min-duration", "1s 500ms") == {T1}
+    assert listed(cli, seeded, "--min-duration", "1s 250ms") == {T1, T3}
+
+
+@pytest.fixture
+def utc_plus_12(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local time is UTC+12 (a POSIX TZ string: no time zone database needed)."""
+    if not hasattr(time, "tzset"):
+        pytest.skip("time.tzset is Unix-only")
+    monkeypatch.setenv("TZ", "XYZ-12")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_list_since_without_offset_is_local_time(
+    cli: Invoke, seeded: Seeded, utc_plus_12: None
+) -> None:
+    an_hour_ago_utc = datetime.fromtimestamp(seeded.now_ns // 10**9 - 3600, UTC)
+    wall = an_hour_ago_utc.replace(tzinfo=None).isoformat(timespec="seconds")
+    assert listed(cli, seeded, "--since", wall) == {T1, T2}  # local: 13 h ago
+    assert listed(cli, seeded, "--since", wall + "Z") == {T1}
+
+
 def test_list_filters_combine(cli: Invoke, seeded: Seeded) -> None:
     assert listed(cli, seeded, "--release", "v1.1.0", "--errors") == {T3}
 
@@ -131,8 +165,8 @@ def test_list_limit_out_of_range_exits_2(cli: Invoke, seeded: Seeded) -> None:
 
 
 def test_list_same_attr_twice_exits_2(cli: Invoke, seeded: Seeded) -> None:
-    result = cli("--store", seeded.url, "traces", "list", "--attr", "a=1", "--attr", "a=2")
-    assert result.exit_code == 2 and "given twice" in result.stderr
+    result = cli("--store", seeded.url, "traces", "list", "--attr", "a=1", "--attr", "a:2")
+    assert result.exit_code == 2 and "given twice" in result.stderr and "--attr" in result.stderr
 
 
 def test_list_reads_store_url_from_environment(cli: Invoke, seeded: Seeded) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -59,6 +60,7 @@ def test_span_filters_kind_and_min_duration(client: TestClient, seeded: Store) -
 
 def test_attr_filters_are_typed_and_repeatable(client: TestClient, seeded: Store) -> None:
     assert ids(client, attr="prodready.intent.name:lost_card") == ["agent@2.0.0/ok"]
+    assert ids(client, attr="prodready.intent.name=lost_card") == ["agent@2.0.0/ok"]
     both = [("attr", "prodready.tool.attempt:2"), ("attr", "gen_ai.tool.name:card_status")]
     assert len(client.get("/api/traces", params=both).json()["traces"]) == 3
     assert ids(client, attr='prodready.tool.attempt:"2"') == []  # the string "2" is not 2
@@ -72,15 +74,46 @@ def test_since_selects_recent_traces(client: TestClient, store: Store) -> None:
     assert len(ids(client, since="7d")) == 2
 
 
+@pytest.fixture
+def utc_plus_12(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local time is UTC+12 (a POSIX TZ string: no time zone database needed)."""
+    if not hasattr(time, "tzset"):
+        pytest.skip("time.tzset is Unix-only")
+    monkeypatch.setenv("TZ", "XYZ-12")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_since_without_offset_is_utc_whatever_the_local_zone(
+    client: TestClient, store: Store, utc_plus_12: None
+) -> None:
+    now = time.time_ns()
+    store.write_spans(agent_trace(start=now - 3_600 * 10**9))
+    store.write_spans(agent_trace(start=now - 5 * 3_600 * 10**9))
+    two_hours_ago = datetime.fromtimestamp(now // 10**9 - 7_200, UTC).replace(tzinfo=None)
+    assert len(ids(client, since=two_hours_ago.isoformat(timespec="seconds"))) == 1
+
+
 def test_bad_filters_are_400_with_the_reason(client: TestClient) -> None:
     for params, reason in [
         ({"attr": "no-separator"}, "key:value"),
-        ({"since": "yesterday"}, "neither a duration"),
+        ({"since": "yesterday"}, "since: invalid time 'yesterday'"),
+        ({"since": "2 h"}, "since: invalid time '2 h'"),
         ({"kind": "robot"}, "unknown span kind"),
         ({"since": "1h", "start_after_ns": 1}, "not both"),
     ]:
         resp = client.get("/api/traces", params=params)
         assert resp.status_code == 400 and reason in resp.json()["detail"], resp.text
+
+
+def test_repeated_attr_key_is_400_naming_the_key(client: TestClient, seeded: Store) -> None:
+    params = [("attr", "prodready.tool.attempt:2"), ("attr", "prodready.tool.attempt=1")]
+    resp = client.get("/api/traces", params=params)
+    assert resp.status_code == 400
+    assert "'prodready.tool.attempt' is given twice" in resp.json()["detail"]
+    assert client.get("/api/stats", params=params).status_code == 400
 
 
 def test_out_of_range_params_are_422(client: TestClient) -> None:

@@ -172,9 +172,9 @@ def prune(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Retention: delete old traces, with their spans."""
-    from prodready.cli._parse import parse_duration
     from prodready.cli._render import fail, format_time, stdout
     from prodready.store import TraceQuery
+    from prodready.store.filters import parse_duration
 
     try:
         age_ns = parse_duration(older_than)

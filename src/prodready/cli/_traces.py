@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from prodready.store import Store, TraceQuery
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 app = typer.Typer(
     name="traces", help="List, show and summarise stored traces.", no_args_is_help=True
@@ -67,8 +68,9 @@ Attr = Annotated[
     list[str] | None,
     typer.Option(
         metavar="KEY=VALUE",
-        help="Only traces with a span whose attribute KEY equals VALUE (repeatable). "
-        "true/false and numbers are typed; quote to force a string: 'k=\"2\"'.",
+        help="Only traces with a span whose attribute KEY equals VALUE; KEY:VALUE works too. "
+        "Repeatable, each KEY once. true/false and numbers are typed; quote to force a "
+        "string: 'k=\"2\"'.",
         show_default=False,
     ),
 ]
@@ -261,20 +263,18 @@ def _query(
     offset: int = 0,
 ) -> TraceQuery:
     """The store query for the shared filter options; bad values exit 2 naming the option."""
-    from prodready.cli._parse import parse_attr, parse_duration, parse_time
     from prodready.store import TraceQuery
+    from prodready.store.filters import parse_attrs, parse_duration, parse_time
     from prodready.tracing.kinds import check_kind
 
     now_ns = time.time_ns()
-    attributes: dict[str, str | int | float | bool] = {}
-    for text in attr or []:
-        key, value = _convert("--attr", parse_attr, text)
-        if key in attributes:
-            raise typer.BadParameter(f"attribute {key!r} is given twice", param_hint="'--attr'")
-        attributes[key] = value
+
+    def when(text: str) -> int:  # the CLI shows local times, so a naive time is local too
+        return parse_time(text, now_ns=now_ns, naive="local")
+
     return TraceQuery(
-        start_after_ns=_optional("--since", lambda v: parse_time(v, now_ns=now_ns), since),
-        start_before_ns=_optional("--until", lambda v: parse_time(v, now_ns=now_ns), until),
+        start_after_ns=_optional("--since", when, since),
+        start_before_ns=_optional("--until", when, until),
         name=name,
         status=status,
         has_error=True if errors else None,
@@ -284,7 +284,7 @@ def _query(
         user_id=user,
         environment=env,
         min_duration_ns=_optional("--min-duration", parse_duration, min_duration),
-        attributes=attributes,
+        attributes=_convert("--attr", parse_attrs, attr or []),
         limit=limit,
         offset=offset,
     )
@@ -294,7 +294,7 @@ def _optional(option: str, parse: Callable[[str], T], value: str | None) -> T | 
     return None if value is None else _convert(option, parse, value)
 
 
-def _convert(option: str, parse: Callable[[str], T], value: str) -> T:
+def _convert(option: str, parse: Callable[[V], T], value: V) -> T:
     try:
         return parse(value)
     except ValueError as exc:

@@ -5,15 +5,13 @@
 
 Importing this package is cheap: FastAPI, uvicorn and the OTLP protobufs (the
 ``prodready[server]`` extra) load when :func:`create_app` or :func:`serve` is called, so
-``import prodready`` never needs them. :mod:`prodready.server.query` parses the filter
-spellings (``since``, ``attr``) the API and the CLI share.
+``import prodready`` never needs them. The filter spellings the API and the CLI share
+(``since``, ``attr``) are parsed by :mod:`prodready.store.filters`.
 """
 
 from __future__ import annotations
 
 import typing
-
-from prodready.server.query import parse_attr, parse_attrs, parse_duration, parse_since
 
 if typing.TYPE_CHECKING:  # via the module, so no stray TYPE_CHECKING name is exported
     from fastapi import FastAPI
@@ -24,10 +22,6 @@ __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_PORT",
     "create_app",
-    "parse_attr",
-    "parse_attrs",
-    "parse_duration",
-    "parse_since",
     "serve",
 ]
 

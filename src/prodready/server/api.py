@@ -1,7 +1,8 @@
 """The read API under ``/api``: trace lists, one trace with its spans, and statistics.
 
 Query parameters map one to one onto ``prodready.store.TraceQuery``; ``since`` and ``attr``
-are spelled as in the CLI (see :mod:`prodready.server.query`).
+are spelled as in the CLI (see :mod:`prodready.store.filters`), except that a date/time
+without a UTC offset is UTC here (the CLI reads it as local time).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ValidationError
 
-from prodready.server.query import parse_attrs, parse_since
 from prodready.store import Store, Trace, TraceQuery, TraceStats, TraceStatus, TraceSummary
+from prodready.store.filters import parse_attrs, parse_time
 from prodready.tracing.kinds import SPAN_KINDS
 
 router = APIRouter(prefix="/api", tags=["traces"])
@@ -36,7 +37,11 @@ def get_store(request: Request) -> Store:
 
 def trace_query(
     since: Annotated[
-        str | None, Query(description="Started within this long (15m, 2h, 7d) or since a date.")
+        str | None,
+        Query(
+            description="Started within this long (15m, 2h, 7d) or since an ISO 8601 "
+            "date/time (UTC unless it has an offset)."
+        ),
     ] = None,
     start_after_ns: Annotated[int | None, Query(ge=0)] = None,
     start_before_ns: Annotated[int | None, Query(ge=0)] = None,
@@ -51,7 +56,10 @@ def trace_query(
     min_duration_ms: Annotated[float | None, Query(ge=0)] = None,
     attr: Annotated[
         list[str] | None,
-        Query(description="key:value, repeatable; true/false/numbers are typed, quote for text."),
+        Query(
+            description="key:value or key=value, repeatable (each key once); "
+            "true/false/numbers are typed, quote for text."
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -64,8 +72,14 @@ def trace_query(
             400, f"unknown span kind {kind!r}; one of {', '.join(sorted(SPAN_KINDS))}"
         )
     try:
-        after = parse_since(since) if since is not None else start_after_ns
+        after = start_after_ns if since is None else parse_time(since, naive="utc")
+    except ValueError as exc:
+        raise HTTPException(400, f"since: {exc}") from None
+    try:
         attributes = parse_attrs(attr or [])
+    except ValueError as exc:
+        raise HTTPException(400, f"attr: {exc}") from None
+    try:
         return TraceQuery(
             start_after_ns=after,
             start_before_ns=start_before_ns,
