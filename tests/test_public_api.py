@@ -14,6 +14,7 @@ PUBLIC = [
     "prodready.tracing",
     "prodready.tracing.conventions",
     "prodready.store",
+    "prodready.store.filters",
     "prodready.testing",
     "prodready.server",
 ]
