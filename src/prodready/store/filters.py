@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC as _UTC
+from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Final, Literal
 
@@ -47,7 +48,7 @@ _INT: Final = re.compile(r"[+-]?[0-9]+")
 # Only plain decimal spellings count as floats: "1e5", "nan" and "inf" stay strings, since
 # attribute values like those are far more often identifiers than numbers.
 _FLOAT: Final = re.compile(r"[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+)")
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=_UTC)
 
 
 def parse_duration(text: str) -> int:
@@ -114,7 +115,7 @@ def parse_time(
             "or an ISO 8601 date/time like 2024-05-01, 2024-05-01T12:00 or 2024-05-01T12:00Z"
         ) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC) if naive == "utc" else moment.astimezone()
+        moment = moment.replace(tzinfo=_UTC) if naive == "utc" else moment.astimezone()
     return (moment - _EPOCH) // timedelta(microseconds=1) * 1_000
 
 
