@@ -189,3 +189,16 @@ def test_deeply_nested_values_are_400_not_a_crash(client: TestClient) -> None:
     spans = f'[{{{ids}, "attributes": [{{"key": "deep", "value": {nested}}}]}}]'
     json_body = f'{{"resourceSpans": [{{"scopeSpans": [{{"spans": {spans}}}]}}]}}'
     rejected(client.post("/v1/traces", content=json_body, headers=JSON), 400, "OTLP JSON")
+
+
+class ValidatingStore(Store):
+    """A store whose own validation refuses the batch (as write_spans does for bad times)."""
+
+    def write_spans(self, records):  # type: ignore[no-untyped-def]
+        raise ValueError("span 01 of trace ab: times must satisfy 0 <= start_ns <= end_ns")
+
+
+def test_store_validation_error_is_400_not_500() -> None:
+    with TestClient(create_app(ValidatingStore("sqlite://"))) as c:
+        resp = c.post("/v1/traces", content=tree().SerializeToString(), headers=PROTOBUF)
+    rejected(resp, 400, "times must satisfy")

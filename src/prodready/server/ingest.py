@@ -104,6 +104,8 @@ def ingest(store: Store, body: bytes, encoding: Encoding, coding: str, limit: in
         raise IngestError(400, str(exc)) from None
     try:
         return store.write_spans(records)
+    except ValueError as exc:  # the store's own validation: bad data, never a 500
+        raise IngestError(400, str(exc)) from None
     except STORE_UNAVAILABLE:
         log.warning("the store is unavailable; asked the client to retry", exc_info=True)
         raise IngestError(
