@@ -1,0 +1,161 @@
+"""Per-case observations behind one success metric: scores, or business metrics from traces.
+
+Every run yields ``(value, error)``: ``error`` says why the run could not be measured, and
+``value`` is ``None`` when the run does not count (a wrong-escalation case without an
+expected escalation) or has no number. An errored run of a rate gets the unfavourable
+value, so an error is a failure in the denominator. Runs of the same case (repeats) are
+averaged, so the unit of analysis is always the case.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from prodready.evaluation import facts
+from prodready.evaluation._types import CaseResult, Expected
+from prodready.evaluation.criteria import Metric
+
+Run = tuple[float | None, str | None]
+RunFn = Callable[[CaseResult, Expected | None], Run]
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """A metric's values, one per case, and what could not be measured."""
+
+    values: dict[str, float]
+    """Case id -> the case's value (a rate's 0/1, or its share of passing repeats)."""
+    runs: int
+    errors: Counter[str]
+    """Why runs could not be measured ("case error", "scorer error", "no score", "no trace"),
+    with how many runs each."""
+    missing: list[str]
+    """Cases with no value at all (numbers only: a rate counts errors as failures)."""
+    layers: frozenset[str]
+    problem: str | None = None
+    """Why the metric cannot be computed at all."""
+
+    @property
+    def binary(self) -> bool:
+        """Whether every case's value is 0 or 1 (a rate without disagreeing repeats)."""
+        return all(v in (0.0, 1.0) for v in self.values.values())
+
+
+def observe(
+    metric: Metric, results: Sequence[CaseResult], expected: Mapping[str, Expected] | None
+) -> Observed:
+    """The metric's per-case values over ``results``."""
+    layers = frozenset(s.layer for r in results for s in r.scores if s.name == metric.source)
+    if metric.business in ("wrong_escalation", "false_positive_rate") and expected is None:
+        problem = "needs the cases (their expected escalation): pass cases= to the gate"
+        return Observed({}, len(results), Counter(), [], layers, problem)
+    run = _run_fn(metric)
+    per_case: dict[str, list[float]] = {}
+    errors: Counter[str] = Counter()
+    missing = set()
+    for r in results:
+        value, error = run(r, expected.get(r.case_id) if expected else None)
+        if error is not None:
+            errors[error] += 1
+        if value is not None:
+            per_case.setdefault(r.case_id, []).append(value)
+        elif error is not None:
+            missing.add(r.case_id)
+    values = {c: sum(vs) / len(vs) for c, vs in per_case.items()}
+    return Observed(values, len(results), errors, sorted(missing - values.keys()), layers)
+
+
+def _run_fn(metric: Metric) -> RunFn:
+    if metric.business is not None:
+        return _BUSINESS[metric.business]
+    name = metric.source
+    if metric.aggregate == "rate":
+
+        def passed(r: CaseResult, _: Expected | None) -> Run:
+            error = _score_error(r, name)
+            if error is not None:
+                return 0.0, error
+            score = r.score(name)
+            return (1.0 if score is not None and score.passed is True else 0.0), None
+
+        return passed
+
+    def value(r: CaseResult, _: Expected | None) -> Run:
+        score = r.score(name)
+        error = _score_error(r, name)
+        if error is None and (score is None or score.value is None):
+            error = "no value"
+        return (None, error) if error is not None or score is None else (score.value, None)
+
+    return value
+
+
+def _score_error(r: CaseResult, name: str) -> str | None:
+    score = r.score(name)
+    if r.error is not None:
+        return "case error"
+    if score is None:
+        return "no score"
+    return "scorer error" if score.error is not None else None
+
+
+def _trace_error(r: CaseResult) -> str | None:
+    if r.error is not None:
+        return "case error"
+    return "no trace" if r.trace is None else None
+
+
+def _deflection(r: CaseResult, _: Expected | None) -> Run:
+    error = _trace_error(r)
+    if error is not None or r.trace is None:
+        return 0.0, error
+    return (0.0 if facts.escalated(r.trace) else 1.0), None
+
+
+def _wrong_escalation(r: CaseResult, expected: Expected | None) -> Run:
+    if expected is None or expected.escalation is None:
+        return None, None
+    error = _trace_error(r)
+    if error is not None or r.trace is None:
+        return 1.0, error
+    return (1.0 if facts.escalated(r.trace) != expected.escalation else 0.0), None
+
+
+def _false_positive(r: CaseResult, expected: Expected | None) -> Run:
+    if expected is None or expected.escalation is not False:
+        return None, None
+    error = _trace_error(r)
+    if error is not None or r.trace is None:
+        return 1.0, error
+    return (1.0 if facts.escalated(r.trace) else 0.0), None
+
+
+def _cost(r: CaseResult, _: Expected | None) -> Run:
+    """``cost_usd``, else the trace's summed LLM cost. An errored run's cost still counts."""
+    error = "case error" if r.error is not None else None
+    if r.cost_usd is not None:
+        return r.cost_usd, error
+    if r.trace is not None:
+        return facts.llm_totals(r.trace)[0], error
+    return None, error or "no cost or trace"
+
+
+def _latency(r: CaseResult, _: Expected | None) -> Run:
+    """``latency_ms``, else the trace's duration. An errored run's latency still counts."""
+    error = "case error" if r.error is not None else None
+    if r.latency_ms is not None:
+        return r.latency_ms, error
+    if r.trace is not None:
+        return r.trace.summary.duration_ns / 1e6, error
+    return None, error or "no latency or trace"
+
+
+_BUSINESS: dict[str, RunFn] = {
+    "deflection": _deflection,
+    "wrong_escalation": _wrong_escalation,
+    "false_positive_rate": _false_positive,
+    "cost_per_conversation": _cost,
+    "latency_ms": _latency,
+}

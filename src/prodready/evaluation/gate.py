@@ -1,0 +1,336 @@
+"""The gate: a run's results against its success criteria, with intervals and reasons.
+
+>>> report = evaluate_gate(load_criteria("criteria.yaml"), results, cases=dataset.cases)
+>>> print(report.render_text())
+>>> raise SystemExit(report.exit_code)
+
+Each metric gets an estimate, a 95% interval (Wilson for rates, bootstrap for means and
+percentiles), the number of cases and errors, a verdict and a one-line reason. Rates count
+every errored run as a failure; a number that could not be measured on some case fails the
+metric rather than being averaged away. A metric whose scores come from a judge that is not
+calibrated (Cohen's kappa below ``criteria.judge_kappa_floor``) fails and says why.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+
+from pydantic import BaseModel, computed_field
+
+from prodready.evaluation import _criteria_observe, _types
+from prodready.evaluation import criteria as _criteria
+from prodready.evaluation import stats as _stats
+
+__all__ = ["GateReport", "MetricResult", "evaluate_gate"]
+
+_ONE_SIDED_95 = 0.90
+"""Non-inferiority reads one bound of a two-sided 90% interval: a one-sided 95% test."""
+
+
+class MetricResult(BaseModel):
+    """One metric's verdict. ``passed`` is ``None`` for report-only metrics."""
+
+    name: str
+    source: str
+    aggregate: _criteria.Aggregate
+    mode: _criteria.GateMode
+    direction: _criteria.Direction
+    target: _criteria.Target | None = None
+    margin: float | None = None
+    estimate: float | None = None
+    interval: _stats.Interval | None = None
+    n: int = 0
+    """Cases measured (repeats of a case are averaged first)."""
+    runs: int = 0
+    errors: int = 0
+    """Errored runs: failures in a rate's denominator; unmeasured values otherwise."""
+    missing: int = 0
+    """Cases with no value at all (numbers only)."""
+    mde: float | None = None
+    """For rates: the smallest true difference the dataset detects (alpha 0.05, power 0.8):
+    from the target for ``point``/``confident``, between releases for ``non_inferior``."""
+    baseline_estimate: float | None = None
+    comparison: _stats.PairedTest | None = None
+    """``non_inferior``: candidate minus baseline on the shared cases, 90% two-sided."""
+    passed: bool | None
+    reason: str
+
+
+class GateReport(BaseModel):
+    """Every metric's verdict; the gate passes when no gating metric failed."""
+
+    metrics: list[MetricResult]
+    results: int
+    cases: int
+    baseline_results: int | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def passed(self) -> bool:
+        """No metric failed (report-only metrics never fail)."""
+        return all(m.passed is not False for m in self.metrics)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when the gate passes, 1 when criteria are not met."""
+        return 0 if self.passed else 1
+
+    def render_text(self) -> str:
+        """A plain table (metric, estimate, interval, n, errors, target, mode, MDE, verdict),
+        then each metric's reason and the overall verdict."""
+        head = ("metric", "estimate", "95% interval", "n", "errors", "target", "mode")
+        rows = [(*head, "mde", "verdict")]
+        for m in self.metrics:
+            interval = f"[{_fmt(m.interval.low)}, {_fmt(m.interval.high)}]" if m.interval else "-"
+            verdict = {True: "PASS", False: "FAIL", None: "report"}[m.passed]
+            mde = f"±{_fmt(m.mde)}" if m.mde is not None else "-"
+            cells = (m.name, _fmt(m.estimate), interval, str(m.n), str(m.errors))
+            rows.append((*cells, _target_text(m), m.mode, mde, verdict))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        lines = [
+            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+        ]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        lines += ["", *(f"- {m.reason}" for m in self.metrics), ""]
+        failed = sum(m.passed is False for m in self.metrics)
+        gating = sum(m.passed is not None for m in self.metrics)
+        verdict = "PASSED" if self.passed else f"FAILED ({failed} of {gating} gating metrics)"
+        lines.append(f"gate {verdict}")
+        return "\n".join(lines)
+
+
+def evaluate_gate(
+    criteria: _criteria.Criteria,
+    results: Sequence[_types.CaseResult],
+    *,
+    cases: Iterable[_types.Case] | _types.DatasetVersion | None = None,
+    baseline: Sequence[_types.CaseResult] | None = None,
+    judge_calibration: Mapping[str, float] | None = None,
+) -> GateReport:
+    """Apply ``criteria`` to a run's ``results``.
+
+    Args:
+        criteria: the success criteria (:func:`prodready.evaluation.criteria.load_criteria`).
+        results: one run's case results (repeats allowed), with traces attached for
+            business metrics that read them.
+        cases: the dataset's cases; needed by ``business.wrong_escalation`` and
+            ``business.false_positive_rate`` (their expected escalation).
+        baseline: the current production release's results on the same cases, for
+            ``non_inferior`` metrics.
+        judge_calibration: score name -> Cohen's kappa of its judge against human labels.
+    """
+    if isinstance(cases, _types.DatasetVersion):
+        cases = cases.cases
+    expected = {c.id: c.expected for c in cases} if cases is not None else None
+    gate = _Gate(criteria, expected, baseline, judge_calibration or {})
+    return GateReport(
+        metrics=[gate.metric(name, m, results) for name, m in criteria.metrics.items()],
+        results=len(results),
+        cases=len({r.case_id for r in results}),
+        baseline_results=len(baseline) if baseline is not None else None,
+    )
+
+
+class _Gate:
+    def __init__(
+        self,
+        criteria: _criteria.Criteria,
+        expected: Mapping[str, _types.Expected] | None,
+        baseline: Sequence[_types.CaseResult] | None,
+        calibration: Mapping[str, float],
+    ) -> None:
+        self.criteria = criteria
+        self.expected = expected
+        self.baseline = baseline
+        self.calibration = calibration
+
+    def metric(
+        self, name: str, metric: _criteria.Metric, results: Sequence[_types.CaseResult]
+    ) -> MetricResult:
+        obs = _criteria_observe.observe(metric, results, self.expected)
+        base = MetricResult(
+            name=name,
+            source=metric.source,
+            aggregate=metric.aggregate,
+            mode=metric.gate,
+            direction=metric.direction,
+            target=metric.target,
+            margin=metric.margin,
+            runs=obs.runs,
+            errors=obs.errors.total(),
+            missing=len(obs.missing),
+            passed=False,
+            reason="",
+        )
+        if obs.problem or not obs.values:
+            why = obs.problem or "no case to measure"
+            return _verdict(base, metric, f"{name}: {why}", passed=False)
+        interval = _interval(metric, list(obs.values.values()))
+        base = base.model_copy(
+            update={"estimate": interval.estimate, "interval": interval, "n": interval.n}
+        )
+        summary = _summary(name, interval, obs, metric)
+        refusal = self._judge_refusal(metric, obs)
+        if metric.gate == "report":
+            note = f" ({refusal})" if refusal else ""
+            return _verdict(base, metric, f"{summary} — report only{note}", passed=None)
+        if refusal:
+            return _verdict(base, metric, f"{summary} — {refusal}", passed=False)
+        if obs.missing:
+            why = f"{len(obs.missing)} case(s) have no value, e.g. {obs.missing[0]!r}"
+            return _verdict(base, metric, f"{summary} — {why}", passed=False)
+        if metric.gate == "non_inferior":
+            return self._non_inferior(base, metric, obs, summary)
+        return _against_target(base, metric, interval, summary)
+
+    def _judge_refusal(
+        self, metric: _criteria.Metric, obs: _criteria_observe.Observed
+    ) -> str | None:
+        if "judge" not in obs.layers:
+            return None
+        floor = self.criteria.judge_kappa_floor
+        kappa = self.calibration.get(metric.source)
+        if kappa is None:
+            why = f"no calibration; floor {floor:.2f}"
+        elif kappa < floor:
+            why = f"kappa {kappa:.2f} < floor {floor:.2f}"
+        else:
+            return None
+        return f"judge {metric.source!r} is not calibrated ({why})"
+
+    def _non_inferior(
+        self,
+        base: MetricResult,
+        metric: _criteria.Metric,
+        obs: _criteria_observe.Observed,
+        summary: str,
+    ) -> MetricResult:
+        if self.baseline is None:
+            why = "needs a baseline (the production release's results), none given"
+            return _verdict(base, metric, f"{summary} — {why}", passed=False)
+        prior = _criteria_observe.observe(metric, self.baseline, self.expected)
+        shared = [c for c in obs.values if c in prior.values]
+        problem = (
+            prior.problem
+            or self._judge_refusal(metric, prior)
+            or (f"{len(prior.missing)} baseline case(s) have no value" if prior.missing else None)
+            or (None if shared else "no case in common with the baseline")
+        )
+        if problem:
+            return _verdict(base, metric, f"{summary} — {problem}", passed=False)
+        a = [prior.values[c] for c in shared]
+        b = [obs.values[c] for c in shared]
+        test = _paired(metric, a, b, binary=obs.binary and prior.binary)
+        baseline_estimate = math.fsum(a) / len(a)
+        higher = metric.direction == "higher"
+        margin = metric.margin or 0.0
+        bound, limit = (test.low, -margin) if higher else (test.high, margin)
+        ok = bound >= limit if higher else bound <= limit
+        side, sign = ("lower", ">=" if ok else "<") if higher else ("upper", "<=" if ok else ">")
+        bound_text, limit_text = _pair(bound, limit)
+        unpaired = len(obs.values) - len(shared)
+        extra = f", {unpaired} not in the baseline" if unpaired else ""
+        reason = (
+            f"{summary} vs baseline {_fmt(baseline_estimate)}: difference "
+            f"{test.difference:+.3f}, one-sided 95% {side} bound {bound_text} {sign} "
+            f"{'-' if higher else '+'}margin {limit_text} (non_inferior; {test.method} "
+            f"p={test.p_value:.2g}, {len(shared)} paired cases{extra})"
+        )
+        mde = None
+        if metric.aggregate == "rate" and 0 < baseline_estimate < 1:
+            mde = _stats.minimum_detectable_effect(
+                len(shared), baseline_rate=baseline_estimate, paired=True
+            )
+        update = {"baseline_estimate": baseline_estimate, "comparison": test, "mde": mde}
+        return base.model_copy(update={**update, "passed": ok, "reason": reason})
+
+
+def _interval(metric: _criteria.Metric, values: list[float]) -> _stats.Interval:
+    if metric.aggregate == "rate":
+        return _stats.wilson_interval(math.fsum(values), len(values))
+    return _stats.bootstrap_interval(values, metric.aggregate)
+
+
+def _paired(
+    metric: _criteria.Metric, a: list[float], b: list[float], *, binary: bool
+) -> _stats.PairedTest:
+    if metric.aggregate == "rate" and binary:
+        return _stats.mcnemar(
+            [x == 1.0 for x in a], [x == 1.0 for x in b], confidence=_ONE_SIDED_95
+        )
+    statistic = "mean" if metric.aggregate == "rate" else metric.aggregate
+    return _stats.paired_bootstrap(a, b, statistic=statistic, confidence=_ONE_SIDED_95)
+
+
+def _against_target(
+    base: MetricResult, metric: _criteria.Metric, interval: _stats.Interval, summary: str
+) -> MetricResult:
+    target = metric.target
+    assert target is not None  # the criteria model requires one for these modes
+    if metric.gate == "confident":
+        lower = target.op == ">="
+        value, label = (interval.low, "lower bound ") if lower else (interval.high, "upper bound ")
+    else:
+        value, label = interval.estimate, ""
+    ok = target.met(value)
+    value_text, target_text = _pair(value, target.value)
+    sign = target.op if ok else target.fail_sign
+    reason = f"{summary} — {label}{value_text} {sign} target {target_text} ({metric.gate})"
+    return _verdict(base, metric, reason, passed=ok)
+
+
+def _verdict(
+    base: MetricResult, metric: _criteria.Metric, reason: str, *, passed: bool | None
+) -> MetricResult:
+    mde = None
+    if metric.aggregate == "rate" and base.estimate is not None:
+        target = metric.target.value if metric.target else None
+        rate = target if target is not None and 0 < target < 1 else base.estimate
+        if 0 < rate < 1:
+            mde = _stats.minimum_detectable_effect(base.n, baseline_rate=rate)
+    return base.model_copy(update={"passed": passed, "reason": reason, "mde": mde})
+
+
+def _summary(
+    name: str, interval: _stats.Interval, obs: _criteria_observe.Observed, metric: _criteria.Metric
+) -> str:
+    counts = f"n={interval.n}"
+    total = obs.errors.total()
+    if total:
+        plural = "s" if total != 1 else ""
+        what = " counted as failures" if total != 1 else " counted as a failure"
+        what = what if metric.aggregate == "rate" else ""
+        why = ", ".join(f"{v} {k}" for k, v in obs.errors.most_common())
+        counts += f", {total} error{plural}{what}: {why}"
+    return (
+        f"{name}: {_fmt(interval.estimate)} [{_fmt(interval.low)}, {_fmt(interval.high)}] "
+        f"({counts})"
+    )
+
+
+def _target_text(m: MetricResult) -> str:
+    if m.mode == "non_inferior":
+        sign = "-" if m.direction == "higher" else "+"
+        return f"baseline {sign}{_fmt(m.margin)}"
+    return str(m.target) if m.target is not None else "-"
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if math.isinf(x) or math.isnan(x):
+        return str(x)
+    digits = 0 if abs(x) >= 1000 else (1 if abs(x) >= 100 else 3)
+    text = f"{x:.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _pair(a: float, b: float) -> tuple[str, str]:
+    """Both numbers formatted, with more digits when rounding would hide their difference."""
+    fa, fb = _fmt(a), _fmt(b)
+    if fa == fb and a != b:
+        return f"{a:.6g}", f"{b:.6g}"
+    return fa, fb
