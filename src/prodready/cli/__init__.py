@@ -1,7 +1,7 @@
 """The ``prodready`` command line: thin commands over the same API users import.
 
-One module per command group (``_traces``, ``_store``, ``_serve``); heavy imports (SQLAlchemy,
-Rich renderables) happen inside commands, so ``prodready --help`` stays quick.
+One module per command group (``_traces``, ``_store``, ``_datasets``, ``_serve``); heavy
+imports (SQLAlchemy, Rich renderables) happen inside commands, so ``--help`` stays quick.
 """
 
 from __future__ import annotations
@@ -10,18 +10,19 @@ from typing import Annotated
 
 import typer
 
-from prodready.cli import _serve, _store, _traces
+from prodready.cli import _datasets, _serve, _store, _traces
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="prodready",
-    help="Observe and evaluate LLM agents: traces, the store, the OTLP server.",
+    help="Observe and evaluate LLM agents: traces, datasets, the store, the OTLP server.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(_traces.app)
 app.add_typer(_store.app)
+app.add_typer(_datasets.app)
 app.command("serve")(_serve.serve)
 
 _SOURCES = {"COMMANDLINE": "--store", "ENVIRONMENT": f"${_store.URL_ENV}"}

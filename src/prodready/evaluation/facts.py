@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from prodready.store import Span, Trace
 from prodready.tracing import attributes as attrs
+
+if TYPE_CHECKING:
+    from prodready.store import Span, Trace
+
+__all__ = ["ToolCall", "escalated", "llm_totals", "retrieved_documents", "tool_calls"]
 
 
 @dataclass(frozen=True, slots=True)
