@@ -33,6 +33,7 @@ def test_public_names_are_exactly_all(name: str) -> None:
         n
         for n, v in vars(module).items()
         if not n.startswith("_")
+        and n != "TYPE_CHECKING"
         and not isinstance(v, types.ModuleType)
         and getattr(v, "__module__", name).startswith("prodready")
     }
