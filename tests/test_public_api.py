@@ -20,6 +20,8 @@ PUBLIC = [
     "prodready.evaluation.gate",
     "prodready.evaluation.stats",
     "prodready.evaluation.facts",
+    "prodready.evaluation.calibration",
+    "prodready.models",
     "prodready.store.filters",
     "prodready.testing",
     "prodready.server",
