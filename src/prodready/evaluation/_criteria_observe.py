@@ -2,7 +2,7 @@
 
 Every run yields ``(value, error)``: ``error`` says why the run could not be measured, and
 ``value`` is ``None`` when the run does not count (a wrong-escalation case without an
-expected escalation) or has no number. An errored run of a rate gets the unfavourable
+expected escalation, a score its scorer marked not applicable) or has no number. An errored run of a rate gets the unfavourable
 value, so an error is a failure in the denominator. Runs of the same case (repeats) are
 averaged, so the unit of analysis is always the case.
 """
@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from prodready.evaluation import facts
-from prodready.evaluation._types import CaseResult, Expected
+from prodready.evaluation._types import CaseResult, Expected, Score
 from prodready.evaluation.criteria import Metric
 
 Run = tuple[float | None, str | None]
@@ -78,6 +78,8 @@ def _run_fn(metric: Metric) -> RunFn:
             if error is not None:
                 return 0.0, error
             score = r.score(name)
+            if _not_applicable(score):
+                return None, None  # nothing to check on this case: outside the denominator
             return (1.0 if score is not None and score.passed is True else 0.0), None
 
         return passed
@@ -85,11 +87,20 @@ def _run_fn(metric: Metric) -> RunFn:
     def value(r: CaseResult, _: Expected | None) -> Run:
         score = r.score(name)
         error = _score_error(r, name)
+        if error is None and _not_applicable(score):
+            return None, None
         if error is None and (score is None or score.value is None):
             error = "no value"
         return (None, error) if error is not None or score is None else (score.value, None)
 
     return value
+
+
+def _not_applicable(score: Score | None) -> bool:
+    """A scorer's "nothing to judge here" (e.g. no expected facts): no value, no error."""
+    return (
+        score is not None and score.value is None and score.error is None and score.passed is None
+    )
 
 
 def _score_error(r: CaseResult, name: str) -> str | None:
