@@ -2,9 +2,9 @@
 
 Every run yields ``(value, error)``: ``error`` says why the run could not be measured, and
 ``value`` is ``None`` when the run does not count (a wrong-escalation case without an
-expected escalation, a score its scorer marked not applicable) or has no number. An errored run of a rate gets the unfavourable
-value, so an error is a failure in the denominator. Runs of the same case (repeats) are
-averaged, so the unit of analysis is always the case.
+expected escalation, a score its scorer marked not applicable) or has no number. An errored
+run of a rate gets the unfavourable value, so an error is a failure in the denominator. Runs
+of the same case (repeats) are averaged, so the unit of analysis is always the case.
 """
 
 from __future__ import annotations
