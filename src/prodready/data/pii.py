@@ -37,6 +37,20 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, get_args
 
+__all__ = [
+    "DEFAULT_REPLACEMENT",
+    "IBAN_LENGTHS",
+    "PII_KINDS",
+    "PiiKind",
+    "PiiMatch",
+    "Replacement",
+    "detect_pii",
+    "iban_valid",
+    "luhn_valid",
+    "pii_redactor",
+    "redact_pii",
+]
+
 PiiKind = Literal["card", "iban", "es_dni", "nino", "ssn", "email", "phone"]
 """The kinds of PII :func:`detect_pii` finds."""
 
