@@ -1,0 +1,397 @@
+"""The runner's persistence: run rows, results and scores as cases finish, and the cache.
+
+Every function here blocks on the database; the runner calls them through ``asyncio.to_thread``
+so the event loop never waits for a write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import Row, delete, select, tuple_, update
+from sqlalchemy.engine import Connection
+
+from prodready.evaluation._registry import ScorerSpec
+from prodready.evaluation._run_models import DatasetRef, EvalRun, RunSummary, RunTotals
+from prodready.evaluation._tables import eval_cache, eval_results, eval_runs, scores
+from prodready.evaluation._types import CaseResult, Score
+from prodready.store import Store
+
+_CHUNK = 500  # ids per IN (...) list
+
+
+def dumps(value: Any, *, sort_keys: bool = False) -> str:
+    """JSON text for any output or argument (models as dicts, unknown objects as ``str``)."""
+    option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_SORT_KEYS if sort_keys else 0)
+    try:
+        return orjson.dumps(value, default=_default, option=option).decode()
+    except (TypeError, orjson.JSONEncodeError):  # lone surrogates, exotic keys
+        return orjson.dumps(str(value).encode("utf-8", "replace").decode()).decode()
+
+
+def _default(value: Any) -> Any:
+    for method in ("model_dump", "tolist", "_asdict"):
+        convert = getattr(value, method, None)
+        if callable(convert):
+            return convert()
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=repr)
+    return str(value)
+
+
+def digest(text: str) -> str:
+    """``sha256:<hex>`` of ``text``."""
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def scorer_identity(spec: ScorerSpec) -> str:
+    """What makes two scorers the same for caching: name, scorer, version, layer and args."""
+    return digest(dumps(spec.model_dump(), sort_keys=True))
+
+
+def output_key(case_hash: str, release: str, repeat: int) -> str:
+    """The cache key of a case's output under a release."""
+    return digest(dumps(["output", case_hash, release, repeat]))
+
+
+def score_key(
+    case_hash: str,
+    release: str | None,
+    repeat: int,
+    scorer: str,
+    output_hash: str,
+    trace_id: str | None,
+) -> str:
+    """The cache key of one scorer's score of one output (and trace, for behaviour scorers)."""
+    return digest(dumps(["score", case_hash, release, repeat, scorer, output_hash, trace_id]))
+
+
+@dataclass(slots=True)
+class Finished:
+    """A scored case run, ready to store, with the cache entries it produced."""
+
+    result: CaseResult
+    cache: list[tuple[str, str, str]] = field(default_factory=list)
+    """``(key, kind, value)`` rows for ``eval_cache``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """What :meth:`Recorder.open` found: a new run, or one to resume."""
+
+    started_at_ns: int
+    done: dict[tuple[str, int], CaseResult]
+    wall_seconds: float
+
+
+class Recorder:
+    """Reads and writes one run's rows."""
+
+    def __init__(self, store: Store, run_id: str) -> None:
+        self.store = store
+        self.run_id = run_id
+
+    def open(
+        self,
+        *,
+        name: str | None,
+        dataset: DatasetRef | None,
+        dataset_hash: str,
+        release: str | None,
+        config: dict[str, Any],
+    ) -> Opened:
+        """Create the run, or mark an existing one running again and return its results.
+
+        Raises:
+            ValueError: the existing run was made with another release.
+        """
+        now = time.time_ns()
+        with self.store.engine.begin() as conn:
+            row = conn.execute(select(eval_runs).where(eval_runs.c.run_id == self.run_id)).first()
+            if row is None:
+                conn.execute(
+                    eval_runs.insert().values(
+                        run_id=self.run_id,
+                        name=name,
+                        dataset=dataset.name if dataset else None,
+                        dataset_version=dataset.version if dataset else None,
+                        dataset_hash=dataset_hash,
+                        release=release,
+                        config=dumps(config),
+                        status="running",
+                        started_at_ns=now,
+                    )
+                )
+                return Opened(started_at_ns=now, done={}, wall_seconds=0.0)
+            if row.release != release:
+                raise ValueError(
+                    f"run {self.run_id} was made with release {row.release!r}, not {release!r}; "
+                    "resume it with the same release"
+                )
+            conn.execute(
+                update(eval_runs)
+                .where(eval_runs.c.run_id == self.run_id)
+                .values(status="running", finished_at_ns=None)
+            )
+            done = {(r.case_id, r.repeat): r for r in _results(conn, self.run_id)}
+        summary = _summary(row.summary)
+        return Opened(
+            started_at_ns=row.started_at_ns,
+            done=done,
+            wall_seconds=float(summary.get("totals", {}).get("wall_seconds", 0.0)),
+        )
+
+    def forget(self, keys: Sequence[tuple[str, int]]) -> None:
+        """Delete stored results (and their scores) of cases whose content has changed."""
+        if not keys:
+            return
+        with self.store.engine.begin() as conn:
+            for table in (eval_results, scores):
+                c = table.c
+                conn.execute(
+                    delete(table).where(
+                        c.run_id == self.run_id, tuple_(c.case_id, c.repeat).in_(list(keys))
+                    )
+                )
+
+    def cached(self, keys: Sequence[str]) -> dict[str, str]:
+        """The cached values of those ``keys`` that are in the cache."""
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(keys))
+        with self.store.engine.connect() as conn:
+            for i in range(0, len(unique), _CHUNK):
+                chunk = unique[i : i + _CHUNK]
+                stmt = select(eval_cache.c.key, eval_cache.c.value).where(
+                    eval_cache.c.key.in_(chunk)
+                )
+                found.update((k, v) for k, v in conn.execute(stmt))
+        return found
+
+    def write(self, items: Sequence[Finished]) -> None:
+        """Store finished case runs, their scores and cache entries in one transaction."""
+        now = time.time_ns()
+        results = [_result_row(self.run_id, f.result, now) for f in items]
+        score_rows = [
+            _score_row(self.run_id, f.result, s, now + i)
+            for f in items
+            for i, s in enumerate(f.result.scores)
+        ]
+        cache = {
+            k: {"key": k, "kind": kind, "value": v, "created_at_ns": now}
+            for f in items
+            for k, kind, v in f.cache
+        }
+        with self.store.engine.begin() as conn:
+            if results:
+                conn.execute(eval_results.insert(), results)
+            if score_rows:
+                conn.execute(scores.insert(), score_rows)
+            if cache:
+                _upsert_cache(conn, self.store.dialect, list(cache.values()))
+
+    def close(self, status: str, totals: RunTotals, finished_at_ns: int) -> None:
+        """Record how the run ended and its totals (kept in ``summary["totals"]``)."""
+        with self.store.engine.begin() as conn:
+            raw = conn.execute(
+                select(eval_runs.c.summary).where(eval_runs.c.run_id == self.run_id)
+            ).scalar()
+            summary = _summary(raw) | {"totals": totals.model_dump()}
+            conn.execute(
+                update(eval_runs)
+                .where(eval_runs.c.run_id == self.run_id)
+                .values(status=status, finished_at_ns=finished_at_ns, summary=dumps(summary))
+            )
+
+
+def load_run(store: Store, run_id: str) -> EvalRun:
+    """A stored run with every result and score (traces are not loaded).
+
+    Raises:
+        KeyError: no run has that id.
+    """
+    with store.engine.connect() as conn:
+        row = conn.execute(select(eval_runs).where(eval_runs.c.run_id == run_id)).first()
+        if row is None:
+            raise KeyError(f"no eval run {run_id!r}")
+        results = _results(conn, run_id)
+    order = _case_order(row.config)
+    results.sort(key=lambda r: (order.get(r.case_id, len(order)), r.case_id, r.repeat))
+    summary = _run_summary(row)
+    totals = RunTotals.of(results, wall_seconds=summary.totals.wall_seconds)
+    return EvalRun(**(summary.model_dump() | {"totals": totals}), results=results)
+
+
+def list_runs(
+    store: Store,
+    *,
+    name: str | None = None,
+    release: str | None = None,
+    dataset: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+) -> list[RunSummary]:
+    """Stored runs, newest first, filtered by every given field."""
+    c = eval_runs.c
+    stmt = select(eval_runs).order_by(c.started_at_ns.desc(), c.run_id).limit(limit)
+    filters = ((c.name, name), (c.release, release), (c.dataset, dataset), (c.status, status))
+    for column, value in filters:
+        if value is not None:
+            stmt = stmt.where(column == value)
+    with store.engine.connect() as conn:
+        return [_run_summary(r) for r in conn.execute(stmt)]
+
+
+def new_run_id() -> str:
+    """A fresh run id."""
+    return uuid.uuid4().hex
+
+
+# --- rows ------------------------------------------------------------------------------------
+
+
+def _clean(text: str | None) -> str | None:
+    return text.replace("\x00", "\ufffd") if text is not None and "\x00" in text else text
+
+
+def _result_row(run_id: str, r: CaseResult, now: int) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "case_id": r.case_id,
+        "repeat": r.repeat,
+        "case_hash": r.case_hash,
+        "trace_id": r.trace_id,
+        "output": None if r.error is not None else dumps(r.output),
+        "error": _clean(r.error),
+        "latency_ms": r.latency_ms,
+        "cost_usd": r.cost_usd,
+        "input_tokens": r.input_tokens,
+        "output_tokens": r.output_tokens,
+        "cached": r.cached,
+        "finished_at_ns": now,
+    }
+
+
+def _score_row(run_id: str, r: CaseResult, s: Score, now: int) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4().hex,
+        "trace_id": r.trace_id,
+        "span_id": None,
+        "run_id": run_id,
+        "case_id": r.case_id,
+        "repeat": r.repeat,
+        "name": s.name,
+        "scorer": s.scorer,
+        "version": s.version,
+        "args": dumps(s.args),
+        "layer": s.layer,
+        "value": s.value,
+        "passed": s.passed,
+        "rationale": _clean(s.rationale),
+        "error": _clean(s.error),
+        "author": s.author,
+        "metadata": dumps(s.metadata),
+        "created_at_ns": now,
+    }
+
+
+def _results(conn: Connection, run_id: str) -> list[CaseResult]:
+    s = scores.c
+    by_result: dict[tuple[str, int], list[Score]] = {}
+    stmt = select(scores).where(s.run_id == run_id).order_by(s.created_at_ns, s.id)
+    for row in conn.execute(stmt):
+        by_result.setdefault((row.case_id, row.repeat), []).append(_score(row))
+    rows = conn.execute(select(eval_results).where(eval_results.c.run_id == run_id))
+    return [
+        CaseResult(
+            case_id=r.case_id,
+            case_hash=r.case_hash,
+            repeat=r.repeat,
+            output=orjson.loads(r.output) if r.output is not None else None,
+            error=r.error,
+            trace_id=r.trace_id,
+            latency_ms=r.latency_ms,
+            cost_usd=r.cost_usd,
+            input_tokens=r.input_tokens,
+            output_tokens=r.output_tokens,
+            cached=bool(r.cached),
+            scores=by_result.get((r.case_id, r.repeat), []),
+        )
+        for r in rows
+    ]
+
+
+def _score(row: Row[Any]) -> Score:
+    return Score(
+        name=row.name,
+        value=row.value,
+        passed=row.passed,
+        rationale=row.rationale,
+        layer=row.layer,
+        scorer=row.scorer,
+        version=row.version,
+        args=orjson.loads(row.args),
+        error=row.error,
+        metadata=orjson.loads(row.metadata),
+        author=row.author,
+    )
+
+
+def _run_summary(row: Row[Any]) -> RunSummary:
+    dataset = None
+    if row.dataset is not None and row.dataset_version is not None:
+        dataset = DatasetRef(name=row.dataset, version=row.dataset_version, hash=row.dataset_hash)
+    totals = _summary(row.summary).get("totals")
+    return RunSummary(
+        run_id=row.run_id,
+        name=row.name,
+        dataset=dataset,
+        release=row.release,
+        status=row.status,
+        started_at_ns=row.started_at_ns,
+        finished_at_ns=row.finished_at_ns,
+        totals=RunTotals.model_validate(totals) if isinstance(totals, dict) else RunTotals(),
+    )
+
+
+def _summary(raw: str | None) -> dict[str, Any]:
+    try:
+        value = orjson.loads(raw) if raw else {}
+    except orjson.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _case_order(config: str | None) -> dict[str, int]:
+    ids = _summary(config).get("cases", [])
+    return {case_id: i for i, case_id in enumerate(ids)} if isinstance(ids, list) else {}
+
+
+def _upsert_cache(conn: Connection, dialect: str, rows: list[dict[str, Any]]) -> None:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(eval_cache)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[eval_cache.c.key],
+                set_={"kind": stmt.excluded.kind, "value": stmt.excluded.value},
+            ),
+            rows,
+        )
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        lite = sqlite_insert(eval_cache)
+        conn.execute(
+            lite.on_conflict_do_update(
+                index_elements=[eval_cache.c.key],
+                set_={"kind": lite.excluded.kind, "value": lite.excluded.value},
+            ),
+            rows,
+        )
