@@ -1,0 +1,263 @@
+"""Rank candidates (models, prompts, releases) evaluated on the same cases.
+
+>>> comparison = compare_runs([run_a, run_b, run_c], metric="correctness")
+>>> print(comparison.render_text())
+>>> comparison.best.label, [c.indistinguishable for c in comparison.candidates]
+
+Every candidate is measured on the cases all of them have (the others are dropped, and
+counted), with a 95% interval: Wilson for rates, bootstrap for means and percentiles. Each
+is then compared with the best on those same cases, pairwise: McNemar for pass/fail,
+a paired bootstrap for values. A candidate whose difference from the best is not
+significant (p >= 0.05 after Holm's correction for the several comparisons) is marked
+*indistinguishable from best*: on this data, choosing between them is not a statistical
+question, so pick on cost or latency.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from prodready.evaluation import _criteria_observe
+from prodready.evaluation import criteria as _criteria
+from prodready.evaluation import stats as _stats
+
+if TYPE_CHECKING:
+    from prodready.evaluation.runner import EvalRun
+
+__all__ = ["Adjust", "Comparison", "Ranked", "compare_runs"]
+
+Adjust = Literal["holm", "none"]
+
+
+class Ranked(BaseModel):
+    """One candidate's place in a :class:`Comparison`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rank: int
+    """1 is the best."""
+    run_id: str
+    label: str
+    """The run's release, else its name, else its id (with the id when labels repeat)."""
+    estimate: float
+    interval: _stats.Interval
+    errors: int
+    """Runs on the shared cases that errored (failures for a rate)."""
+    vs_best: _stats.PairedTest | None = None
+    """This candidate minus the best on the shared cases; ``None`` for the best itself."""
+    p_adjusted: float | None = None
+    """``vs_best.p_value`` after the correction for several comparisons."""
+    indistinguishable: bool = True
+    """Not significantly different from the best (always true of the best)."""
+
+
+class Comparison(BaseModel):
+    """Candidates ranked on one metric over the cases they share."""
+
+    model_config = ConfigDict(frozen=True)
+
+    metric: str
+    aggregate: _criteria.Aggregate
+    better: _criteria.Direction
+    cases: int
+    """Cases every candidate has a value for: the ranking is over these only."""
+    dropped: dict[str, int] = Field(default_factory=dict)
+    """Run id -> how many of its cases were left out (not in every run, or no value)."""
+    alpha: float = 0.05
+    adjust: Adjust = "holm"
+    candidates: list[Ranked]
+
+    @property
+    def best(self) -> Ranked:
+        """The candidate ranked first."""
+        return self.candidates[0]
+
+    def render_text(self) -> str:
+        """A plain table, best first, then which candidates are indistinguishable."""
+        p_head = "p (Holm)" if self.adjust == "holm" else "p"
+        head = ("rank", "candidate", "run", "estimate", "95% interval", "errors")
+        rows = [(*head, "vs best", p_head, "verdict")]
+        for c in self.candidates:
+            interval = f"[{_fmt(c.interval.low)}, {_fmt(c.interval.high)}]"
+            diff = "-" if c.vs_best is None else f"{c.vs_best.difference:+.3f}"
+            p = "-" if c.p_adjusted is None else f"{c.p_adjusted:.2g}"
+            verdict = self._verdict(c)
+            cells = (str(c.rank), c.label, c.run_id[:12], _fmt(c.estimate), interval)
+            rows.append((*cells, str(c.errors), diff, p, verdict))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        lines = [
+            "  ".join(x.ljust(w) for x, w in zip(r, widths, strict=True)).rstrip() for r in rows
+        ]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join([self._heading(), "", *lines, "", self._conclusion()])
+
+    def _heading(self) -> str:
+        what = "pass rate" if self.aggregate == "rate" else self.aggregate
+        dropped = sum(self.dropped.values())
+        note = f"; {dropped} case(s) dropped (not shared by every run)" if dropped else ""
+        return (
+            f"{self.metric} ({what}, {self.better} is better) on {self.cases} shared case(s){note}"
+        )
+
+    def _verdict(self, c: Ranked) -> str:
+        if c.vs_best is None:
+            return "best"
+        if c.indistinguishable:
+            return "indistinguishable from best"
+        return "worse than best"
+
+    def _conclusion(self) -> str:
+        tied = [c.label for c in self.candidates[1:] if c.indistinguishable]
+        if not tied:
+            if len(self.candidates) == 1:
+                return f"only one candidate: {self.best.label}"
+            return f"{self.best.label} is best (every other candidate is significantly worse)"
+        return (
+            f"{self.best.label} ranks first, but {', '.join(tied)} "
+            f"{'is' if len(tied) == 1 else 'are'} indistinguishable from it "
+            f"(p >= {self.alpha:g}): choose on cost or latency, or add cases"
+        )
+
+
+def compare_runs(
+    runs: Sequence[EvalRun],
+    *,
+    metric: str,
+    aggregate: _criteria.Aggregate = "rate",
+    better: _criteria.Direction = "higher",
+    alpha: float = 0.05,
+    adjust: Adjust = "holm",
+) -> Comparison:
+    """Rank ``runs`` on ``metric`` over the cases they all have.
+
+    Args:
+        runs: two or more runs (one per candidate) of the same dataset.
+        metric: a score name (``correctness``), or a ``business.<name>`` metric whose
+            runs carry what it reads.
+        aggregate: ``rate`` (share of cases passing; an errored run is a failure), or
+            ``mean``, ``p50``, ``p95`` of the score's value.
+        better: which way is better (``lower`` for latency or cost).
+        alpha: the significance level for "indistinguishable from best".
+        adjust: ``holm`` corrects the p-values for comparing several candidates with the
+            best (Holm-Bonferroni); ``none`` keeps the raw p-values.
+
+    Raises:
+        ValueError: fewer than two runs, a run given twice, a bad aggregate, or no case
+            with a value in every run.
+    """
+    if len(runs) < 2:
+        raise ValueError(f"compare needs at least two runs, got {len(runs)}")
+    ids = [r.run_id for r in runs]
+    if len(set(ids)) != len(ids):
+        raise ValueError("each run may be compared once; a run id is repeated")
+    spec = _criteria.Metric(source=metric, aggregate=aggregate, gate="report", better=better)
+    observed = [_criteria_observe.observe(spec, r.results, None) for r in runs]
+    for run, obs in zip(runs, observed, strict=True):
+        if obs.problem:
+            raise ValueError(f"run {run.run_id}: {obs.problem}")
+    shared = sorted(set.intersection(*(set(o.values) for o in observed)), key=_order(runs[0]))
+    if not shared:
+        raise ValueError(_no_shared(runs, observed, metric))
+    values = [[o.values[c] for c in shared] for o in observed]
+    binary = aggregate == "rate" and all(o.binary for o in observed)
+    intervals = [_interval(aggregate, v) for v in values]
+    sign = 1 if better == "higher" else -1
+    order = sorted(range(len(runs)), key=lambda i: (-sign * intervals[i].estimate, i))
+    best = order[0]
+    tests = {i: _paired(aggregate, values[best], values[i], binary) for i in order[1:]}
+    adjusted = _holm({i: t.p_value for i, t in tests.items()}) if adjust == "holm" else None
+    labels = _labels(runs)
+    ranked = []
+    for rank, i in enumerate(order, start=1):
+        test = tests.get(i)
+        p = None if test is None else (adjusted[i] if adjusted else test.p_value)
+        ranked.append(
+            Ranked(
+                rank=rank,
+                run_id=runs[i].run_id,
+                label=labels[i],
+                estimate=intervals[i].estimate,
+                interval=intervals[i],
+                errors=_errors(runs[i], set(shared)),
+                vs_best=test,
+                p_adjusted=p,
+                indistinguishable=p is None or p >= alpha,
+            )
+        )
+    shared_set = set(shared)
+    dropped = {r.run_id: len({x.case_id for x in r.results} - shared_set) for r in runs}
+    return Comparison(
+        metric=metric,
+        aggregate=aggregate,
+        better=better,
+        cases=len(shared),
+        dropped=dropped,
+        alpha=alpha,
+        adjust=adjust,
+        candidates=ranked,
+    )
+
+
+def _order(run: EvalRun) -> Callable[[str], tuple[int, str]]:
+    """Sort key: case ids in the first run's order."""
+    position: dict[str, int] = {}
+    for r in run.results:
+        position.setdefault(r.case_id, len(position))
+    return lambda case_id: (position.get(case_id, len(position)), case_id)
+
+
+def _no_shared(
+    runs: Sequence[EvalRun], observed: Sequence[_criteria_observe.Observed], metric: str
+) -> str:
+    pairs = zip(runs, observed, strict=True)
+    counts = ", ".join(f"{r.run_id[:12]}: {len(o.values)}" for r, o in pairs)
+    return f"no case has a {metric!r} value in every run (cases with a value per run: {counts})"
+
+
+def _interval(aggregate: _criteria.Aggregate, values: list[float]) -> _stats.Interval:
+    if aggregate == "rate":
+        return _stats.wilson_interval(math.fsum(values), len(values))
+    return _stats.bootstrap_interval(values, aggregate)
+
+
+def _paired(
+    aggregate: _criteria.Aggregate, best: list[float], other: list[float], binary: bool
+) -> _stats.PairedTest:
+    if binary:
+        return _stats.mcnemar([x == 1.0 for x in best], [x == 1.0 for x in other])
+    statistic = "mean" if aggregate == "rate" else aggregate
+    return _stats.paired_bootstrap(best, other, statistic=statistic)
+
+
+def _holm(p_values: dict[int, float]) -> dict[int, float]:
+    """Holm-Bonferroni adjusted p-values (monotone, capped at 1)."""
+    m = len(p_values)
+    adjusted: dict[int, float] = {}
+    running = 0.0
+    for k, (i, p) in enumerate(sorted(p_values.items(), key=lambda item: (item[1], item[0]))):
+        running = max(running, min(1.0, (m - k) * p))
+        adjusted[i] = running
+    return adjusted
+
+
+def _labels(runs: Sequence[EvalRun]) -> list[str]:
+    labels = [r.release or r.name or r.run_id[:12] for r in runs]
+    return [
+        f"{label} ({r.run_id[:8]})" if labels.count(label) > 1 else label
+        for label, r in zip(labels, runs, strict=True)
+    ]
+
+
+def _errors(run: EvalRun, shared: set[str]) -> int:
+    return sum(1 for r in run.results if r.case_id in shared and r.error is not None)
+
+
+def _fmt(x: float) -> str:
+    if math.isinf(x) or math.isnan(x):
+        return str(x)
+    digits = 0 if abs(x) >= 1000 else (1 if abs(x) >= 100 else 3)
+    return f"{x:.{digits}f}"
