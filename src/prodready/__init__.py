@@ -1,17 +1,16 @@
 """prodready: take LLM agents from demo to production.
 
 The top level exports the verbs most programs need; each pillar keeps its vocabulary in its
-own package (``prodready.tracing``, ``prodready.store``, ...).
+own package (``prodready.tracing``, ``prodready.store``, ...). Names load on first use, so
+``import prodready`` is cheap.
 """
 
-from prodready.tracing import (
-    configure,
-    context,
-    flush,
-    shutdown,
-    span,
-    trace,
-)
+from typing import TYPE_CHECKING
+
+from prodready._lazy import lazy_attributes as _lazy_attributes
+
+if TYPE_CHECKING:
+    from prodready.tracing import configure, context, flush, shutdown, span, trace
 
 __version__ = "0.1.0"
 
@@ -24,3 +23,7 @@ __all__ = [
     "span",
     "trace",
 ]
+
+__getattr__, __dir__ = _lazy_attributes(
+    __name__, {name: "prodready.tracing" for name in __all__[1:]}, globals()
+)

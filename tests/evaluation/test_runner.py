@@ -226,6 +226,8 @@ async def test_duplicate_case_ids_are_refused(lite: Store) -> None:
         await evaluate(echo, [CASES[0], CASES[0]], [], store=lite, progress=False)
 
 
-async def test_an_in_memory_store_is_refused() -> None:
-    with capture(), pytest.raises(ValueError, match="in-memory SQLite store"):
-        await evaluate(echo, CASES[:1], [], progress=False)  # capture() traces into memory
+async def test_an_ephemeral_store_from_capture_works() -> None:
+    with capture() as cap:  # sqlite:// -- a temporary file, one connection per thread
+        run = await evaluate(echo, CASES[:2], [], progress=False)
+        assert [r.error for r in run.results] == [None, None]
+        assert len(cap.traces()) == 2

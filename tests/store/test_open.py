@@ -52,3 +52,43 @@ def test_errors_never_show_the_password() -> None:
     with pytest.raises(StoreError) as err:
         Store("mysql://me:s3cret@db/x")
     assert "s3cret" not in str(err.value)
+
+
+def test_ephemeral_store_is_a_temp_file_removed_on_close() -> None:
+    store = Store("sqlite://")
+    path = Path(store.url.removeprefix("sqlite:///"))
+    assert path.exists() and store.url != "sqlite://"
+    store.close()
+    assert not path.exists()
+
+
+def test_ephemeral_store_keeps_concurrent_writers_isolated() -> None:
+    import threading
+
+    from prodready.store import SpanRecord
+
+    store = Store("sqlite://")
+
+    def write(t: int) -> None:
+        for i in range(30):
+            store.write_spans(
+                [
+                    SpanRecord(
+                        trace_id=f"{t:02x}{i:030x}",
+                        span_id="1" * 16,
+                        parent_span_id=None,
+                        name="s",
+                        kind="step",
+                        start_ns=1,
+                        end_ns=2,
+                    )
+                ]
+            )
+
+    threads = [threading.Thread(target=write, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert store.info().trace_count == 120
+    store.close()

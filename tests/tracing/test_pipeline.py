@@ -200,3 +200,28 @@ def test_reconfigure_flushes_the_old_store_and_uses_the_new() -> None:
     tracing.flush()
     assert [t.name for t in first.list_traces()] == ["one"]
     assert [t.name for t in second.list_traces()] == ["two"]
+
+
+def test_flush_returns_while_other_threads_keep_producing_spans() -> None:
+    import threading
+
+    stop = threading.Event()
+
+    def producer() -> None:
+        while not stop.is_set():
+            with prodready.span("background"):
+                pass
+
+    with capture(flush_interval=0.01) as cap:
+        with prodready.span("mine") as mine:
+            pass
+        thread = threading.Thread(target=producer)
+        thread.start()
+        try:
+            started = time.monotonic()
+            assert tracing.flush(timeout=20)  # waits for spans ended before the call only
+            assert time.monotonic() - started < 10
+            assert cap.store.get_trace(mine.trace_id) is not None
+        finally:
+            stop.set()
+            thread.join()

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from prodready.cli import _datasets, _serve, _store, _traces
+from prodready.cli import _datasets, _review, _serve, _store, _traces
 
 __all__ = ["app", "main"]
 
@@ -23,6 +23,7 @@ app = typer.Typer(
 app.add_typer(_traces.app)
 app.add_typer(_store.app)
 app.add_typer(_datasets.app)
+app.add_typer(_review.app)
 app.command("serve")(_serve.serve)
 
 _SOURCES = {"COMMANDLINE": "--store", "ENVIRONMENT": f"${_store.URL_ENV}"}

@@ -42,8 +42,6 @@ log = logging.getLogger("prodready.evaluation")
 T = TypeVar("T")
 R = TypeVar("R")
 
-REPEAT = "prodready.eval.repeat"
-"""The span attribute carrying the repeat index of a case run."""
 TRACE_WAIT_S = 10.0
 """How long to wait for a case's spans to reach the store before scoring without them."""
 _PRIMITIVES = (str, int, float, bool, type(None))
@@ -158,7 +156,11 @@ class Engine:
 
     async def _call(self, job: Job) -> _Ran:
         case, tries = job.case, _Tries()
-        labels = {attrs.RUN_ID: self._s.run_id, attrs.CASE_ID: case.id, REPEAT: job.repeat}
+        labels = {
+            attrs.RUN_ID: self._s.run_id,
+            attrs.CASE_ID: case.id,
+            attrs.EVAL_REPEAT: job.repeat,
+        }
         output: Any = None
         error: str | None = None
         async with self._slots:

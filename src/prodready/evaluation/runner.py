@@ -23,8 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy.pool import StaticPool
-
 from prodready import store as _store
 from prodready import tracing
 from prodready.evaluation import _run_engine, _run_progress, _run_store, _types
@@ -292,13 +290,6 @@ def _stores(store: Store | None) -> Iterator[tuple[Store, Store | None]]:
     own_store = store is None and traced_store is None
     run_store = store or traced_store or _store.Store()
     own_tracing = config is None
-    for s in (run_store, traced_store):
-        if s is not None and isinstance(s.engine.pool, StaticPool):
-            raise ValueError(
-                "evaluate() needs a SQLite file or PostgreSQL store: an in-memory SQLite store "
-                "shares one connection between threads, so the span writer and the runner "
-                "would break each other's transactions. Use e.g. Store('sqlite:///eval.db')."
-            )
     if own_tracing:
         config = tracing.configure(store=run_store)
     try:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import tempfile
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,6 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.pool import StaticPool
 
 from prodready.store import _sql
 from prodready.store.records import (
@@ -96,14 +98,21 @@ class Store:
     """The system of record: traces and spans (and, later, every pillar's tables).
 
     Args:
-        url: SQLAlchemy URL; see :func:`resolve_url` for the default.
+        url: SQLAlchemy URL; see :func:`resolve_url` for the default. ``sqlite://`` is an
+            ephemeral store: a temporary SQLite file deleted when the store is closed or
+            garbage-collected (``store.url`` names the file, so other processes can open it).
         migrate: bring the schema to the newest revision on open.
         echo: log every SQL statement.
     """
 
     def __init__(self, url: str | None = None, *, migrate: bool = True, echo: bool = False):
-        self.url = resolve_url(url)
+        self.url, ephemeral = _ephemeral_url(resolve_url(url))
         self.engine = _create_engine(self.url, echo=echo)
+        self._cleanup = (
+            weakref.finalize(self, _dispose_and_remove, self.engine, ephemeral)
+            if ephemeral is not None
+            else None
+        )
         self.dialect = self.engine.dialect.name
         self._sql = _sql.for_dialect(self.dialect)
         if migrate:
@@ -119,8 +128,11 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        """Release every pooled connection."""
-        self.engine.dispose()
+        """Release every pooled connection (and delete an ephemeral ``sqlite://`` store)."""
+        if self._cleanup is not None:
+            self._cleanup()
+        else:
+            self.engine.dispose()
 
     # --- schema ------------------------------------------------------------------------------
 
@@ -447,31 +459,47 @@ def _hide_password(url: str) -> str:
 
 
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:
-    memory = url in ("sqlite://", "sqlite:///:memory:")
-    if memory:
-        engine = create_engine(
-            "sqlite://",
-            echo=echo,
-            poolclass=StaticPool,
-            connect_args={"check_same_thread": False},
-        )
-    else:
-        path = url.split(":///", 1)[1] if ":///" in url else ""
-        if path:
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        # Wait up to 30 s for a lock held by another writer, unless the URL says (?timeout=N).
-        connect_args = {} if "timeout=" in url else {"timeout": 30}
-        engine = create_engine(url, echo=echo, connect_args=connect_args)
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    if path:
+        Path(path.split("?", 1)[0]).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    # Wait up to 30 s for a lock held by another writer, unless the URL says (?timeout=N).
+    connect_args = {} if "timeout=" in url else {"timeout": 30}
+    engine = create_engine(url, echo=echo, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
-        if not memory:
-            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
     return engine
+
+
+def _ephemeral_url(url: str) -> tuple[str, Path | None]:
+    """``sqlite://`` (or ``:memory:``) becomes a temporary file, removed when the store closes.
+
+    A true in-memory SQLite database is one connection, and SQLAlchemy shares it between
+    threads: the span writer's transactions and a reader's would interleave on it. A
+    temporary file gives each thread its own connection with real isolation, at the cost of
+    a file in the temp directory.
+    """
+    if url not in ("sqlite://", "sqlite:///:memory:"):
+        return url, None
+    fd, name = tempfile.mkstemp(prefix="prodready-", suffix=".db")
+    os.close(fd)
+    return f"sqlite:///{name}", Path(name)
+
+
+def _dispose_and_remove(engine: Engine, path: Path) -> None:
+    engine.dispose()
+    _remove_files(path)
+
+
+def _remove_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            Path(str(path) + suffix).unlink()
 
 
 _MAX_NS = 2**63 - 1

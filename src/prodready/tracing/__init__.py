@@ -12,37 +12,57 @@ Spans go to the store through a background writer that never blocks the agent; s
 ``docs/tracing.md`` for the API and ``docs/conventions.md`` for the attribute names.
 """
 
+from typing import TYPE_CHECKING
+
+from prodready._lazy import lazy_attributes as _lazy_attributes
 from prodready.tracing import attributes
-from prodready.tracing._config import (
-    Clock,
-    TracingConfig,
-    configure,
-    context,
-    current,
-    flush,
-    shutdown,
-    stats,
-    tracer,
-)
-from prodready.tracing._convert import Redactor, to_record
-from prodready.tracing._decorator import trace
-from prodready.tracing._processor import StoreSpanProcessor, TracingStats
-from prodready.tracing._propagation import bind_context, continue_trace, inject
-from prodready.tracing._span import (
-    MAX_CAPTURE_CHARS,
-    RetrievedDocument,
-    Span,
-    classification,
-    current_span,
-    guardrail,
-    llm_call,
-    retrieval,
-    span,
-    step,
-    to_attribute,
-    tool_call,
-)
-from prodready.tracing.kinds import SPAN_KINDS, SpanKind
+
+if TYPE_CHECKING:
+    from prodready.tracing._config import (
+        Clock,
+        TracingConfig,
+        configure,
+        context,
+        current,
+        flush,
+        shutdown,
+        stats,
+        tracer,
+    )
+    from prodready.tracing._convert import (
+        Redactor,
+        to_record,
+    )
+    from prodready.tracing._decorator import (
+        trace,
+    )
+    from prodready.tracing._processor import (
+        StoreSpanProcessor,
+        TracingStats,
+    )
+    from prodready.tracing._propagation import (
+        bind_context,
+        continue_trace,
+        inject,
+    )
+    from prodready.tracing._span import (
+        MAX_CAPTURE_CHARS,
+        RetrievedDocument,
+        Span,
+        classification,
+        current_span,
+        guardrail,
+        llm_call,
+        retrieval,
+        span,
+        step,
+        to_attribute,
+        tool_call,
+    )
+    from prodready.tracing.kinds import (
+        SPAN_KINDS,
+        SpanKind,
+    )
 
 __all__ = [
     "MAX_CAPTURE_CHARS",
@@ -78,3 +98,38 @@ __all__ = [
     "trace",
     "tracer",
 ]
+
+_WHERE = {
+    "Clock": "prodready.tracing._config",
+    "MAX_CAPTURE_CHARS": "prodready.tracing._span",
+    "Redactor": "prodready.tracing._convert",
+    "RetrievedDocument": "prodready.tracing._span",
+    "SPAN_KINDS": "prodready.tracing.kinds",
+    "Span": "prodready.tracing._span",
+    "SpanKind": "prodready.tracing.kinds",
+    "StoreSpanProcessor": "prodready.tracing._processor",
+    "TracingConfig": "prodready.tracing._config",
+    "TracingStats": "prodready.tracing._processor",
+    "bind_context": "prodready.tracing._propagation",
+    "classification": "prodready.tracing._span",
+    "configure": "prodready.tracing._config",
+    "context": "prodready.tracing._config",
+    "continue_trace": "prodready.tracing._propagation",
+    "current": "prodready.tracing._config",
+    "current_span": "prodready.tracing._span",
+    "flush": "prodready.tracing._config",
+    "guardrail": "prodready.tracing._span",
+    "inject": "prodready.tracing._propagation",
+    "llm_call": "prodready.tracing._span",
+    "retrieval": "prodready.tracing._span",
+    "shutdown": "prodready.tracing._config",
+    "span": "prodready.tracing._span",
+    "stats": "prodready.tracing._config",
+    "step": "prodready.tracing._span",
+    "to_attribute": "prodready.tracing._span",
+    "to_record": "prodready.tracing._convert",
+    "tool_call": "prodready.tracing._span",
+    "trace": "prodready.tracing._decorator",
+    "tracer": "prodready.tracing._config",
+}
+__getattr__, __dir__ = _lazy_attributes(__name__, _WHERE, globals())

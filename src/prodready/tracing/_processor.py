@@ -55,6 +55,10 @@ class TracingStats:
     last_error: str | None = None
 
 
+class _FlushMarker(threading.Event):
+    """Queued by ``force_flush``; set by the writer once every span before it is handled."""
+
+
 def _transient(exc: BaseException) -> bool:
     """Errors worth retrying: the database is unreachable, locked or restarting."""
     return isinstance(
@@ -102,9 +106,8 @@ class StoreSpanProcessor(SpanProcessor):
         self._resource = dict(resource) if resource is not None else None
         self._forward = forward
         self._max_backoff = max_backoff
-        self._queue: deque[ReadableSpan] = deque()
+        self._queue: deque[ReadableSpan | _FlushMarker] = deque()
         self._wake = threading.Condition()
-        self._idle = threading.Condition()
         self._stop = threading.Event()
         self._flush_wanted = False
         self._inflight = 0
@@ -134,18 +137,19 @@ class StoreSpanProcessor(SpanProcessor):
     # --- lifecycle -------------------------------------------------------------------------
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        """Write everything queued now; ``False`` if that did not finish in time."""
-        deadline = time.monotonic() + timeout_millis / 1000
+        """Write every span ended before this call; ``False`` if that did not finish in time.
+
+        A marker goes into the queue behind those spans and the writer sets it once it has
+        handled everything before it, so spans other threads end meanwhile never delay it.
+        """
+        if not self._thread.is_alive():
+            return not self._queue
+        marker = _FlushMarker()
+        self._queue.append(marker)
         with self._wake:
             self._flush_wanted = True
             self._wake.notify()
-        with self._idle:
-            while self._queue or self._inflight:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not self._thread.is_alive():
-                    return False
-                self._idle.wait(min(remaining, 0.05))
-        return True
+        return marker.wait(timeout_millis / 1000)
 
     def shutdown(self, timeout_millis: int = 5_000) -> None:
         """Flush within ``timeout_millis``, stop the writer, count what is left as dropped."""
@@ -156,10 +160,12 @@ class StoreSpanProcessor(SpanProcessor):
         with self._wake:
             self._wake.notify()
         self._thread.join(timeout=max(timeout_millis / 1000, 0.1))
-        leftover = len(self._queue)
-        if leftover:
-            self._queue.clear()
-            self._drop("shutdown", leftover)
+        leftover = [self._queue.popleft() for _ in range(len(self._queue))]
+        markers = [item for item in leftover if isinstance(item, _FlushMarker)]
+        for marker in markers:
+            marker.set()  # whoever waits learns at once; the spans are counted as dropped
+        if len(leftover) > len(markers):
+            self._drop("shutdown", len(leftover) - len(markers))
         if self._forward is not None:
             self._forward.shutdown()
 
@@ -185,17 +191,20 @@ class StoreSpanProcessor(SpanProcessor):
                 self._flush_wanted = False
             while self._queue and not self._stop.is_set():
                 self._write_batch()
-            with self._idle:
-                self._idle.notify_all()
 
-    def _take(self) -> list[ReadableSpan]:
+    def _take(self) -> tuple[list[ReadableSpan], list[_FlushMarker]]:
         queue = self._queue
         n = min(len(queue), self._batch_size)
-        self._inflight = n  # before popping, so force_flush never sees "empty and idle" early
-        return [queue.popleft() for _ in range(n)]
+        self._inflight = n
+        spans: list[ReadableSpan] = []
+        markers: list[_FlushMarker] = []
+        for _ in range(n):
+            item = queue.popleft()
+            (markers if isinstance(item, _FlushMarker) else spans).append(item)  # type: ignore[arg-type]
+        return spans, markers
 
     def _write_batch(self) -> None:
-        batch = self._take()
+        batch, markers = self._take()
         try:
             records = self._convert(batch)
             if records:
@@ -205,6 +214,8 @@ class StoreSpanProcessor(SpanProcessor):
             self._note_error(exc)
         finally:
             self._inflight = 0
+            for marker in markers:  # everything queued before each marker is handled
+                marker.set()
 
     def _convert(self, batch: list[ReadableSpan]) -> list[SpanRecord]:
         records = []

@@ -18,6 +18,7 @@ INPUT: Final = "prodready.input"
 OUTPUT: Final = "prodready.output"
 CASE_ID: Final = "prodready.case.id"
 RUN_ID: Final = "prodready.eval.run_id"
+EVAL_REPEAT: Final = "prodready.eval.repeat"
 PROMPT_VERSION: Final = "prodready.prompt.version"
 
 INTENT_NAME: Final = "prodready.intent.name"
