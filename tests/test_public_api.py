@@ -25,6 +25,8 @@ PUBLIC = [
     "prodready.evaluation.scorers",
     "prodready.evaluation.reports",
     "prodready.evaluation.runner",
+    "prodready.evaluation.suite",
+    "prodready.evaluation.compare",
     "prodready.evaluation.review",
     "prodready.evaluation.pytest_plugin",
     "prodready.data",

@@ -10,13 +10,13 @@ from typing import Annotated
 
 import typer
 
-from prodready.cli import _datasets, _review, _serve, _store, _traces
+from prodready.cli import _datasets, _eval, _review, _serve, _store, _traces
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="prodready",
-    help="Observe and evaluate LLM agents: traces, datasets, the store, the OTLP server.",
+    help="Observe and evaluate LLM agents: traces, evals, datasets, reviews, the store.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
@@ -24,6 +24,7 @@ app.add_typer(_traces.app)
 app.add_typer(_store.app)
 app.add_typer(_datasets.app)
 app.add_typer(_review.app)
+app.add_typer(_eval.app)
 app.command("serve")(_serve.serve)
 
 _SOURCES = {"COMMANDLINE": "--store", "ENVIRONMENT": f"${_store.URL_ENV}"}
