@@ -1,0 +1,44 @@
+"""Span conversion: the fast path over the SDK's fields equals the public-property path."""
+
+from __future__ import annotations
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import Link, StatusCode
+
+from prodready.tracing import _convert
+
+
+def finished_spans() -> list:  # type: ignore[type-arg]
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("t")
+    with tracer.start_as_current_span("root", attributes={"prodready.span.kind": "agent"}) as r:
+        r.add_event("ev", {"k": 1})
+        with tracer.start_as_current_span(
+            "child", links=[Link(r.get_span_context(), {"why": "x"})]
+        ) as c:
+            c.set_status(StatusCode.ERROR, "bad")
+    return list(exporter.get_finished_spans())
+
+
+def test_fast_path_and_public_properties_give_the_same_record(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert _convert._PRIVATE_FIELDS  # this SDK version takes the fast path
+    spans = finished_spans()
+    fast = [_convert.to_record(s) for s in spans]
+    monkeypatch.setattr(_convert, "_PRIVATE_FIELDS", False)
+    assert [_convert.to_record(s) for s in spans] == fast
+    child = fast[0]
+    assert (child.name, child.status, child.status_message, child.parent_span_id) == (
+        "child",
+        "error",
+        "bad",
+        fast[1].span_id,
+    )
+    assert child.links[0]["attributes"] == {"why": "x"}
+    assert fast[1].events[0]["attributes"] == {"k": 1}
