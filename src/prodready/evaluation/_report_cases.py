@@ -7,6 +7,7 @@ from html import escape
 
 from prodready.evaluation import _report_data as data
 from prodready.evaluation import _report_svg as svg
+from prodready.evaluation._format import fmt
 from prodready.evaluation._run_models import EvalRun
 from prodready.evaluation._types import Case
 from prodready.evaluation.gate import GateReport
@@ -148,7 +149,7 @@ def _failing_row(f: data.Failure, trace_url: str | None, have_cases: bool) -> st
             else ('<td class="muted">(case not in the given cases)</td>')
         )
     output = _text_cell(r.output) if r.error is None else '<td class="muted">(no output)</td>'
-    latency = data.fmt(r.latency_ms)
+    latency = fmt(r.latency_ms)
     link = data.trace_link(trace_url, r.trace_id)
     trace = _trace_anchor(link, "trace") if link else escape(r.trace_id or "-")
     return (

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from prodready.evaluation._format import fmt
 from prodready.evaluation._run_models import EvalRun
 from prodready.evaluation._types import Case, CaseResult, DatasetVersion, Score
 from prodready.evaluation.gate import GateReport, MetricResult
@@ -131,25 +132,6 @@ def excerpt(value: Any, limit: int = 160) -> str:
     """``as_text(value)`` on one line, cut to ``limit`` characters with an ellipsis."""
     text = " ".join(as_text(value).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def fmt(x: float | None) -> str:
-    """A number for people: three decimals for small values, fewer for large, no trailing 0s."""
-    if x is None:
-        return "-"
-    if math.isinf(x) or math.isnan(x):
-        return str(x)
-    digits = 0 if abs(x) >= 1000 else (1 if abs(x) >= 100 else 3)
-    text = f"{x:.{digits}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def target_text(m: MetricResult) -> str:
-    if m.mode == "non_inferior":
-        return f"baseline {'-' if m.direction == 'higher' else '+'}{fmt(m.margin)}"
-    return str(m.target) if m.target is not None else "-"
 
 
 def interval_text(m: MetricResult) -> str:

@@ -15,6 +15,7 @@ from importlib import resources
 from prodready.evaluation import _report_cases as cases_html
 from prodready.evaluation import _report_data as data
 from prodready.evaluation import _report_svg as svg
+from prodready.evaluation._format import fmt, target_text
 from prodready.evaluation._run_models import EvalRun
 from prodready.evaluation._types import Case, DatasetVersion
 from prodready.evaluation.gate import GateReport, MetricResult
@@ -154,10 +155,10 @@ def _metric_table(metrics: list[MetricResult]) -> str:
         verdict = data.verdict_text(m)
         values = (
             f"<td>{escape(m.name)}</td><td><code>{escape(m.source)}</code> ({m.aggregate})</td>"
-            f'<td class="num">{data.fmt(m.estimate)}</td>'
+            f'<td class="num">{fmt(m.estimate)}</td>'
             f'<td class="nowrap">{data.interval_text(m)}</td>'
             f'<td class="num">{m.n}</td><td class="num">{m.errors}</td>'
-            f'<td class="nowrap">{escape(data.target_text(m))}</td><td>{m.mode}</td>'
+            f'<td class="nowrap">{escape(target_text(m))}</td><td>{m.mode}</td>'
             f'<td class="{verdict.lower()}">{verdict}</td>'
             f'<td class="reason">{escape(m.reason)}</td>'
         )
@@ -176,7 +177,7 @@ def _scores(run: EvalRun) -> str:
         errors = sum(s.error is not None for s in scores)
         caption = [f"<b>{escape(name)}</b> ({escape(scores[0].layer)})", f"{len(values)} values"]
         if values:
-            caption.append(f"mean {data.fmt(sum(values) / len(values))}")
+            caption.append(f"mean {fmt(sum(values) / len(values))}")
         if judged:
             caption.append(f"passed {sum(s.passed is True for s in judged)} of {len(judged)}")
         if errors:
@@ -211,7 +212,7 @@ def _metadata(run: EvalRun, gate: GateReport | None) -> str:
         ("cached runs", str(t.cached)),
         ("cost", escape(data.cost_text(t.cost_usd))),
         ("tokens in / out", f"{t.input_tokens:,} / {t.output_tokens:,}"),
-        ("latency p50 / p95", f"{data.fmt(p50)} / {data.fmt(p95)} ms" if latencies else "-"),
+        ("latency p50 / p95", f"{fmt(p50)} / {fmt(p95)} ms" if latencies else "-"),
     ]
     if gate is not None:
         items.append(("gate", escape(data.gate_verdict(gate))))

@@ -6,6 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from prodready.evaluation import _report_data as data
+from prodready.evaluation._format import fmt, target_text
 from prodready.evaluation._run_models import EvalRun
 from prodready.evaluation._types import CaseResult, Score
 from prodready.evaluation.gate import GateReport, MetricResult
@@ -80,9 +81,9 @@ def _gate_suite(run: EvalRun, gate: GateReport) -> ET.Element:
 def _metric_detail(m: MetricResult) -> str:
     lines = [
         m.reason,
-        f"estimate: {data.fmt(m.estimate)}",
+        f"estimate: {fmt(m.estimate)}",
         f"95% interval: {data.interval_text(m)}",
-        f"target: {data.target_text(m)} ({m.mode})",
+        f"target: {target_text(m)} ({m.mode})",
         f"cases: {m.n}, errors: {m.errors}, source: {m.source} ({m.aggregate})",
     ]
     return data.as_text("\n".join(lines))

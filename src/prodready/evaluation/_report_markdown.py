@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from prodready.evaluation import _report_data as data
+from prodready.evaluation._format import fmt, target_text
 from prodready.evaluation._run_models import EvalRun
 from prodready.evaluation.gate import GateReport, MetricResult
 
@@ -59,8 +60,8 @@ def _table(metrics: list[MetricResult]) -> str:
         "|---|--:|---|--:|---|---|---|",
     ]
     for m in metrics:
-        cells = (md(m.name), data.fmt(m.estimate), data.interval_text(m), str(m.n))
-        rest = (data.target_text(m), m.mode, _VERDICT[m.passed])  # ours: numbers and signs
+        cells = (md(m.name), fmt(m.estimate), data.interval_text(m), str(m.n))
+        rest = (target_text(m), m.mode, _VERDICT[m.passed])  # ours: numbers and signs
         rows.append("| " + " | ".join((*cells, *rest)) + " |")
     return "\n".join(rows)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Literal, TypeGuard
 
-from prodready.evaluation._report_data import fmt
+from prodready.evaluation._format import fmt
 
 Verdict = Literal["pass", "fail", "report"]
 

@@ -28,7 +28,7 @@ from prodready.evaluation._review_tasks import (
     overdue_tasks,
     require_person,
 )
-from prodready.evaluation._tables import scores
+from prodready.evaluation._tables import score_from_row, scores
 from prodready.evaluation._types import Expected, Score
 from prodready.evaluation.calibration import Calibration, calibrate, save_calibration
 from prodready.store import Store
@@ -273,25 +273,9 @@ def _scores(store: Store, name: str, layer: str) -> list[tuple[Key, Score]]:
     c = scores.c
     stmt = select(scores).where(c.name == name, c.layer == layer).order_by(c.created_at_ns, c.id)
     with store.engine.connect() as conn:
-        return [(_key(row), _score(row)) for row in conn.execute(stmt)]
+        return [(_key(row), score_from_row(row)) for row in conn.execute(stmt)]
 
 
 def _key(row: Row[Any]) -> Key:
     run = (row.run_id, row.case_id, row.repeat) if row.run_id and row.case_id else None
     return run, row.trace_id
-
-
-def _score(row: Row[Any]) -> Score:
-    return Score(
-        name=row.name,
-        value=row.value,
-        passed=row.passed,
-        rationale=row.rationale,
-        layer=row.layer,
-        scorer=row.scorer,
-        version=row.version,
-        args=orjson.loads(row.args),
-        error=row.error,
-        metadata=orjson.loads(row.metadata),
-        author=row.author,
-    )

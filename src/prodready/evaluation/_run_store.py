@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from prodready.evaluation._registry import ScorerSpec
 from prodready.evaluation._run_models import DatasetRef, EvalRun, RunSummary, RunTotals
-from prodready.evaluation._tables import eval_cache, eval_results, eval_runs, scores
+from prodready.evaluation._tables import eval_cache, eval_results, eval_runs, score_from_row, scores
 from prodready.evaluation._types import CaseResult, Score
 from prodready.store import Store
 
@@ -305,7 +305,7 @@ def _results(conn: Connection, run_id: str) -> list[CaseResult]:
     by_result: dict[tuple[str, int], list[Score]] = {}
     stmt = select(scores).where(s.run_id == run_id).order_by(s.created_at_ns, s.id)
     for row in conn.execute(stmt):
-        by_result.setdefault((row.case_id, row.repeat), []).append(_score(row))
+        by_result.setdefault((row.case_id, row.repeat), []).append(score_from_row(row))
     rows = conn.execute(select(eval_results).where(eval_results.c.run_id == run_id))
     return [
         CaseResult(
@@ -324,22 +324,6 @@ def _results(conn: Connection, run_id: str) -> list[CaseResult]:
         )
         for r in rows
     ]
-
-
-def _score(row: Row[Any]) -> Score:
-    return Score(
-        name=row.name,
-        value=row.value,
-        passed=row.passed,
-        rationale=row.rationale,
-        layer=row.layer,
-        scorer=row.scorer,
-        version=row.version,
-        args=orjson.loads(row.args),
-        error=row.error,
-        metadata=orjson.loads(row.metadata),
-        author=row.author,
-    )
 
 
 def _run_summary(row: Row[Any]) -> RunSummary:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Float, Integer, String, Table, Text
+from typing import Any
 
+import orjson
+from sqlalchemy import BigInteger, Boolean, Column, Float, Integer, Row, String, Table, Text
+
+from prodready.evaluation._types import Score
 from prodready.store.schema import metadata
 
 datasets = Table(
@@ -147,3 +151,20 @@ review_tasks = Table(
     Column("resolved_by", Text),
     Column("resolution", Text),
 )
+
+
+def score_from_row(row: Row[Any]) -> Score:
+    """The :class:`Score` stored in a ``scores`` row."""
+    return Score(
+        name=row.name,
+        value=row.value,
+        passed=row.passed,
+        rationale=row.rationale,
+        layer=row.layer,
+        scorer=row.scorer,
+        version=row.version,
+        args=orjson.loads(row.args),
+        error=row.error,
+        metadata=orjson.loads(row.metadata),
+        author=row.author,
+    )
