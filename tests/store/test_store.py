@@ -9,7 +9,7 @@ from tests.store.factories import MS, T0, agent_trace, new_trace_id
 
 
 def test_blank_database_migrates_to_head(store: Store) -> None:
-    assert store.revision() == store.head_revision() == "0003"
+    assert store.revision() == store.head_revision() == "0004"
 
 
 def test_written_trace_has_metadata_lifted_from_spans(store: Store) -> None:
@@ -320,3 +320,31 @@ def test_upgrade_from_0001_keeps_traces_and_ranks_their_roots(store_url: str) ->
     assert old.migrate() == old.head_revision()
     with old.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT root_rank FROM traces").scalar() == 2
+
+
+def test_upgrade_to_0004_backfills_the_kind_mask(store_url: str) -> None:
+    old = Store(store_url, migrate=False)
+    old.migrate("0003")
+    tid = new_trace_id()
+    with old.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO traces (trace_id, name, root_span_id, start_ns, end_ns, duration_ns, "
+            f"status, span_count, error_count, root_rank) VALUES ('{tid}', 'old', 'cd', 1, 2, 1, "
+            "'ok', 1, 0, 2)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO spans (trace_id, span_id, parent_span_id, name, kind, otel_kind, "
+            f"start_ns, end_ns, duration_ns, status, attributes, events, links) VALUES ('{tid}', "
+            "'cd', NULL, 'handoff', 'escalation', 'internal', 1, 2, 1, 'ok', '{}', '[]', '[]')"
+        )
+    old.migrate()
+    assert [t.trace_id for t in old.list_traces(TraceQuery(kind="escalation"))] == [tid]
+    assert old.list_traces(TraceQuery(kind="llm")) == []
+
+
+def test_a_kind_outside_the_bitmask_is_still_filtered_through_spans(store: Store) -> None:
+    tid = new_trace_id()
+    store.write_spans([_one(tid, "9" * 16, None, "x")])
+    with store.engine.begin() as conn:  # a kind written by a newer prodready, say
+        conn.exec_driver_sql("UPDATE spans SET kind = 'planner'")
+    assert [t.trace_id for t in store.list_traces(TraceQuery(kind="planner"))] == [tid]

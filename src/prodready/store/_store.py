@@ -39,6 +39,7 @@ from prodready.store.records import (
 )
 from prodready.store.schema import spans, traces
 from prodready.tracing import attributes as attrs
+from prodready.tracing.kinds import KIND_BITS as _KIND_BITS
 
 log = logging.getLogger("prodready.store")
 
@@ -394,7 +395,11 @@ class Store:
             where.append(t.duration_ns >= q.min_duration_ns)
         span_conditions: list[ColumnElement[bool]] = []
         if q.kind is not None:
-            span_conditions.append(spans.c.kind == q.kind)
+            bit = _KIND_BITS.get(q.kind)
+            if bit is not None:  # answered by the trace row's kind bitmask
+                where.append(t.kind_mask.op("&")(bit) != 0)
+            else:
+                span_conditions.append(spans.c.kind == q.kind)
         for key, wanted in q.attributes.items():
             # Each attribute may sit on a different span, so each gets its own EXISTS.
             where.append(
@@ -531,7 +536,8 @@ def _span_row(r: SpanRecord) -> tuple[Any, ...]:
 
 
 _ROW_RANK = 15  # index of root_rank in a trace row
-_ROW_DONE = 16  # every lifted column is set: stop looking (not written)
+_ROW_KINDS = 16  # kind_mask
+_ROW_DONE = 17  # every lifted column is set: stop looking (not written)
 
 
 def _rank(r: SpanRecord) -> int:
@@ -571,6 +577,7 @@ def _trace_rows(records: Sequence[SpanRecord], *, counts: bool = True) -> list[t
                 None,
                 None,
                 0,
+                0,
                 False,
             ]
             acc[r.trace_id] = row
@@ -582,6 +589,7 @@ def _trace_rows(records: Sequence[SpanRecord], *, counts: bool = True) -> list[t
                 row[8] += error
             if error and row[_ROW_RANK] == 0:
                 row[6] = "error"
+        row[_ROW_KINDS] |= _KIND_BITS.get(r.kind, 0)
         rank = _rank(r)
         if rank > row[_ROW_RANK]:
             row[1], row[2], row[6] = _clean(r.name), r.span_id, "error" if error else "ok"

@@ -43,6 +43,7 @@ traces = Table(
     Column("service_name", Text),
     Column("resource", Text),
     Column("root_rank", SmallInteger, nullable=False, server_default="0"),
+    Column("kind_mask", BigInteger, nullable=False, server_default="0"),
     Index("ix_traces_start", "start_ns"),
     Index("ix_traces_session", "session_id", "start_ns"),
     Index("ix_traces_user", "user_id", "start_ns"),

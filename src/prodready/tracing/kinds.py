@@ -25,6 +25,10 @@ SpanKind = Literal[
 
 SPAN_KINDS: Final[frozenset[str]] = frozenset(get_args(SpanKind))
 
+KIND_BITS: Final[dict[str, int]] = {kind: 1 << i for i, kind in enumerate(get_args(SpanKind))}
+"""One bit per kind, for ``traces.kind_mask``. Stored in databases: append new kinds to
+``SpanKind``, never reorder it."""
+
 DEFAULT_KIND: Final = "step"
 
 
