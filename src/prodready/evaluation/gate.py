@@ -21,7 +21,8 @@ from pydantic import BaseModel, computed_field
 from prodready.evaluation import _criteria_observe, _types
 from prodready.evaluation import criteria as _criteria
 from prodready.evaluation import stats as _stats
-from prodready.evaluation._format import fmt, target_text
+from prodready.evaluation._format import fmt as _fmt
+from prodready.evaluation._format import target_text as _target_text
 
 __all__ = ["GateReport", "MetricResult", "evaluate_gate"]
 
@@ -83,11 +84,11 @@ class GateReport(BaseModel):
         head = ("metric", "estimate", "95% interval", "n", "errors", "target", "mode")
         rows = [(*head, "mde", "verdict")]
         for m in self.metrics:
-            interval = f"[{fmt(m.interval.low)}, {fmt(m.interval.high)}]" if m.interval else "-"
+            interval = f"[{_fmt(m.interval.low)}, {_fmt(m.interval.high)}]" if m.interval else "-"
             verdict = {True: "PASS", False: "FAIL", None: "report"}[m.passed]
-            mde = f"±{fmt(m.mde)}" if m.mde is not None else "-"
-            cells = (m.name, fmt(m.estimate), interval, str(m.n), str(m.errors))
-            rows.append((*cells, target_text(m), m.mode, mde, verdict))
+            mde = f"±{_fmt(m.mde)}" if m.mde is not None else "-"
+            cells = (m.name, _fmt(m.estimate), interval, str(m.n), str(m.errors))
+            rows.append((*cells, _target_text(m), m.mode, mde, verdict))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         lines = [
             "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
@@ -233,7 +234,7 @@ class _Gate:
         unpaired = len(obs.values) - len(shared)
         extra = f", {unpaired} not in the baseline" if unpaired else ""
         reason = (
-            f"{summary} vs baseline {fmt(baseline_estimate)}: difference "
+            f"{summary} vs baseline {_fmt(baseline_estimate)}: difference "
             f"{test.difference:+.3f}, one-sided 95% {side} bound {bound_text} {sign} "
             f"{'-' if higher else '+'}margin {limit_text} (non_inferior; {test.method} "
             f"p={test.p_value:.2g}, {len(shared)} paired cases{extra})"
@@ -304,14 +305,12 @@ def _summary(
         what = what if metric.aggregate == "rate" else ""
         why = ", ".join(f"{v} {k}" for k, v in obs.errors.most_common())
         counts += f", {total} error{plural}{what}: {why}"
-    return (
-        f"{name}: {fmt(interval.estimate)} [{fmt(interval.low)}, {fmt(interval.high)}] ({counts})"
-    )
+    return f"{name}: {_fmt(interval.estimate)} [{_fmt(interval.low)}, {_fmt(interval.high)}] ({counts})"
 
 
 def _pair(a: float, b: float) -> tuple[str, str]:
     """Both numbers formatted, with more digits when rounding would hide their difference."""
-    fa, fb = fmt(a), fmt(b)
+    fa, fb = _fmt(a), _fmt(b)
     if fa == fb and a != b:
         return f"{a:.6g}", f"{b:.6g}"
     return fa, fb
