@@ -305,7 +305,8 @@ def _summary(
         what = what if metric.aggregate == "rate" else ""
         why = ", ".join(f"{v} {k}" for k, v in obs.errors.most_common())
         counts += f", {total} error{plural}{what}: {why}"
-    return f"{name}: {_fmt(interval.estimate)} [{_fmt(interval.low)}, {_fmt(interval.high)}] ({counts})"
+    bounds = f"[{_fmt(interval.low)}, {_fmt(interval.high)}]"
+    return f"{name}: {_fmt(interval.estimate)} {bounds} ({counts})"
 
 
 def _pair(a: float, b: float) -> tuple[str, str]:
