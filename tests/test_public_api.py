@@ -75,3 +75,11 @@ def test_import_prodready_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("name", [*PUBLIC, "prodready.cli", "prodready.server.app"])
+def test_each_public_module_imports_first_in_a_fresh_interpreter(name: str) -> None:
+    """No import cycle whichever module a program imports first."""
+    code = f"import {name}"
+    run = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
