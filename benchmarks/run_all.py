@@ -1,7 +1,7 @@
 """Run every benchmark, print the tables, write ``benchmarks/results/latest.md``.
 
     python benchmarks/run_all.py            # full run (~10-15 min on 2 cores)
-    python benchmarks/run_all.py --quick    # smoke run of all three (< 2 min once cached)
+    python benchmarks/run_all.py --quick    # smoke run of all four (< 2 min once cached)
 
 Not part of the tests: numbers depend on the machine and on what else runs on it. Compare
 the ratios, which are measured side by side in one run.
@@ -17,6 +17,7 @@ import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import bench_eval
 import bench_ingest
 import bench_overhead
 import bench_query
@@ -41,11 +42,14 @@ def run_one(name: str, run: Callable[[], Report]) -> Report:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fast smoke run of all three")
+    parser.add_argument("--quick", action="store_true", help="fast smoke run of all four")
     parser.add_argument("--no-pg", action="store_true", help="skip PostgreSQL everywhere")
     parser.add_argument("--query-pg", action="store_true", help="also query PostgreSQL (slow)")
     parser.add_argument(
-        "--only", choices=["overhead", "ingest", "query"], action="append", help="run a subset"
+        "--only",
+        choices=["overhead", "ingest", "query", "eval"],
+        action="append",
+        help="run a subset",
     )
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -54,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         "overhead": lambda: bench_overhead.run(args.quick),
         "ingest": lambda: bench_ingest.run(args.quick, pg=not args.no_pg),
         "query": lambda: bench_query.run(args.quick, pg=args.query_pg and not args.no_pg),
+        "eval": lambda: bench_eval.run(args.quick),
     }
     reports = [
         run_one(name, run) for name, run in benches.items() if name in (args.only or benches)
