@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import select
 
 from prodready import tracing
 from prodready.evaluation._registry import Scorer, ScorerSpec
@@ -34,7 +33,6 @@ from prodready.evaluation._run_store import (
 from prodready.evaluation._types import Case, CaseResult, Score
 from prodready.evaluation.facts import llm_totals
 from prodready.store import Store, Trace
-from prodready.store.schema import spans
 from prodready.tracing import attributes as attrs
 
 log = logging.getLogger("prodready.evaluation")
@@ -269,7 +267,7 @@ class Engine:
             if ran.result.trace_id is not None
             and (ran.span_id is not None or len(ran.cached_scores) < len(ran.score_keys))
         ]
-        _await_spans(store, {(r.result.trace_id or "", r.span_id) for r in wanted if r.span_id})
+        _await_spans({(r.result.trace_id or "", r.span_id) for r in wanted if r.span_id})
         for ran in wanted:
             ran.trace = store.get_trace(ran.result.trace_id or "")
             if ran.span_id is not None and ran.trace is not None:
@@ -361,30 +359,14 @@ def _measure(result: CaseResult, trace: Trace, span_id: str) -> None:
     result.cost_usd, result.input_tokens, result.output_tokens = llm_totals(trace)
 
 
-def _await_spans(store: Store, wanted: set[tuple[str, str]]) -> None:
-    """Wait until these (trace id, span id) are stored, nudging the span writer meanwhile."""
-    deadline = time.monotonic() + TRACE_WAIT_S
-    delay = 0.001
-    while wanted:
-        tracing.flush(timeout=0)  # wake the writer now rather than at its next interval
-        # Read before querying: once the writer holds nothing, what is missing is lost, not late.
-        idle = tracing.stats().queued == 0
-        pending = sorted(wanted)
-        for i in range(0, len(pending), 500):
-            chunk = pending[i : i + 500]
-            stmt = select(spans.c.trace_id, spans.c.span_id).where(
-                spans.c.trace_id.in_({t for t, _ in chunk}),
-                spans.c.span_id.in_({s for _, s in chunk}),
-            )
-            with store.engine.connect() as conn:
-                wanted.difference_update((t, s) for t, s in conn.execute(stmt))
-        if not wanted:
-            return
-        if idle or time.monotonic() > deadline:
-            log.warning("%d case traces did not reach the store", len(wanted))
-            return
-        time.sleep(delay)
-        delay = min(delay * 2, 0.05)
+def _await_spans(wanted: set[tuple[str, str]]) -> None:
+    """Wait until the span writer has handled these cases' spans (they have all ended).
+
+    ``flush()`` waits for exactly the spans ended before the call, so one call suffices;
+    spans it had to drop are missing afterwards, and the case is scored without a trace.
+    """
+    if wanted and not tracing.flush(timeout=TRACE_WAIT_S):
+        log.warning("the span writer did not store %d case traces in time", len(wanted))
 
 
 def _describe(exc: BaseException, attempts: int) -> str:
