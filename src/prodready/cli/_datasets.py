@@ -7,7 +7,6 @@ dataset already has); 2 bad input (a malformed file, a bad name, repeated ids or
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -45,19 +44,12 @@ _CELL = 60
 @app.command("list")
 def list_(ctx: typer.Context, as_json: AsJson = False) -> None:
     """Every dataset with its latest version."""
+    from prodready.cli._render import print_listing
     from prodready.evaluation.datasets import list_datasets
 
     with open_store(ctx) as store:
         rows = list_datasets(store)
-    if as_json:
-        typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
-        return
-    from prodready.cli._render import stdout
-
-    console = stdout()
-    if rows:
-        console.print(_datasets_table(rows))
-    console.print(f"{len(rows)} {_plural(len(rows), 'dataset')}", style="dim")
+    print_listing(rows, as_json=as_json, table=_datasets_table, noun="dataset")
 
 
 @app.command()
@@ -264,20 +256,13 @@ def candidates(
     as_json: AsJson = False,
 ) -> None:
     """Candidate cases proposed from production, oldest first."""
+    from prodready.cli._render import print_listing
     from prodready.evaluation.datasets import list_candidates
 
     with open_store(ctx) as store:
         rows = list_candidates(store, dataset, None if status == "all" else status)
-    if as_json:
-        typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
-        return
-    from prodready.cli._render import stdout
-
-    console = stdout()
-    if rows:
-        console.print(_candidates_table(rows))
     which = "" if status == "all" else f"{status} "
-    console.print(f"{len(rows)} {which}{_plural(len(rows), 'candidate')}", style="dim")
+    print_listing(rows, as_json=as_json, table=_candidates_table, noun="candidate", qualifier=which)
 
 
 @app.command()
@@ -385,10 +370,6 @@ def reject(
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _plural(n: int, noun: str) -> str:
-    return noun if n == 1 else noun + "s"
 
 
 def _person(by: str) -> None:
@@ -518,13 +499,15 @@ def _cases_table(cases: list[Case]) -> Table:
 
 
 def _expected_summary(e: Expected) -> str:
+    from prodready.cli._render import plural
+
     parts = []
     if e.reference is not None:
         parts.append(_cell(e.reference, 40))
     if e.intent:
         parts.append(f"intent={e.intent}")
     if e.facts:
-        parts.append(f"{len(e.facts)} {_plural(len(e.facts), 'fact')}")
+        parts.append(f"{len(e.facts)} {plural(len(e.facts), 'fact')}")
     if e.tools is not None:
         parts.append("tools=" + (",".join(e.tools) or "none"))
     if e.escalation is not None:

@@ -7,11 +7,12 @@ strings, so a span called ``[bold]`` prints as written.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -60,6 +61,32 @@ def fail(code: int, message: str) -> NoReturn:
 
 
 # --- values ----------------------------------------------------------------------------------
+
+
+RowT = TypeVar("RowT", bound=BaseModel)
+
+
+def plural(n: int, noun: str) -> str:
+    """``noun`` for one, ``noun`` + "s" for any other count."""
+    return noun if n == 1 else noun + "s"
+
+
+def print_listing(
+    rows: list[RowT],
+    *,
+    as_json: bool,
+    table: Callable[[list[RowT]], Table],
+    noun: str,
+    qualifier: str = "",
+) -> None:
+    """A listing command's output: JSON with ``--json``, else the table and a count line."""
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
+        return
+    console = stdout()
+    if rows:
+        console.print(table(rows))
+    console.print(f"{len(rows)} {qualifier}{plural(len(rows), noun)}", style="dim")
 
 
 def format_duration(ns: int) -> str:

@@ -56,22 +56,15 @@ def list_(
     as_json: AsJson = False,
 ) -> None:
     """Review tasks, oldest first."""
+    from prodready.cli._render import print_listing
     from prodready.evaluation.review import list_tasks
 
     with open_store(ctx) as store:
         rows = list_tasks(
             store, status=None if status == "all" else status, kind=kind, run_id=run, limit=limit
         )
-    if as_json:
-        typer.echo(json.dumps([t.model_dump(mode="json") for t in rows], indent=2))
-        return
-    from prodready.cli._render import stdout
-
-    console = stdout()
-    if rows:
-        console.print(_tasks_table(rows))
     which = "" if status == "all" else f"{status} "
-    console.print(f"{len(rows)} {which}{_plural(len(rows), 'task')}", style="dim")
+    print_listing(rows, as_json=as_json, table=_tasks_table, noun="task", qualifier=which)
 
 
 @app.command()
@@ -173,7 +166,7 @@ def queue(
     seed: Annotated[int, typer.Option(help="Seed of the --sample.")] = 0,
 ) -> None:
     """Queue a run's failed and low scores (and a calibration sample) for human review."""
-    from prodready.cli._render import fail, stdout
+    from prodready.cli._render import fail, plural, stdout
     from prodready.evaluation.review import queue_calibration_sample, queue_low_scores
     from prodready.evaluation.runner import load_run
 
@@ -193,7 +186,7 @@ def queue(
     console = stdout()
     if added:
         console.print(_tasks_table(added))
-    console.print(f"Queued {len(added)} {_plural(len(added), 'task')} from run {run_id}")
+    console.print(f"Queued {len(added)} {plural(len(added), 'task')} from run {run_id}")
 
 
 @app.command()
@@ -204,7 +197,7 @@ def candidates(
     ] = None,
 ) -> None:
     """Queue every pending candidate case for review (and close tasks reviewed elsewhere)."""
-    from prodready.cli._render import stdout
+    from prodready.cli._render import plural, stdout
     from prodready.evaluation.review import queue_candidates
 
     with open_store(ctx) as store:
@@ -212,7 +205,7 @@ def candidates(
     console = stdout()
     if added:
         console.print(_tasks_table(added))
-    console.print(f"Queued {len(added)} candidate {_plural(len(added), 'case')}")
+    console.print(f"Queued {len(added)} candidate {plural(len(added), 'case')}")
 
 
 @app.command()
@@ -248,7 +241,7 @@ def agreement(
 @app.command()
 def expire(ctx: typer.Context) -> None:
     """Expire open tasks past their due time, taking each one's default action."""
-    from prodready.cli._render import stdout
+    from prodready.cli._render import plural, stdout
     from prodready.evaluation.review import expire_overdue
 
     with open_store(ctx) as store:
@@ -256,14 +249,10 @@ def expire(ctx: typer.Context) -> None:
     console = stdout()
     if expired:
         console.print(_tasks_table(expired))
-    console.print(f"Expired {len(expired)} {_plural(len(expired), 'task')}")
+    console.print(f"Expired {len(expired)} {plural(len(expired), 'task')}")
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _plural(n: int, noun: str) -> str:
-    return noun if n == 1 else noun + "s"
 
 
 def _get(store: Store, task_id: str) -> ReviewTask:
