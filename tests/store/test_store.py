@@ -348,3 +348,28 @@ def test_a_kind_outside_the_bitmask_is_still_filtered_through_spans(store: Store
     with store.engine.begin() as conn:  # a kind written by a newer prodready, say
         conn.exec_driver_sql("UPDATE spans SET kind = 'planner'")
     assert [t.trace_id for t in store.list_traces(TraceQuery(kind="planner"))] == [tid]
+
+
+def test_batches_larger_than_one_statement_are_written_in_chunks(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two rows per multi-row statement on SQLite: a batch of 3 traces x 6 spans takes 9
+    # statements for the spans, and a re-sent half must still be counted as duplicates.
+    from prodready.store import _sql
+
+    monkeypatch.setattr(_sql, "_SQLITE_MAX_VARIABLES", 40)
+    traces = [agent_trace(error=i == 1) for i in range(3)]
+    batch = [s for t in traces for s in t]
+    assert store.write_spans(batch) == 18
+    assert store.write_spans(batch[:9] + agent_trace()[:1]) == 1
+    listed = {t.trace_id: t for t in store.list_traces()}
+    assert len(listed) == 4
+    for spans in traces:
+        t = listed[spans[0].trace_id]
+        errors = sum(s.status == "error" for s in spans)
+        assert (t.span_count, t.error_count, t.name) == (6, errors, "answer")
+        stored = store.get_trace(t.trace_id)
+        assert stored is not None
+        assert {s.span_id: s.attributes for s in stored.spans} == {
+            s.span_id: s.attributes for s in spans
+        }

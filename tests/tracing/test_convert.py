@@ -42,3 +42,28 @@ def test_fast_path_and_public_properties_give_the_same_record(
     )
     assert child.links[0]["attributes"] == {"why": "x"}
     assert fast[1].events[0]["attributes"] == {"k": 1}
+
+
+def test_a_snapshot_holds_only_plain_values() -> None:
+    # Queued snapshots wait while the writer is behind; the SDK objects (context, status,
+    # bounded containers, events) would make every garbage collection walk them.
+    plain = (str, int, float, bool, type(None), tuple, dict)
+
+    def walk(value: object) -> None:
+        assert type(value) in plain, type(value)
+        if isinstance(value, tuple):
+            for item in value:
+                walk(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+
+    for span in finished_spans():
+        walk(_convert.snapshot(span, keep_resource=False))
+
+
+def test_snapshot_then_record_equals_to_record() -> None:
+    for span in finished_spans():
+        via_snapshot = _convert.record_from(_convert.snapshot(span))
+        assert via_snapshot == _convert.to_record(span)
+        assert via_snapshot.resource == dict(span.resource.attributes)

@@ -225,3 +225,23 @@ def test_flush_returns_while_other_threads_keep_producing_spans() -> None:
         finally:
             stop.set()
             thread.join()
+
+
+def test_a_span_that_cannot_be_snapshotted_is_counted_and_the_agent_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from prodready.tracing import _processor
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("snapshot failed")
+
+    with capture() as cap:
+        monkeypatch.setattr(_processor, "snapshot", broken)
+        with prodready.span("lost"):
+            pass
+        monkeypatch.undo()
+        with prodready.span("kept"):
+            pass
+        assert tracing.flush(5)
+        assert tracing.stats().dropped_by_reason == {"conversion": 1}
+        assert [s.name for s in cap.spans()] == ["kept"]

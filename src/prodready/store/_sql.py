@@ -1,18 +1,31 @@
 """What differs between SQLite and PostgreSQL, in one place.
 
-The bulk write path uses driver-level ``executemany`` with prepared SQL text rather than
-SQLAlchemy's compiled inserts: it is the ingest hot path, and skipping per-row compilation
-roughly doubles throughput. Everything else is SQLAlchemy Core.
+The bulk write path sends prepared SQL text at driver level rather than SQLAlchemy's compiled
+inserts: it is the ingest hot path, and skipping per-row compilation roughly doubles
+throughput. Everything else is SQLAlchemy Core.
+
+On SQLite a batch goes as multi-row ``INSERT ... VALUES (...), (...)`` statements rather than
+``executemany``: Python's sqlite3 module releases the GIL around every ``sqlite3_step``, so
+``executemany`` hands the GIL back and forth once per row, and while the agent's thread is
+busy each of those hand-overs costs it a thread switch (measured: with 512-row
+``executemany`` batches the span writer cost a CPU-bound agent ~15 µs per 3-span trace for
+1/18 of its spans; docs/performance.md). One statement per chunk is one hand-over.
+PostgreSQL keeps ``executemany``, which psycopg pipelines.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
+import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from sqlalchemy import ColumnElement, String, and_, case, cast, func
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
 
 from prodready.store.schema import spans
 
@@ -74,6 +87,26 @@ class DialectSQL:
     recount_trace: str
     recount_params: int
     postgres: bool
+
+    def write_rows(self, conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> int:
+        """Run the one-row statement ``sql`` for every row; the number of rows it changed.
+
+        Returns -1 when the driver cannot tell.
+        """
+        if self.postgres or len(rows) < 2:
+            cur = conn.exec_driver_sql(sql, list(rows) if len(rows) != 1 else rows[0])
+            return cur.rowcount if cur.rowcount is not None else -1
+        per = max(1, _SQLITE_MAX_VARIABLES // len(rows[0]))
+        changed = 0
+        for i in range(0, len(rows), per):
+            chunk = rows[i : i + per]
+            cur = conn.exec_driver_sql(
+                _multi_row(sql, len(chunk)), tuple(itertools.chain.from_iterable(chunk))
+            )
+            if cur.rowcount is None or cur.rowcount < 0:
+                return -1
+            changed += cur.rowcount
+        return changed
 
     def attr_equals(self, key: str, value: str | int | float | bool) -> ColumnElement[bool]:
         """A condition: the span's attribute ``key`` equals ``value``, type included.
@@ -141,6 +174,18 @@ def for_dialect(name: str) -> DialectSQL:
             postgres=True,
         )
     raise ValueError(f"unsupported database dialect {name!r}")
+
+
+# SQLite's default limit on bound parameters per statement (999 before 3.32).
+_SQLITE_MAX_VARIABLES = 32_766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
+
+
+@functools.lru_cache(maxsize=64)
+def _multi_row(sql: str, n: int) -> str:
+    """``sql``'s one ``VALUES (...)`` group repeated ``n`` times."""
+    head, rest = sql.split(" VALUES ", 1)
+    end = rest.index(")") + 1
+    return f"{head} VALUES {', '.join([rest[:end]] * n)}{rest[end:]}"
 
 
 def _marks(p: str, n: int) -> str:

@@ -186,14 +186,14 @@ class Store:
         if not records:
             return 0
         rows = [_span_row(r) for r in records]
+        sql = self._sql
         with self.engine.begin() as conn:
-            cur = conn.exec_driver_sql(self._sql.insert_spans, rows)
-            inserted = cur.rowcount if cur.rowcount is not None and cur.rowcount >= 0 else -1
+            inserted = sql.write_rows(conn, sql.insert_spans, rows)
             if inserted == len(rows):
-                conn.exec_driver_sql(self._sql.upsert_traces, _trace_rows(records))
+                sql.write_rows(conn, sql.upsert_traces, _trace_rows(records))
             else:
                 # Some spans were already stored: rebuild the touched traces from their spans.
-                conn.exec_driver_sql(self._sql.upsert_traces, _trace_rows(records, counts=False))
+                sql.write_rows(conn, sql.upsert_traces, _trace_rows(records, counts=False))
                 self._recount(conn, {r.trace_id for r in records})
         return inserted if inserted >= 0 else len(rows)
 

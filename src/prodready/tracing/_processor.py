@@ -1,8 +1,9 @@
 """The store span processor: the agent hands spans over, a background thread writes them.
 
 Contract (DESIGN.md, "Tracing"): the agent is never blocked and never sees an exception.
-``on_end`` only appends to a bounded deque; conversion, redaction and the database write
-happen on one writer thread. When the store is down the writer keeps its batch and retries
+``on_end`` only takes a snapshot of the span's fields (about a microsecond; see
+``_convert``) and appends it to a bounded deque; conversion, redaction and the database
+write happen on one writer thread. When the store is down the writer keeps its batch and retries
 with backoff while new spans queue up; only a full queue drops spans, and every drop is
 counted by reason (``prodready.tracing.stats()``) with a rate-limited warning.
 """
@@ -30,7 +31,7 @@ from tenacity import (
 )
 
 from prodready.store import SpanRecord, Store
-from prodready.tracing._convert import Redactor, redacted_copy, to_record
+from prodready.tracing._convert import Redactor, Snapshot, record_from, redacted_copy, snapshot
 
 log = logging.getLogger("prodready.tracing")
 
@@ -106,7 +107,7 @@ class StoreSpanProcessor(SpanProcessor):
         self._resource = dict(resource) if resource is not None else None
         self._forward = forward
         self._max_backoff = max_backoff
-        self._queue: deque[ReadableSpan | _FlushMarker] = deque()
+        self._queue: deque[Snapshot | _FlushMarker] = deque()
         self._wake = threading.Condition()
         self._stop = threading.Event()
         self._flush_wanted = False
@@ -129,7 +130,15 @@ class StoreSpanProcessor(SpanProcessor):
         if len(queue) >= self._max or self._stop.is_set():
             self._drop("queue_full" if not self._stop.is_set() else "shutdown", 1)
             return
-        queue.append(span)
+        try:
+            snap = snapshot(
+                span, keep_resource=self._resource is None, keep_span=self._forward is not None
+            )
+        except Exception as exc:  # never the agent's problem
+            self._drop("conversion", 1)
+            self._note_error(exc)
+            return
+        queue.append(snap)
         if len(queue) == self._batch_size:
             with self._wake:
                 self._wake.notify()
@@ -192,11 +201,11 @@ class StoreSpanProcessor(SpanProcessor):
             while self._queue and not self._stop.is_set():
                 self._write_batch()
 
-    def _take(self) -> tuple[list[ReadableSpan], list[_FlushMarker]]:
+    def _take(self) -> tuple[list[Snapshot], list[_FlushMarker]]:
         queue = self._queue
         n = min(len(queue), self._batch_size)
         self._inflight = n
-        spans: list[ReadableSpan] = []
+        spans: list[Snapshot] = []
         markers: list[_FlushMarker] = []
         for _ in range(n):
             item = queue.popleft()
@@ -217,17 +226,18 @@ class StoreSpanProcessor(SpanProcessor):
             for marker in markers:  # everything queued before each marker is handled
                 marker.set()
 
-    def _convert(self, batch: list[ReadableSpan]) -> list[SpanRecord]:
+    def _convert(self, batch: list[Snapshot]) -> list[SpanRecord]:
         records = []
         redact = self._redact
-        for span in batch:
+        for snap in batch:
             try:
-                records.append(to_record(span, resource=self._resource, redact=redact))
+                records.append(record_from(snap, resource=self._resource, redact=redact))
             except Exception as exc:
                 self._drop("redaction" if redact is not None else "conversion", 1)
                 self._note_error(exc)
                 continue
-            if self._forward is not None:
+            span = snap[15]
+            if self._forward is not None and span is not None:
                 try:
                     self._forward.on_end(span if redact is None else redacted_copy(span, redact))
                 except Exception as exc:
