@@ -245,3 +245,45 @@ def test_a_span_that_cannot_be_snapshotted_is_counted_and_the_agent_goes_on(
         assert tracing.flush(5)
         assert tracing.stats().dropped_by_reason == {"conversion": 1}
         assert [s.name for s in cap.spans()] == ["kept"]
+
+
+class GatedStore(Store):
+    """Records each batch's size; the first write waits until the test opens the gate."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        import threading
+
+        self.gate = threading.Event()
+        self.batches: list[int] = []
+
+    def write_spans(self, records: Sequence[SpanRecord]) -> int:
+        self.gate.wait(10)
+        self.batches.append(len(records))
+        return super().write_spans(records)
+
+
+def test_a_writer_that_fell_behind_catches_up_in_larger_transactions() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from prodready.tracing._processor import StoreSpanProcessor
+
+    store = GatedStore("sqlite://")
+    processor = StoreSpanProcessor(store, batch_size=4, max_batch_size=16, flush_interval=60)
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    tracer = provider.get_tracer("t")
+    for i in range(4):  # wakes the writer, which blocks in its first write
+        with tracer.start_as_current_span(f"s{i}"):
+            pass
+    deadline = time.monotonic() + 5
+    while processor._inflight != 4 and time.monotonic() < deadline:  # first batch taken
+        time.sleep(0.01)
+    for i in range(40):
+        with tracer.start_as_current_span(f"t{i}"):
+            pass
+    store.gate.set()
+    assert processor.force_flush(5000)
+    assert store.batches == [4, 16, 16, 8]
+    assert spans_in(store) == 44
+    processor.shutdown()

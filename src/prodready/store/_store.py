@@ -538,6 +538,7 @@ def _span_row(r: SpanRecord) -> tuple[Any, ...]:
 _ROW_RANK = 15  # index of root_rank in a trace row
 _ROW_KINDS = 16  # kind_mask
 _ROW_DONE = 17  # every lifted column is set: stop looking (not written)
+_ROW_SEEN_RESOURCE = 18  # the last resource dict read for this row (not written)
 
 
 def _rank(r: SpanRecord) -> int:
@@ -579,6 +580,7 @@ def _trace_rows(records: Sequence[SpanRecord], *, counts: bool = True) -> list[t
                 0,
                 0,
                 False,
+                None,
             ]
             acc[r.trace_id] = row
         else:
@@ -607,19 +609,27 @@ def _lift(row: list[Any], r: SpanRecord, resources: dict[int, str]) -> None:
     """Fill the trace row's session/user/release/environment/service/resource from a span.
 
     Each key is read from the span's attributes, else from its resource attributes
-    (applications often set the release or environment once, on the resource).
+    (applications often set the release or environment once, on the resource). Spans of
+    a process share one resource dict, so a row reads each resource once.
     """
-    a, res = r.attributes, r.resource
-    for i, keys in enumerate(_LIFTED, start=9):
+    a = r.attributes
+    for i, keys in _LIFTED_AT:
         if row[i] is None:
             for key in keys:
                 value = a.get(key)
-                if (value is None or value == "") and res:
-                    value = res.get(key)
                 if value is not None and value != "":
                     row[i] = _clean(str(value))
                     break
-    if res:
+    res = r.resource
+    if res and res is not row[_ROW_SEEN_RESOURCE]:
+        row[_ROW_SEEN_RESOURCE] = res
+        for i, keys in _LIFTED_AT:
+            if row[i] is None:
+                for key in keys:
+                    value = res.get(key)
+                    if value is not None and value != "":
+                        row[i] = _clean(str(value))
+                        break
         if row[13] is None:
             service = res.get("service.name")
             if service is not None:
@@ -639,6 +649,7 @@ _LIFTED = (
     (attrs.RELEASE,),
     (attrs.ENVIRONMENT, "deployment.environment"),  # the older name, still common
 )
+_LIFTED_AT = tuple(enumerate(_LIFTED, start=9))
 
 
 def _span_from_row(m: Any) -> Span:

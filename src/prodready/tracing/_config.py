@@ -177,7 +177,8 @@ def configure(
         capture_io: ``@trace`` records function arguments and return values.
         clock: time source in Unix ns for prodready's own spans (tests use a fake clock).
         max_queue_size: spans held in memory while the store is slow or down.
-        batch_size: spans written per transaction.
+        batch_size: queued spans that wake the writer (it writes up to 8x as many per
+            transaction when it is behind).
         flush_interval: seconds between background writes.
         write_to_store: set ``False`` to export over OTLP only.
 

@@ -78,7 +78,12 @@ class StoreSpanProcessor(SpanProcessor):
     Args:
         store: where spans go.
         max_queue_size: spans held while the store is slow or down; beyond it, spans drop.
-        batch_size: spans per database transaction.
+        batch_size: queued spans that wake the writer; it writes at least this many per
+            transaction when they are there.
+        max_batch_size: most spans per transaction (default ``8 * batch_size``). A writer
+            that fell behind catches up in larger transactions: a commit costs about as
+            much as writing 150 spans, so fewer commits is where throughput comes from
+            (``benchmarks/bench_ingest.py``).
         flush_interval: seconds between writes when fewer than ``batch_size`` spans wait.
         redact: applied to attributes before a span is stored or forwarded.
         resource: resource attributes to store with each span (default: the span's).
@@ -93,6 +98,7 @@ class StoreSpanProcessor(SpanProcessor):
         *,
         max_queue_size: int = 100_000,
         batch_size: int = 512,
+        max_batch_size: int | None = None,
         flush_interval: float = 0.5,
         redact: Redactor | None = None,
         resource: Mapping[str, Any] | None = None,
@@ -102,6 +108,7 @@ class StoreSpanProcessor(SpanProcessor):
         self.store = store
         self._max = max_queue_size
         self._batch_size = batch_size
+        self._max_batch = max(batch_size, max_batch_size or 8 * batch_size)
         self._interval = flush_interval
         self._redact = redact
         self._resource = dict(resource) if resource is not None else None
@@ -203,7 +210,7 @@ class StoreSpanProcessor(SpanProcessor):
 
     def _take(self) -> tuple[list[Snapshot], list[_FlushMarker]]:
         queue = self._queue
-        n = min(len(queue), self._batch_size)
+        n = min(len(queue), self._max_batch)
         self._inflight = n
         spans: list[Snapshot] = []
         markers: list[_FlushMarker] = []
