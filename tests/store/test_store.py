@@ -9,7 +9,7 @@ from tests.store.factories import MS, T0, agent_trace, new_trace_id
 
 
 def test_blank_database_migrates_to_head(store: Store) -> None:
-    assert store.revision() == store.head_revision() == "0004"
+    assert store.revision() == store.head_revision() == "0005"
 
 
 def test_written_trace_has_metadata_lifted_from_spans(store: Store) -> None:
@@ -373,3 +373,55 @@ def test_batches_larger_than_one_statement_are_written_in_chunks(
         assert {s.span_id: s.attributes for s in stored.spans} == {
             s.span_id: s.attributes for s in spans
         }
+
+
+def test_attribute_filter_compares_values_with_their_types(store: Store) -> None:
+    def one(attributes: dict[str, object]) -> str:
+        tid = new_trace_id()
+        store.write_spans(
+            [
+                SpanRecord(
+                    trace_id=tid,
+                    span_id="2" * 16,
+                    parent_span_id=None,
+                    name="x",
+                    kind="step",
+                    start_ns=T0,
+                    end_ns=T0 + 1,
+                    attributes=attributes,
+                )
+            ]
+        )
+        return tid
+
+    number = one({"app.n": 1, "app.s": "1", "app.f": 0.1, "app.list": ["a", "b"]})
+    text = one({"app.n": "1", "nested": {"app.s": "1"}})
+
+    def found(**wanted: str | int | float | bool) -> set[str]:
+        return {t.trace_id for t in store.list_traces(TraceQuery(attributes=wanted))}
+
+    assert found(**{"app.n": 1}) == found(**{"app.n": 1.0}) == {number}
+    assert found(**{"app.n": "1"}) == {text}
+    assert found(**{"app.s": "1"}) == {number}  # not the nested key of the other span
+    assert found(**{"app.f": 0.1}) == {number}
+    assert found(**{"app.list": "a"}) == set()  # a list is not one of its items
+    assert found(**{"app.n": float("nan")}) == set()
+    assert found(**{"app.n": 1, "app.s": "1"}) == {number}
+    assert found(**{"app.missing": 1}) == set()
+
+
+def test_postgres_attribute_filter_uses_the_jsonb_index(pg_url: str) -> None:
+    from sqlalchemy import text
+
+    from prodready.store._sql import for_dialect
+    from prodready.store.schema import spans
+
+    with Store(pg_url) as store:
+        store.write_spans(agent_trace())
+        condition = for_dialect("postgresql").attr_equals("prodready.intent.name", "card")
+        query = spans.select().where(condition)
+        with store.engine.connect() as conn:
+            conn.execute(text("SET enable_seqscan = off"))
+            compiled = query.compile(store.engine, compile_kwargs={"literal_binds": True})
+            plan = "\n".join(r[0] for r in conn.execute(text(f"EXPLAIN {compiled}")))
+        assert "ix_spans_attributes_jsonb" in plan, plan

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, String, and_, case, cast, func
+from sqlalchemy import ColumnElement, String, Text, and_, cast, false, func, literal
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
@@ -111,26 +112,28 @@ class DialectSQL:
     def attr_equals(self, key: str, value: str | int | float | bool) -> ColumnElement[bool]:
         """A condition: the span's attribute ``key`` equals ``value``, type included.
 
-        A substring test for ``"key":`` in the JSON text comes first: most spans lack the key,
-        and finding that costs far less than parsing their JSON.
+        PostgreSQL: JSONB containment, answered by the GIN index of migration 0005 (numbers
+        compare as numbers, so ``1`` matches ``1.0``; strings and booleans only themselves).
+        SQLite: a substring test for ``"key":`` in the JSON text comes first (most spans lack
+        the key, and finding that costs far less than parsing their JSON), then the typed
+        comparison.
         """
+        if isinstance(value, float) and not math.isfinite(value):
+            return false()  # JSON has no NaN or infinity: no stored attribute equals one
+        if self.postgres:
+            document = orjson.dumps({key: value}).decode()
+            return cast(spans.c.attributes, postgresql.JSONB).op("@>")(
+                cast(literal(document, Text), postgresql.JSONB)
+            )
         return and_(self._has_key(key), self._typed_equals(key, value))
 
-    def _has_key(self, key: str) -> ColumnElement[bool]:
+    @staticmethod
+    def _has_key(key: str) -> ColumnElement[bool]:
         needle = orjson.dumps(key).decode() + ":"
-        position = func.strpos if self.postgres else func.instr
-        return position(spans.c.attributes, needle) > 0
+        return func.instr(spans.c.attributes, needle) > 0
 
-    def _typed_equals(self, key: str, value: str | int | float | bool) -> ColumnElement[bool]:
-        if self.postgres:
-            field = cast(spans.c.attributes, postgresql.JSON)[key]
-            typeof = func.json_typeof(field)
-            if isinstance(value, bool):
-                return and_(typeof == "boolean", field.astext == ("true" if value else "false"))
-            if isinstance(value, int | float):
-                as_number = case((typeof == "number", cast(field.astext, postgresql.NUMERIC)))
-                return as_number == value
-            return and_(typeof == "string", field.astext == value)
+    @staticmethod
+    def _typed_equals(key: str, value: str | int | float | bool) -> ColumnElement[bool]:
         if '"' in key:
             raise ValueError(f"attribute names cannot contain '\"': {key!r}")
         path = f'$."{key}"'
