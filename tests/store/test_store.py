@@ -61,6 +61,27 @@ def test_get_trace_builds_the_span_tree(store: Store) -> None:
     assert trace.find(kind="classifier")[0].attributes["prodready.intent.confidence"] == 0.93
 
 
+def test_get_traces_reads_many_traces_in_chunks(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prodready.store import _store
+
+    monkeypatch.setattr(_store, "_IDS_PER_QUERY", 2)
+    ids = [new_trace_id() for _ in range(5)]
+    for i, tid in enumerate(ids):
+        store.write_spans(agent_trace(tid, start=T0 + i * MS))
+    wanted = [ids[3], "f" * 32, ids[0].upper(), ids[4], ids[1], ids[3]]
+    found = store.get_traces(wanted)
+    assert sorted(found) == sorted([ids[0], ids[1], ids[3], ids[4]])
+    for tid, trace in found.items():
+        single = store.get_trace(tid)
+        assert single is not None
+        assert trace == single
+        assert [s.start_ns for s in trace.spans] == sorted(s.start_ns for s in trace.spans)
+        assert {s.trace_id for s in trace.spans} == {tid}
+    assert store.get_traces([]) == {}
+
+
 def test_get_trace_returns_none_for_unknown_id(store: Store) -> None:
     assert store.get_trace("f" * 32) is None
 

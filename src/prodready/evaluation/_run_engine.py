@@ -268,8 +268,9 @@ class Engine:
             and (ran.span_id is not None or len(ran.cached_scores) < len(ran.score_keys))
         ]
         _await_spans({(r.result.trace_id or "", r.span_id) for r in wanted if r.span_id})
+        traces = store.get_traces(ran.result.trace_id or "" for ran in wanted)
         for ran in wanted:
-            ran.trace = store.get_trace(ran.result.trace_id or "")
+            ran.trace = traces.get((ran.result.trace_id or "").lower())
             if ran.span_id is not None and ran.trace is not None:
                 _measure(ran.result, ran.trace, ran.span_id)
         return [None] * len(batch)
