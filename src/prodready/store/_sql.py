@@ -122,9 +122,7 @@ class DialectSQL:
             return false()  # JSON has no NaN or infinity: no stored attribute equals one
         if self.postgres:
             document = orjson.dumps({key: value}).decode()
-            return cast(spans.c.attributes, postgresql.JSONB).op("@>")(
-                cast(literal(document, Text), postgresql.JSONB)
-            )
+            return spans.c.attributes.op("@>")(cast(literal(document, Text), postgresql.JSONB))
         return and_(self._has_key(key), self._typed_equals(key, value))
 
     @staticmethod
@@ -165,7 +163,8 @@ def for_dialect(name: str) -> DialectSQL:
         p = "%s"
         return DialectSQL(
             insert_spans=(
-                f"INSERT INTO spans ({_SPAN_COLS}) VALUES ({_marks(p, 15)}) ON CONFLICT DO NOTHING"
+                f"INSERT INTO spans ({_SPAN_COLS}) VALUES ({_marks(p, 11)}, %s::jsonb, "
+                f"{_marks(p, 3)}) ON CONFLICT DO NOTHING"
             ),
             upsert_traces=(
                 f"INSERT INTO traces ({_TRACE_COLS}) VALUES ({_marks(p, 17)}) "

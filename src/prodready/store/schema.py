@@ -4,8 +4,9 @@ Migrations under ``migrations/versions`` create these tables; this module is wha
 Other pillars add their tables through new migrations and their own ``Table`` objects bound to
 ``metadata``.
 
-Attribute, event and link payloads are JSON text (encoded with orjson): the same on both
-databases, cheap to write in bulk, and queried with ``json_extract`` / ``::jsonb``.
+Attribute, event and link payloads are JSON text (encoded with orjson), cheap to write in
+bulk, except span attributes on PostgreSQL, which are JSONB (migration 0005) so attribute
+filters are indexed containment queries; SQLite queries them with ``json_extract``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
 
@@ -64,7 +66,7 @@ spans = Table(
     Column("duration_ns", BigInteger, nullable=False),
     Column("status", String(8), nullable=False),
     Column("status_message", Text),
-    Column("attributes", Text, nullable=False),
+    Column("attributes", Text().with_variant(JSONB(), "postgresql"), nullable=False),
     Column("events", Text, nullable=False),
     Column("links", Text, nullable=False),
     Column("scope", Text),
