@@ -231,3 +231,33 @@ async def test_an_ephemeral_store_from_capture_works() -> None:
         run = await evaluate(echo, CASES[:2], [], progress=False)
         assert [r.error for r in run.results] == [None, None]
         assert len(cap.traces()) == 2
+
+
+def test_finished_cases_arriving_close_together_share_a_batch() -> None:
+    # Cases of a real model finish one by one; the batcher waits a moment for company so
+    # that each flush, trace read and result transaction serves several cases.
+    import asyncio
+
+    from prodready.evaluation._run_engine import _Batcher
+
+    batches: list[list[int]] = []
+
+    def handle(items: list[int]) -> list[None]:
+        batches.append(items)
+        return [None] * len(items)
+
+    async def main(linger: float) -> None:
+        batcher: _Batcher[int, None] = _Batcher(handle, linger=linger)
+
+        async def submit_later(i: int) -> None:
+            await asyncio.sleep(i * 0.002)
+            await batcher.submit(i)
+
+        await asyncio.gather(*(submit_later(i) for i in range(5)))
+        await batcher.idle()
+
+    asyncio.run(main(linger=0.05))
+    assert batches == [[0, 1, 2, 3, 4]]
+    batches.clear()
+    asyncio.run(main(linger=0.0))
+    assert len(batches) > 1 and sorted(i for b in batches for i in b) == [0, 1, 2, 3, 4]

@@ -405,6 +405,7 @@ def test_attribute_filter_compares_values_with_their_types(
     from prodready.store import _store
 
     monkeypatch.setattr(_store, "_COMMON_SPANS", common_spans)
+
     def one(attributes: dict[str, object]) -> str:
         tid = new_trace_id()
         store.write_spans(

@@ -42,6 +42,9 @@ R = TypeVar("R")
 
 TRACE_WAIT_S = 10.0
 """How long to wait for a case's spans to reach the store before scoring without them."""
+# How long a batch of finished cases waits for more before its traces are read or its
+# results written (see _Batcher); small next to any model call.
+BATCH_LINGER_S = 0.005
 _PRIMITIVES = (str, int, float, bool, type(None))
 
 
@@ -114,8 +117,8 @@ class Engine:
         self._score_slots = asyncio.Semaphore(settings.concurrency)
         self._rate = _RateLimit(settings.rate_limit) if settings.rate_limit else None
         self._pool: ThreadPoolExecutor | None = None
-        self._prepare: _Batcher[_Ran, None] = _Batcher(self._prepare_batch)
-        self._writer: _Batcher[Finished, None] = _Batcher(recorder.write)
+        self._prepare: _Batcher[_Ran, None] = _Batcher(self._prepare_batch, linger=BATCH_LINGER_S)
+        self._writer: _Batcher[Finished, None] = _Batcher(recorder.write, linger=BATCH_LINGER_S)
 
     async def run(self, jobs: Sequence[Job], hits: dict[str, str]) -> list[CaseResult]:
         """Run ``jobs`` (``hits``: cached outputs by output key); results in job order.
@@ -402,12 +405,21 @@ class _Batcher(Generic[T, R]):
     """Group commit: items submitted while a batch runs go together in the next one.
 
     ``fn`` runs in a worker thread and returns one result per item. An item whose submitter
-    is cancelled is still processed (a finished case run is still stored).
+    is cancelled is still processed (a finished case run is still stored). A batch waits
+    ``linger`` seconds for company before it starts: cases of a real model finish one by
+    one, and without the wait most batches held one or two cases, each paying for its own
+    flush, queries and transaction.
     """
 
-    def __init__(self, fn: Callable[[list[T]], Sequence[R] | None], max_batch: int = 500) -> None:
+    def __init__(
+        self,
+        fn: Callable[[list[T]], Sequence[R] | None],
+        max_batch: int = 500,
+        linger: float = 0.0,
+    ) -> None:
         self._fn = fn
         self._max = max_batch
+        self._linger = linger
         self._pending: list[tuple[T, asyncio.Future[R | None]]] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -425,6 +437,8 @@ class _Batcher(Generic[T, R]):
 
     async def _drain(self) -> None:
         while self._pending:
+            if self._linger and len(self._pending) < self._max:
+                await asyncio.sleep(self._linger)
             batch, self._pending = self._pending[: self._max], self._pending[self._max :]
             try:
                 out = await asyncio.to_thread(self._fn, [item for item, _ in batch])
