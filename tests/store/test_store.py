@@ -8,6 +8,26 @@ from prodready.store import SpanRecord, Store, TraceQuery
 from tests.store.factories import MS, T0, agent_trace, new_trace_id
 
 
+def _write_one(store: Store, attributes: dict[str, object], *, name: str = "x") -> str:
+    """Write a trace of one span with these attributes; its trace id."""
+    tid = new_trace_id()
+    store.write_spans(
+        [
+            SpanRecord(
+                trace_id=tid,
+                span_id="1" * 16,
+                parent_span_id=None,
+                name=name,
+                kind="step",
+                start_ns=T0,
+                end_ns=T0 + 1,
+                attributes=attributes,
+            )
+        ]
+    )
+    return tid
+
+
 def test_blank_database_migrates_to_head(store: Store) -> None:
     assert store.revision() == store.head_revision() == "0005"
 
@@ -142,21 +162,7 @@ def test_count_ignores_limit(store: Store) -> None:
 
 
 def test_boolean_attribute_filter_matches_type(store: Store) -> None:
-    tid = new_trace_id()
-    store.write_spans(
-        [
-            SpanRecord(
-                trace_id=tid,
-                span_id="1" * 16,
-                parent_span_id=None,
-                name="x",
-                kind="step",
-                start_ns=T0,
-                end_ns=T0 + 1,
-                attributes={"flag": True, "n": 1},
-            )
-        ]
-    )
+    _write_one(store, {"flag": True, "n": 1})
     assert len(store.list_traces(TraceQuery(attributes={"flag": True}))) == 1
     assert store.list_traces(TraceQuery(attributes={"flag": False})) == []
     assert store.list_traces(TraceQuery(attributes={"n": True})) == []
@@ -192,20 +198,8 @@ def test_retention_deletes_only_old_traces_and_their_spans(store: Store) -> None
 
 
 def test_non_ascii_nul_and_surrogates_are_stored_safely(store: Store) -> None:
-    tid = new_trace_id()
-    store.write_spans(
-        [
-            SpanRecord(
-                trace_id=tid,
-                span_id="2" * 16,
-                parent_span_id=None,
-                name="ответ 答え \x00",
-                kind="step",
-                start_ns=T0,
-                end_ns=T0 + 1,
-                attributes={"q": "Où est ma carte ? 🃏", "bad": "a\x00b\udc80"},
-            )
-        ]
+    tid = _write_one(
+        store, {"q": "Où est ma carte ? 🃏", "bad": "a\x00b\udc80"}, name="ответ 答え \x00"
     )
     span = store.get_trace(tid).spans[0]  # type: ignore[union-attr]
     assert span.name == "ответ 答え \ufffd"
@@ -214,22 +208,8 @@ def test_non_ascii_nul_and_surrogates_are_stored_safely(store: Store) -> None:
 
 
 def test_large_attribute_values_round_trip(store: Store) -> None:
-    tid = new_trace_id()
     big = "x" * 1_000_000
-    store.write_spans(
-        [
-            SpanRecord(
-                trace_id=tid,
-                span_id="3" * 16,
-                parent_span_id=None,
-                name="big",
-                kind="step",
-                start_ns=T0,
-                end_ns=T0 + 1,
-                attributes={"blob": big},
-            )
-        ]
-    )
+    tid = _write_one(store, {"blob": big}, name="big")
     assert store.get_trace(tid).spans[0].attributes["blob"] == big  # type: ignore[union-attr]
 
 
@@ -406,26 +386,8 @@ def test_attribute_filter_compares_values_with_their_types(
 
     monkeypatch.setattr(_store, "_COMMON_SPANS", common_spans)
 
-    def one(attributes: dict[str, object]) -> str:
-        tid = new_trace_id()
-        store.write_spans(
-            [
-                SpanRecord(
-                    trace_id=tid,
-                    span_id="2" * 16,
-                    parent_span_id=None,
-                    name="x",
-                    kind="step",
-                    start_ns=T0,
-                    end_ns=T0 + 1,
-                    attributes=attributes,
-                )
-            ]
-        )
-        return tid
-
-    number = one({"app.n": 1, "app.s": "1", "app.f": 0.1, "app.list": ["a", "b"]})
-    text = one({"app.n": "1", "nested": {"app.s": "1"}})
+    number = _write_one(store, {"app.n": 1, "app.s": "1", "app.f": 0.1, "app.list": ["a", "b"]})
+    text = _write_one(store, {"app.n": "1", "nested": {"app.s": "1"}})
 
     def found(**wanted: str | int | float | bool) -> set[str]:
         return {t.trace_id for t in store.list_traces(TraceQuery(attributes=wanted))}
