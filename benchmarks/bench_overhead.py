@@ -198,11 +198,13 @@ def case_otel_otlp(_tmp: Path) -> Case:
 
 
 def _prodready_setup(
-    tmp: Path,
+    tmp: Path, **options: Any
 ) -> tuple[Callable[[], dict[str, float]], Callable[[], dict[str, Any]]]:
     import prodready
 
-    prodready.configure(store=f"sqlite:///{tmp}/b.db", release="bench@1")
+    prodready.configure(
+        store=options.pop("store", f"sqlite:///{tmp}/b.db"), release="bench@1", **options
+    )
 
     def after_rep() -> dict[str, float]:
         with Timer() as t:
@@ -224,10 +226,14 @@ def _prodready_setup(
     return after_rep, finish
 
 
-def case_prodready_span(tmp: Path, *, configure: bool = True) -> Case:
+def case_prodready_span(
+    tmp: Path, *, configure: bool = True, options: dict[str, Any] | None = None
+) -> Case:
     import prodready
 
-    after_rep, finish = _prodready_setup(tmp) if configure else (lambda: {}, lambda: {})
+    after_rep, finish = (
+        _prodready_setup(tmp, **(options or {})) if configure else (lambda: {}, lambda: {})
+    )
     span = prodready.span
 
     def run(i: int) -> None:
@@ -251,6 +257,30 @@ def case_prodready_nostore(_tmp: Path) -> Case:
     prodready.configure(write_to_store=False, release="bench@1")
     case = case_prodready_span(_tmp, configure=False)
     return Case(run=case.run, versions=case.versions)
+
+
+def case_prodready_paused(tmp: Path) -> Case:
+    """Diagnostic: spans are snapshotted and queued, but the writer waits for flush()."""
+    return case_prodready_span(tmp, options={"batch_size": 10**9, "flush_interval": 3600.0})
+
+
+def case_prodready_nowrite(tmp: Path) -> Case:
+    """Diagnostic: the writer converts every span but the store skips the database."""
+    from collections.abc import Sequence
+
+    from prodready.store import SpanRecord, Store
+
+    class CountingStore(Store):
+        def write_spans(self, records: Sequence[SpanRecord]) -> int:
+            self.counted = getattr(self, "counted", 0) + len(records)
+            return len(records)
+
+        def info(self) -> Any:  # the finish() check reads span_count
+            from types import SimpleNamespace
+
+            return SimpleNamespace(span_count=getattr(self, "counted", 0))
+
+    return case_prodready_span(tmp, options={"store": CountingStore(f"sqlite:///{tmp}/c.db")})
 
 
 def case_prodready_trace(tmp: Path) -> Case:
@@ -381,6 +411,8 @@ CASES: dict[str, Callable[[Path], Case]] = {
     "prodready_span": case_prodready_span,
     "prodready_trace": case_prodready_trace,
     "prodready_nostore": case_prodready_nostore,
+    "prodready_paused": case_prodready_paused,
+    "prodready_nowrite": case_prodready_nowrite,
     "mlflow": case_mlflow,
     "langfuse": case_langfuse,
 }
@@ -393,6 +425,8 @@ LABELS = {
     "prodready_span": "prodready `with span(...)` -> SQLite",
     "prodready_trace": "prodready `@trace` (capture_io on) -> SQLite",
     "prodready_nostore": "prodready `with span(...)`, store writer off (diagnostic)",
+    "prodready_paused": "prodready `span`, spans queued, writer idle until flush (diagnostic)",
+    "prodready_nowrite": "prodready `span`, writer converts, no database write (diagnostic)",
     "mlflow": "MLflow `@mlflow.trace` -> SQLite, async export",
     "langfuse": "Langfuse `@observe` -> dead endpoint",
 }
@@ -548,6 +582,8 @@ RATIOS: list[tuple[str, str, float | None]] = [
     ("prodready_span", "langfuse", None),
     ("prodready_trace", "otel_batch", None),
     ("prodready_nostore", "otel_batch", None),
+    ("prodready_paused", "otel_batch", None),
+    ("prodready_nowrite", "otel_batch", None),
     ("prodready_span", "otel_otlp", None),
 ]
 # The same pairs counting the flush after each loop (see CaseResult.us_with_flush).
