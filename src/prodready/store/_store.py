@@ -619,16 +619,20 @@ def _trace_rows(records: Sequence[SpanRecord], *, counts: bool = True) -> list[t
     """
     acc: dict[str, list[Any]] = {}
     resources: dict[int, str] = {}  # encode each (shared) resource dict once per batch
+    kind_bits = _KIND_BITS
+    # Runs for every span the SDK writes, on the writer thread: plain comparisons instead of
+    # min()/max() calls, and _rank inlined.
     for r in records:
-        row = acc.get(r.trace_id)
+        tid, start, end = r.trace_id, r.start_ns, r.end_ns
+        row = acc.get(tid)
         error = 1 if r.status == "error" else 0
         if row is None:
             row = [
-                r.trace_id,
+                tid,
                 _clean(r.name),
                 None,
-                r.start_ns,
-                r.end_ns,
+                start,
+                end,
                 0,
                 "error" if error else "ok",
                 1 if counts else 0,
@@ -644,17 +648,19 @@ def _trace_rows(records: Sequence[SpanRecord], *, counts: bool = True) -> list[t
                 False,
                 None,
             ]
-            acc[r.trace_id] = row
+            acc[tid] = row
         else:
-            row[3] = min(row[3], r.start_ns)
-            row[4] = max(row[4], r.end_ns)
+            if start < row[3]:
+                row[3] = start
+            if end > row[4]:
+                row[4] = end
             if counts:
                 row[7] += 1
                 row[8] += error
             if error and row[_ROW_RANK] == 0:
                 row[6] = "error"
-        row[_ROW_KINDS] |= _KIND_BITS.get(r.kind, 0)
-        rank = _rank(r)
+        row[_ROW_KINDS] |= kind_bits.get(r.kind, 0)
+        rank = 2 if r.parent_span_id is None else (1 if r.is_root else 0)  # see _rank
         if rank > row[_ROW_RANK]:
             row[1], row[2], row[6] = _clean(r.name), r.span_id, "error" if error else "ok"
             row[_ROW_RANK] = rank
@@ -675,13 +681,14 @@ def _lift(row: list[Any], r: SpanRecord, resources: dict[int, str]) -> None:
     a process share one resource dict, so a row reads each resource once.
     """
     a = r.attributes
-    for i, keys in _LIFTED_AT:
-        if row[i] is None:
-            for key in keys:
-                value = a.get(key)
-                if value is not None and value != "":
-                    row[i] = _clean(str(value))
-                    break
+    if not _LIFTED_KEYS.isdisjoint(a):  # most spans carry none of these keys
+        for i, keys in _LIFTED_AT:
+            if row[i] is None:
+                for key in keys:
+                    value = a.get(key)
+                    if value is not None and value != "":
+                        row[i] = _clean(str(value))
+                        break
     res = r.resource
     if res and res is not row[_ROW_SEEN_RESOURCE]:
         row[_ROW_SEEN_RESOURCE] = res
@@ -702,7 +709,7 @@ def _lift(row: list[Any], r: SpanRecord, resources: dict[int, str]) -> None:
             if encoded is None:
                 encoded = resources[ident] = _encode(res)
             row[14] = encoded
-    row[_ROW_DONE] = all(v is not None for v in row[9:15])
+    row[_ROW_DONE] = None not in row[9:15]
 
 
 _LIFTED = (
@@ -712,6 +719,7 @@ _LIFTED = (
     (attrs.ENVIRONMENT, "deployment.environment"),  # the older name, still common
 )
 _LIFTED_AT = tuple(enumerate(_LIFTED, start=9))
+_LIFTED_KEYS = frozenset(key for keys in _LIFTED for key in keys)
 
 
 def _json(value: Any) -> Any:
