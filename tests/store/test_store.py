@@ -442,3 +442,42 @@ def test_upgrade_to_0005_keeps_span_attributes_and_filters_them(store_url: str) 
         s.span_id: s.attributes for s in spans
     }
     old.close()
+
+
+def test_large_payloads_split_multi_row_statements(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite copies every bound value: a batch of spans with big attributes must not go as
+    # one statement. Cap at ~3 spans' worth and count the statements.
+    from prodready.store import _sql
+
+    monkeypatch.setattr(_sql, "_STATEMENT_BYTES", 3 * 10_100)
+    statements: list[int] = []
+    original = _sql._multi_row.__wrapped__
+
+    def counting(sql: str, n: int) -> str:
+        if sql.startswith("INSERT OR IGNORE INTO spans"):
+            statements.append(n)
+        return original(sql, n)
+
+    monkeypatch.setattr(_sql, "_multi_row", counting)
+    tid = new_trace_id()
+    records = [
+        SpanRecord(
+            trace_id=tid,
+            span_id=f"{i + 1:016x}",
+            parent_span_id=None if i == 0 else f"{1:016x}",
+            name=f"s{i}",
+            kind="step",
+            start_ns=T0 + i,
+            end_ns=T0 + i + 1,
+            attributes={"blob": str(i) * 10_000},
+        )
+        for i in range(10)
+    ]
+    assert store.write_spans(records) == 10
+    if store.dialect == "sqlite":
+        assert statements == [3, 3, 3, 1]
+    stored = store.get_trace(tid)
+    assert stored is not None
+    assert sorted(s.attributes["blob"][:1] for s in stored.spans) == [str(i) for i in range(10)]

@@ -19,7 +19,7 @@ import functools
 import itertools
 import math
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,8 +89,19 @@ class DialectSQL:
     recount_params: int
     postgres: bool
 
-    def write_rows(self, conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> int:
+    def write_rows(
+        self,
+        conn: Connection,
+        sql: str,
+        rows: Sequence[tuple[Any, ...]],
+        *,
+        sized: tuple[int, ...] = (),
+    ) -> int:
         """Run the one-row statement ``sql`` for every row; the number of rows it changed.
+
+        ``sized``: indexes of text columns that can be large (span payloads). SQLite copies
+        every bound value, so a multi-row statement also stops at ~4 MB of them: a batch of
+        spans carrying big prompts must not double the writer's memory.
 
         Returns -1 when the driver cannot tell.
         """
@@ -99,8 +110,7 @@ class DialectSQL:
             return cur.rowcount if cur.rowcount is not None else -1
         per = max(1, _SQLITE_MAX_VARIABLES // len(rows[0]))
         changed = 0
-        for i in range(0, len(rows), per):
-            chunk = rows[i : i + per]
+        for chunk in _chunks(rows, per, sized):
             cur = conn.exec_driver_sql(
                 _multi_row(sql, len(chunk)), tuple(itertools.chain.from_iterable(chunk))
             )
@@ -180,6 +190,30 @@ def for_dialect(name: str) -> DialectSQL:
 
 # SQLite's default limit on bound parameters per statement (999 before 3.32).
 _SQLITE_MAX_VARIABLES = 32_766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
+
+
+# Bound payload bytes per multi-row statement (see DialectSQL.write_rows).
+_STATEMENT_BYTES = 4 * 1024 * 1024
+
+
+def _chunks(
+    rows: Sequence[tuple[Any, ...]], per: int, sized: tuple[int, ...]
+) -> Iterator[Sequence[tuple[Any, ...]]]:
+    """``rows`` in runs of at most ``per`` rows and, over the ``sized`` columns, ~4 MB."""
+    if not sized:
+        for i in range(0, len(rows), per):
+            yield rows[i : i + per]
+        return
+    start = size = 0
+    for i, row in enumerate(rows):
+        n = 0
+        for column in sized:
+            n += len(row[column])
+        if i > start and (i - start >= per or size + n > _STATEMENT_BYTES):
+            yield rows[start:i]
+            start, size = i, 0
+        size += n
+    yield rows[start:]
 
 
 @functools.lru_cache(maxsize=64)
