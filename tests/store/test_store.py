@@ -481,3 +481,10 @@ def test_large_payloads_split_multi_row_statements(
     stored = store.get_trace(tid)
     assert stored is not None
     assert sorted(s.attributes["blob"][:1] for s in stored.spans) == [str(i) for i in range(10)]
+
+
+def test_integers_beyond_64_bits_are_stored_as_text_not_dropped(store: Store) -> None:
+    # OpenTelemetry accepts any Python int; JSON encoders stop at 64 bits.
+    tid = _write_one(store, {"account": 2**70, "ok": 7, "nested": [2**65, 1]})
+    [span] = store.get_trace(tid).spans  # type: ignore[union-attr]
+    assert span.attributes == {"account": str(2**70), "ok": 7, "nested": [str(2**65), 1]}

@@ -77,8 +77,14 @@ def _encode(value: Any) -> str:
     return out
 
 
+_MIN_JSON_INT, _MAX_JSON_INT = -(2**63) + 1, 2**64 - 1  # what orjson encodes
+
+
 def _sanitize(value: Any) -> Any:
-    """Replace NUL and lone surrogates in every string, so any database accepts the text."""
+    """Replace NUL and lone surrogates in every string, so any database accepts the text;
+    integers JSON libraries cannot hold in 64 bits become their decimal text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if _MIN_JSON_INT <= value <= _MAX_JSON_INT else str(value)
     if isinstance(value, str):
         return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
     if isinstance(value, dict):
