@@ -163,6 +163,18 @@ def test_failing_redaction_drops_the_span_instead_of_leaking_it() -> None:
         assert tracing.stats().dropped_by_reason == {"redaction": 1}
 
 
+def test_a_redact_hook_that_returns_nothing_drops_the_span_and_says_why() -> None:
+    def redact(attrs: dict[str, object]) -> None:
+        attrs.pop("secret", None)  # edits in place, forgets to return
+
+    with capture(redact=redact) as cap:  # type: ignore[arg-type]
+        with prodready.span("s") as s:
+            s.set("secret", "1")
+        assert cap.traces() == []
+        assert tracing.stats().dropped_by_reason == {"redaction": 1}
+        assert "redact hook returned NoneType" in (tracing.stats().last_error or "")
+
+
 def test_sample_rate_zero_keeps_nothing_and_one_keeps_all() -> None:
     with capture(sample_rate=0.0) as cap:
         with prodready.span("a"), prodready.span("b"):

@@ -163,9 +163,9 @@ def record_from(
         for e_name, e_time, e_attrs in raw_events
     ]
     if redact is not None:
-        attributes = redact(attributes)
+        attributes = _redacted(redact, attributes)
         for event in events:
-            event["attributes"] = redact(event["attributes"])
+            event["attributes"] = _redacted(redact, event["attributes"])
     if resource is None:
         resource = _resource(span_resource) if span_resource is not None else {}
     return SpanRecord(
@@ -195,6 +195,16 @@ def record_from(
         otel_kind=_OTEL_KINDS[otel_kind],
         is_root=is_root,
     )
+
+
+def _redacted(redact: Redactor, attributes: dict[str, Any]) -> dict[str, Any]:
+    out = redact(attributes)
+    if not isinstance(out, dict):
+        raise TypeError(
+            f"the redact hook returned {type(out).__name__}, not the dict of attributes to "
+            "store (a hook that edits in place must still return the dict)"
+        )
+    return out
 
 
 def to_record(
