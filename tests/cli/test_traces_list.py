@@ -172,3 +172,19 @@ def test_list_same_attr_twice_exits_2(cli: Invoke, seeded: Seeded) -> None:
 def test_list_reads_store_url_from_environment(cli: Invoke, seeded: Seeded) -> None:
     result = cli("traces", "list", env={"PRODREADY_STORE_URL": seeded.url})
     assert result.exit_code == 0 and "3 of 3 traces" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("--since", "99999999d"), "--since"),
+        (("--until", "9999-12-31"), "--until"),
+        (("--offset", "9" * 30), "--offset"),
+    ],
+)
+def test_list_values_beyond_the_store_exit_2_naming_the_option(
+    cli: Invoke, seeded: Seeded, args: tuple[str, ...], option: str
+) -> None:
+    result = cli("--store", seeded.url, "traces", "list", *args)
+    assert result.exit_code == 2, result.output
+    assert option in result.stderr and "Traceback" not in result.output

@@ -183,3 +183,20 @@ def owned_app_client(tmp_path: object) -> Iterator[TestClient]:
 
 def test_app_opens_its_own_store_from_a_url(owned_app_client: TestClient) -> None:
     assert owned_app_client.get("/api/traces").json() == {"traces": [], "total": 0}
+
+
+def test_values_beyond_what_the_store_holds_are_4xx_never_500(client: TestClient) -> None:
+    huge = "9" * 30
+    for params in [
+        {"min_duration_ms": "1e400"},
+        {"start_before_ns": huge},
+        {"offset": huge},
+        {"since": "9999-12-31"},
+        {"since": "99999999d"},
+    ]:
+        resp = client.get("/api/traces", params=params)
+        assert 400 <= resp.status_code < 500, (params, resp.text)
+    # A number no stored attribute can hold (the store keeps such integers as text).
+    for path in ("/api/traces", "/api/stats"):
+        resp = client.get(path, params={"attr": f"x={huge}"})
+        assert resp.status_code == 200, resp.text

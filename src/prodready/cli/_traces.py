@@ -263,6 +263,8 @@ def _query(
     offset: int = 0,
 ) -> TraceQuery:
     """The store query for the shared filter options; bad values exit 2 naming the option."""
+    from pydantic import ValidationError
+
     from prodready.store import TraceQuery
     from prodready.store.filters import parse_attrs, parse_duration, parse_time
     from prodready.tracing.kinds import check_kind
@@ -272,7 +274,7 @@ def _query(
     def when(text: str) -> int:  # the CLI shows local times, so a naive time is local too
         return parse_time(text, now_ns=now_ns, naive="local")
 
-    return TraceQuery(
+    fields = dict(
         start_after_ns=_optional("--since", when, since),
         start_before_ns=_optional("--until", when, until),
         name=name,
@@ -288,6 +290,23 @@ def _query(
         limit=limit,
         offset=offset,
     )
+    try:
+        return TraceQuery(**fields)
+    except ValidationError as exc:  # a value beyond what the store holds (e.g. --since 1e9d)
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else ""
+        raise typer.BadParameter(
+            f"{error['msg'].lower()} ({field})", param_hint=f"'{_OPTION_OF.get(field, field)}'"
+        ) from None
+
+
+_OPTION_OF = {
+    "start_after_ns": "--since",
+    "start_before_ns": "--until",
+    "min_duration_ns": "--min-duration",
+    "offset": "--offset",
+    "limit": "--limit",
+}
 
 
 def _optional(option: str, parse: Callable[[str], T], value: str | None) -> T | None:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from prodready.store import Store, Trace, TraceQuery, TraceStats, TraceStatus, TraceSummary
 from prodready.store.filters import parse_attrs, parse_time
+from prodready.store.records import MAX_NS
 from prodready.tracing.kinds import SPAN_KINDS
 
 router = APIRouter(prefix="/api", tags=["traces"])
@@ -43,8 +44,8 @@ def trace_query(
             "date/time (UTC unless it has an offset)."
         ),
     ] = None,
-    start_after_ns: Annotated[int | None, Query(ge=0)] = None,
-    start_before_ns: Annotated[int | None, Query(ge=0)] = None,
+    start_after_ns: Annotated[int | None, Query(ge=0, le=MAX_NS)] = None,
+    start_before_ns: Annotated[int | None, Query(ge=0, le=MAX_NS)] = None,
     name: str | None = None,
     status: Annotated[TraceStatus | None, Query(description="The root span's outcome.")] = None,
     has_error: Annotated[bool | None, Query(description="Whether any span failed.")] = None,
@@ -53,7 +54,7 @@ def trace_query(
     session_id: str | None = None,
     user_id: str | None = None,
     environment: str | None = None,
-    min_duration_ms: Annotated[float | None, Query(ge=0)] = None,
+    min_duration_ms: Annotated[float | None, Query(ge=0, le=MAX_NS / 1e6)] = None,
     attr: Annotated[
         list[str] | None,
         Query(
@@ -62,7 +63,7 @@ def trace_query(
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_NS)] = 0,
 ) -> TraceQuery:
     """Query parameters -> ``TraceQuery`` (a FastAPI dependency); 400 with the reason if bad."""
     if since is not None and start_after_ns is not None:

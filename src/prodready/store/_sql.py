@@ -130,6 +130,8 @@ class DialectSQL:
         """
         if isinstance(value, float) and not math.isfinite(value):
             return false()  # JSON has no NaN or infinity: no stored attribute equals one
+        if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) < value < 2**63:
+            return false()  # the store keeps such integers as text (see Store.write_spans)
         if self.postgres:
             document = orjson.dumps({key: value}).decode()
             return spans.c.attributes.op("@>")(cast(literal(document, Text), postgresql.JSONB))

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 
 from prodready.store import _sql
 from prodready.store.records import (
+    MAX_NS,
     Span,
     SpanRecord,
     SpanStats,
@@ -571,7 +572,6 @@ def _remove_files(path: Path) -> None:
             Path(str(path) + suffix).unlink()
 
 
-_MAX_NS = 2**63 - 1
 _SPAN_PAYLOADS = (11, 12, 13)  # attributes, events, links in a span row (see _span_row)
 _IDS_PER_QUERY = 500
 # A filter value on more spans than this is "common" (see Store.list_traces): below it the
@@ -580,7 +580,7 @@ _COMMON_SPANS = 2_000  # under SQLite's oldest limit of 999 bound parameters
 
 
 def _span_row(r: SpanRecord) -> tuple[Any, ...]:
-    if not 0 <= r.start_ns <= r.end_ns <= _MAX_NS:
+    if not 0 <= r.start_ns <= r.end_ns <= MAX_NS:
         raise ValueError(
             f"span {r.span_id} of trace {r.trace_id}: times must satisfy "
             f"0 <= start_ns <= end_ns < 2**63, got start_ns={r.start_ns} end_ns={r.end_ns}"

@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 SpanStatus = Literal["unset", "ok", "error"]
+MAX_NS = 2**63 - 1
+"""The largest time (and duration) in nanoseconds the store holds: a signed 64-bit integer."""
 TraceStatus = Literal["ok", "error"]
 
 
@@ -139,9 +141,9 @@ class TraceQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    start_after_ns: int | None = None
+    start_after_ns: int | None = Field(default=None, ge=0, le=MAX_NS)
     """Only traces that started at or after this time."""
-    start_before_ns: int | None = None
+    start_before_ns: int | None = Field(default=None, ge=0, le=MAX_NS)
     """Only traces that started before this time."""
     name: str | None = None
     status: TraceStatus | None = None
@@ -154,11 +156,11 @@ class TraceQuery(BaseModel):
     session_id: str | None = None
     user_id: str | None = None
     environment: str | None = None
-    min_duration_ns: int | None = None
+    min_duration_ns: int | None = Field(default=None, ge=0, le=MAX_NS)
     attributes: dict[str, AttributeValue] = Field(default_factory=dict)
     """Only traces with a span carrying each of these attribute values (exact, typed match)."""
     limit: int = Field(default=50, ge=1, le=10_000)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_NS)
 
 
 class SpanStats(BaseModel):
