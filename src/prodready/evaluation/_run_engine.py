@@ -183,6 +183,10 @@ class Engine:
                         span.output(output)
                     span.end()
             elapsed_ms = (time.perf_counter() - started) * 1000
+        # The slot is free: let the case waiting for it send its request before this one is
+        # recorded and scored. Cases of a wave finish together; without this, each new
+        # request waited behind the bookkeeping of every case that finished before it.
+        await asyncio.sleep(0)
         text = None if error is not None else dumps(output)
         if text is not None and not isinstance(output, _PRIMITIVES):
             output = orjson.loads(text)  # scorers see the stored form, fresh or cached
