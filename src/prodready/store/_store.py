@@ -687,25 +687,12 @@ def _lift(row: list[Any], r: SpanRecord, resources: dict[int, str]) -> None:
     (applications often set the release or environment once, on the resource). Spans of
     a process share one resource dict, so a row reads each resource once.
     """
-    a = r.attributes
-    if not _LIFTED_KEYS.isdisjoint(a):  # most spans carry none of these keys
-        for i, keys in _LIFTED_AT:
-            if row[i] is None:
-                for key in keys:
-                    value = a.get(key)
-                    if value is not None and value != "":
-                        row[i] = _clean(str(value))
-                        break
+    if not _LIFTED_KEYS.isdisjoint(r.attributes):  # most spans carry none of these keys
+        _fill_lifted(row, r.attributes)
     res = r.resource
     if res and res is not row[_ROW_SEEN_RESOURCE]:
         row[_ROW_SEEN_RESOURCE] = res
-        for i, keys in _LIFTED_AT:
-            if row[i] is None:
-                for key in keys:
-                    value = res.get(key)
-                    if value is not None and value != "":
-                        row[i] = _clean(str(value))
-                        break
+        _fill_lifted(row, res)
         if row[13] is None:
             service = res.get("service.name")
             if service is not None:
@@ -717,6 +704,17 @@ def _lift(row: list[Any], r: SpanRecord, resources: dict[int, str]) -> None:
                 encoded = resources[ident] = _encode(res)
             row[14] = encoded
     row[_ROW_DONE] = None not in row[9:15]
+
+
+def _fill_lifted(row: list[Any], source: dict[str, Any]) -> None:
+    """Set each lifted column still empty from the first of its keys ``source`` has."""
+    for i, keys in _LIFTED_AT:
+        if row[i] is None:
+            for key in keys:
+                value = source.get(key)
+                if value is not None and value != "":
+                    row[i] = _clean(str(value))
+                    break
 
 
 _LIFTED = (
