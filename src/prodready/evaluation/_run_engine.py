@@ -42,9 +42,9 @@ R = TypeVar("R")
 
 TRACE_WAIT_S = 10.0
 """How long to wait for a case's spans to reach the store before scoring without them."""
-# How long a batch of finished cases waits for more before its traces are read or its
-# results written (see _Batcher); small next to any model call.
 BATCH_LINGER_S = 0.005
+"""How long a batch of finished cases waits for more before its traces are read or its
+results written (see ``_Batcher``); small next to any model call."""
 _PRIMITIVES = (str, int, float, bool, type(None))
 
 

@@ -130,8 +130,11 @@ class DialectSQL:
         """
         if isinstance(value, float) and not math.isfinite(value):
             return false()  # JSON has no NaN or infinity: no stored attribute equals one
-        if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) < value < 2**63:
-            return false()  # the store keeps such integers as text (see Store.write_spans)
+        if isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
+            # SQLite cannot bind it, and integers beyond 64 bits are stored as their
+            # decimal text. (An unsigned value in [2**63, 2**64) stored as a number is not
+            # found either; no attribute convention uses such values.)
+            return false()
         if self.postgres:
             document = orjson.dumps({key: value}).decode()
             return spans.c.attributes.op("@>")(cast(literal(document, Text), postgresql.JSONB))
@@ -193,6 +196,8 @@ def for_dialect(name: str) -> DialectSQL:
 # SQLite's default limit on bound parameters per statement (999 before 3.32).
 _SQLITE_MAX_VARIABLES = 32_766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
 
+
+_INT64 = range(-(2**63), 2**63)
 
 # Bound payload bytes per multi-row statement (see DialectSQL.write_rows).
 _STATEMENT_BYTES = 4 * 1024 * 1024

@@ -78,7 +78,7 @@ def _encode(value: Any) -> str:
     return out
 
 
-_MIN_JSON_INT, _MAX_JSON_INT = -(2**63) + 1, 2**64 - 1  # what orjson encodes
+_MIN_JSON_INT, _MAX_JSON_INT = -(2**63), 2**64 - 1  # what orjson encodes
 
 
 def _sanitize(value: Any) -> Any:
@@ -573,10 +573,10 @@ def _remove_files(path: Path) -> None:
 
 
 _SPAN_PAYLOADS = (11, 12, 13)  # attributes, events, links in a span row (see _span_row)
-_IDS_PER_QUERY = 500
+_IDS_PER_QUERY = 500  # under SQLite's oldest limit of 999 bound parameters
 # A filter value on more spans than this is "common" (see Store.list_traces): below it the
 # GIN index finds every match in a few ms, above it scanning the newest traces is faster.
-_COMMON_SPANS = 2_000  # under SQLite's oldest limit of 999 bound parameters
+_COMMON_SPANS = 2_000
 
 
 def _span_row(r: SpanRecord) -> tuple[Any, ...]:
