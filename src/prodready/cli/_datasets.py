@@ -436,14 +436,11 @@ def _datasets_table(rows: list[DatasetInfo]) -> Table:
 
 
 def _version_header(v: DatasetVersion, *, latest: int) -> Table:
-    from rich.table import Table
     from rich.text import Text
 
-    from prodready.cli._render import format_time
+    from prodready.cli._render import detail_grid, format_time
 
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
+    grid = detail_grid()
     label = f"v{v.version}" + (" (latest)" if v.version == latest else f" (latest is v{latest})")
     for key, value in (
         ("Dataset", v.name),
@@ -548,12 +545,11 @@ def _candidates_table(rows: list[CandidateCase]) -> Table:
 
 
 def _candidate_detail(c: CandidateCase) -> Table:
-    from rich.table import Table
     from rich.text import Text
 
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
+    from prodready.cli._render import detail_grid
+
+    grid = detail_grid()
     grid.add_row("Input", Text(_cell(c.case.input, 200)))
     grid.add_row("Provenance", Text(c.case.provenance))
     for key, value in c.suggested.items():

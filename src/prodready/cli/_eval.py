@@ -260,19 +260,12 @@ def list_(
     as_json: AsJson = False,
 ) -> None:
     """Stored runs, newest first."""
+    from prodready.cli._render import print_listing
     from prodready.evaluation.runner import list_runs
 
     with open_store(ctx) as store:
         rows = list_runs(store, release=release, name=name, limit=limit)
-    if as_json:
-        typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
-        return
-    from prodready.cli._render import stdout
-
-    console = stdout()
-    if rows:
-        console.print(_runs_table(rows))
-    console.print(f"{len(rows)} run{'s' if len(rows) != 1 else ''}", style="dim")
+    print_listing(rows, as_json=as_json, table=_runs_table, noun="run")
 
 
 @app.command()
@@ -584,14 +577,11 @@ def _runs_table(rows: list[RunSummary]) -> Table:
 
 
 def _run_header(run: EvalRun) -> Table:
-    from rich.table import Table
 
-    from prodready.cli._render import format_time
+    from prodready.cli._render import detail_grid, format_time
 
     t = run.totals
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
+    grid = detail_grid()
     dataset = (
         f"{run.dataset.name}@{run.dataset.version} ({run.dataset.hash})" if run.dataset else "-"
     )

@@ -66,6 +66,14 @@ def fail(code: int, message: str) -> NoReturn:
 RowT = TypeVar("RowT", bound=BaseModel)
 
 
+def detail_grid() -> Table:
+    """The two-column grid of a ``show`` command's header: bold labels, then values."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    return grid
+
+
 def plural(n: int, noun: str) -> str:
     """``noun`` for one, ``noun`` + "s" for any other count."""
     return noun if n == 1 else noun + "s"
@@ -207,9 +215,7 @@ def trace_header(trace: Trace) -> Table:
     status = status_text(s.status)
     if s.error_count:
         status.append(f" ({s.error_count} of {s.span_count} spans failed)", style="red")
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
+    grid = detail_grid()
     for key, value in (
         ("Trace", Text(s.trace_id)),
         ("Name", _optional(s.name)),

@@ -342,14 +342,11 @@ def _tasks_table(rows: list[ReviewTask]) -> Table:
 
 
 def _task_header(t: ReviewTask) -> Table:
-    from rich.table import Table
     from rich.text import Text
 
-    from prodready.cli._render import format_time
+    from prodready.cli._render import detail_grid, format_time
 
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
+    grid = detail_grid()
     rows: list[tuple[str, str | None]] = [
         ("Task", t.id),
         ("Kind", t.kind),

@@ -132,10 +132,9 @@ def _info(store: Store) -> StoreInfo:
 
 
 def _info_grid(info: StoreInfo) -> Table:
-    from rich.table import Table
     from rich.text import Text
 
-    from prodready.cli._render import format_time
+    from prodready.cli._render import detail_grid, format_time
 
     if info.revision == info.head:
         revision = Text(f"{info.revision} (head)", style="green")
@@ -144,9 +143,7 @@ def _info_grid(info: StoreInfo) -> Table:
             f"{info.revision or 'none'} (head is {info.head}: run `prodready store migrate`)",
             style="yellow",
         )
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
+    grid = detail_grid()
     grid.add_row("URL", Text(info.url))
     grid.add_row("Dialect", info.dialect)
     grid.add_row("Revision", revision)
