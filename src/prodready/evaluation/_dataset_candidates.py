@@ -146,17 +146,7 @@ def confirm_candidate(
     reviewer = _person(reviewer, "reviewer")
 
     def work(conn: Connection) -> DatasetVersion:
-        now = time.time_ns()
-        # Claim the candidate first: the write serialises concurrent reviewers (a row lock on
-        # PostgreSQL, the write lock on SQLite) before anything is read.
-        claimed = conn.execute(
-            candidate_cases.update()
-            .where(candidate_cases.c.id == candidate_id, candidate_cases.c.status == "pending")
-            .values(status="confirmed", reviewed_by=reviewer, reviewed_at_ns=now)
-        ).rowcount
-        candidate = _get(conn, candidate_id)
-        if claimed != 1:
-            raise _not_pending(candidate)
+        candidate = _claim(conn, candidate_id, "confirmed", reviewer)
         case = candidate.case
         if expected is not None:
             case = case.model_copy(update={"expected": expected})
@@ -194,20 +184,33 @@ def reject_candidate(
     reviewer = _person(reviewer, "reviewer")
 
     def work(conn: Connection) -> CandidateCase:
-        now = time.time_ns()
-        claimed = conn.execute(
-            candidate_cases.update()
-            .where(candidate_cases.c.id == candidate_id, candidate_cases.c.status == "pending")
-            .values(status="rejected", reviewed_by=reviewer, reviewed_at_ns=now)
-        ).rowcount
-        candidate = _get(conn, candidate_id)
-        if claimed != 1:
-            raise _not_pending(candidate)
+        candidate = _claim(conn, candidate_id, "rejected", reviewer)
         done = candidate.model_copy(update={"review_note": note})
         _update_body(conn, done)
         return done
 
     return in_transaction(store, work)
+
+
+def _claim(conn: Connection, candidate_id: str, status: str, reviewer: str) -> CandidateCase:
+    """Mark a pending candidate ``status`` by ``reviewer``; the candidate as it was read.
+
+    The write comes first: it serialises concurrent reviewers (a row lock on PostgreSQL, the
+    write lock on SQLite) before anything is read.
+
+    Raises:
+        CandidateNotFound: no such candidate.
+        DatasetError: the candidate is not pending.
+    """
+    claimed = conn.execute(
+        candidate_cases.update()
+        .where(candidate_cases.c.id == candidate_id, candidate_cases.c.status == "pending")
+        .values(status=status, reviewed_by=reviewer, reviewed_at_ns=time.time_ns())
+    ).rowcount
+    candidate = _get(conn, candidate_id)
+    if claimed != 1:
+        raise _not_pending(candidate)
+    return candidate
 
 
 def get_candidate(store: Store, candidate_id: str) -> CandidateCase:
