@@ -358,24 +358,14 @@ def _case_order(config: str | None) -> dict[str, int]:
 
 def _upsert_cache(conn: Connection, dialect: str, rows: list[dict[str, Any]]) -> None:
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt = pg_insert(eval_cache)
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[eval_cache.c.key],
-                set_={"kind": stmt.excluded.kind, "value": stmt.excluded.value},
-            ),
-            rows,
-        )
+        from sqlalchemy.dialects.postgresql import insert
     else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        lite = sqlite_insert(eval_cache)
-        conn.execute(
-            lite.on_conflict_do_update(
-                index_elements=[eval_cache.c.key],
-                set_={"kind": lite.excluded.kind, "value": lite.excluded.value},
-            ),
-            rows,
-        )
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    stmt = insert(eval_cache)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[eval_cache.c.key],
+            set_={"kind": stmt.excluded.kind, "value": stmt.excluded.value},
+        ),
+        rows,
+    )
