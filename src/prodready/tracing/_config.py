@@ -29,7 +29,8 @@ from opentelemetry.util.types import Attributes
 
 from prodready.store import Store
 from prodready.tracing import attributes as attrs
-from prodready.tracing._convert import Redactor
+from prodready.tracing._convert import Redactor, Snapshot, readable_from
+from prodready.tracing._native import NativeTracer
 from prodready.tracing._processor import StoreSpanProcessor, TracingStats
 
 log = logging.getLogger("prodready.tracing")
@@ -114,6 +115,14 @@ class _Router(SpanProcessor):
         if target is not None:
             target.on_end(span)
 
+    def emit(self, snap: Snapshot) -> None:
+        """Take a finished native span (``_native.RecordingSpan``) as a snapshot."""
+        target = self.target
+        if type(target) is StoreSpanProcessor:
+            target.enqueue(snap)
+        elif target is not None:  # OTLP only: the exporter takes SDK spans
+            target.on_end(readable_from(snap))
+
     def shutdown(self) -> None:
         if self.target is not None:
             self.target.shutdown()
@@ -130,6 +139,10 @@ class _State:
         self.router = _Router()
         self.sampler = _RatioSampler()
         self.tracer: otel_trace.Tracer = otel_trace.get_tracer("prodready")
+        # prodready's own spans (see _native and start_span), with the provider's processor
+        # tuple they are valid for: the SDK replaces that tuple when a processor is added.
+        self.native: NativeTracer | None = None
+        self.native_for: tuple[SpanProcessor, ...] | None = None
         self.config: TracingConfig | None = None
         self.atexit_registered = False
 
@@ -214,6 +227,12 @@ def configure(
         if release:
             root[attrs.RELEASE] = release
         _state.router.root_attributes = root
+        if _state.native is not None:
+            _state.native.keep_all = (
+                _state.provider is not None
+                and _state.provider.sampler is _state.sampler
+                and sample_rate == 1.0
+            )
         _state.config = TracingConfig(
             store=store_obj,
             release=release,
@@ -255,6 +274,10 @@ def _ensure_provider(service: str) -> TracerProvider:
     provider.add_span_processor(_state.router)
     _state.provider = provider
     _state.tracer = provider.get_tracer("prodready")
+    processors = _processors(provider)
+    if processors == (_state.router,):
+        _state.native = NativeTracer(_state.tracer, _state.router.emit)  # type: ignore[arg-type]
+        _state.native_for = processors
     _register_metrics()
     return provider
 
@@ -292,8 +315,37 @@ def _register_metrics() -> None:
 
 
 def tracer() -> otel_trace.Tracer:
-    """The OpenTelemetry tracer prodready's spans come from."""
+    """The OpenTelemetry SDK tracer behind prodready's spans (for code that wants one)."""
     return _state.tracer
+
+
+def _processors(provider: TracerProvider) -> tuple[SpanProcessor, ...] | None:
+    """The provider's span processors, or ``None`` if this SDK version hides them."""
+    multi = getattr(provider, "_active_span_processor", None)
+    found = getattr(multi, "_span_processors", None)
+    return found if isinstance(found, tuple) else None
+
+
+def start_span(
+    name: str, kind: SpanKind, attributes: dict[str, Any], start_time: int | None
+) -> otel_trace.Span:
+    """Start one of prodready's spans under the current span (``attributes`` must be clean).
+
+    A native span (``_native``) while prodready's router is the provider's only span
+    processor; the SDK's span as soon as someone added a processor of their own, so it
+    sees prodready's spans too.
+    """
+    native = _state.native
+    provider = _state.provider
+    if (
+        native is not None
+        and provider is not None
+        and provider._active_span_processor._span_processors is _state.native_for
+    ):
+        return native.start(
+            name, kind, attributes, start_time, _state.router.root_attributes, _CONTEXT.get()
+        )
+    return _state.tracer.start_span(name, kind=kind, attributes=attributes, start_time=start_time)
 
 
 def current() -> TracingConfig | None:
@@ -347,6 +399,8 @@ def context(
     >>> with prodready.context(session="s-42", user="u-7"):
     ...     agent.answer("where is my card?")
     """
+    from prodready.tracing._span import to_attribute
+
     extra = dict(_CONTEXT.get() or {})
     for key, value in (
         (attrs.SESSION_ID, session),
@@ -355,9 +409,11 @@ def context(
         (attrs.ENVIRONMENT, environment),
     ):
         if value is not None:
-            extra[key] = value
+            extra[key] = to_attribute(value)
     if attributes:
-        extra.update(attributes)
+        # Normalised once here (the SDK would drop a dict value; this stores it as JSON):
+        # native spans take these values as they are.
+        extra.update({k: to_attribute(v) for k, v in attributes.items() if v is not None})
     token = _CONTEXT.set(extra)
     try:
         yield

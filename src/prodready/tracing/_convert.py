@@ -262,6 +262,61 @@ def _resource(res: Resource) -> dict[str, Any]:
     return attrs
 
 
+def readable_from(snap: Snapshot, *, redact: Redactor | None = None) -> ReadableSpan:
+    """An SDK ``ReadableSpan`` for a snapshot of a span that never was one.
+
+    prodready's own spans (``_native``) end as snapshots; exporters (dual export over
+    OTLP) take ``ReadableSpan``. Runs on the writer thread, only when spans are forwarded.
+    """
+    from opentelemetry.sdk.trace import Event
+    from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+    from opentelemetry.trace import Link, SpanContext, Status, TraceFlags
+
+    (
+        name,
+        trace_id,
+        span_id,
+        parent_id,
+        is_root,
+        otel_kind,
+        start,
+        end,
+        code,
+        description,
+        attributes,
+        events,
+        links,
+        scope,
+        resource,
+        _span,
+    ) = snap
+
+    def clean(values: Any) -> dict[str, Any]:
+        out = dict(values) if values else {}
+        return redact(out) if redact is not None else out
+
+    sampled = TraceFlags(TraceFlags.SAMPLED)
+    return ReadableSpan(
+        name=name,
+        context=SpanContext(trace_id, span_id, is_remote=False, trace_flags=sampled),
+        parent=SpanContext(trace_id, parent_id, is_remote=is_root, trace_flags=sampled)
+        if parent_id is not None
+        else None,
+        resource=resource if resource is not None else Resource.get_empty(),
+        attributes=clean(attributes),
+        events=[Event(e_name, clean(e_attrs), e_time) for e_name, e_time, e_attrs in events],
+        links=[
+            Link(SpanContext(l_trace, l_span, is_remote=False), dict(l_attrs or {}))
+            for l_trace, l_span, l_attrs in links
+        ],
+        kind=SpanKind(otel_kind),
+        status=Status(StatusCode(code), description),
+        start_time=start,
+        end_time=end,
+        instrumentation_scope=InstrumentationScope(scope) if scope is not None else None,
+    )
+
+
 def redacted_copy(span: ReadableSpan, redact: Redactor) -> ReadableSpan:
     """The same span with redacted attributes, for exporters that take ``ReadableSpan``."""
     from opentelemetry.sdk.trace import Event

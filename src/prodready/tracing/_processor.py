@@ -31,7 +31,14 @@ from tenacity import (
 )
 
 from prodready.store import SpanRecord, Store
-from prodready.tracing._convert import Redactor, Snapshot, record_from, redacted_copy, snapshot
+from prodready.tracing._convert import (
+    Redactor,
+    Snapshot,
+    readable_from,
+    record_from,
+    redacted_copy,
+    snapshot,
+)
 
 log = logging.getLogger("prodready.tracing")
 
@@ -58,6 +65,14 @@ class TracingStats:
 
 class _FlushMarker(threading.Event):
     """Queued by ``force_flush``; set by the writer once every span before it is handled."""
+
+
+def _forwarded(snap: Snapshot, redact: Redactor | None) -> ReadableSpan:
+    """The span to hand an exporter: the SDK's own, or one built from a native snapshot."""
+    span = snap[15]
+    if span is None:
+        return readable_from(snap, redact=redact)
+    return span if redact is None else redacted_copy(span, redact)
 
 
 def _transient(exc: BaseException) -> bool:
@@ -144,6 +159,17 @@ class StoreSpanProcessor(SpanProcessor):
         except Exception as exc:  # never the agent's problem
             self._drop("conversion", 1)
             self._note_error(exc)
+            return
+        queue.append(snap)
+        if len(queue) == self._batch_size:
+            with self._wake:
+                self._wake.notify()
+
+    def enqueue(self, snap: Snapshot) -> None:
+        """Take a finished span as a snapshot (prodready's own spans end as one)."""
+        queue = self._queue
+        if len(queue) >= self._max or self._stop.is_set():
+            self._drop("queue_full" if not self._stop.is_set() else "shutdown", 1)
             return
         queue.append(snap)
         if len(queue) == self._batch_size:
@@ -243,10 +269,9 @@ class StoreSpanProcessor(SpanProcessor):
                 self._drop("redaction" if redact is not None else "conversion", 1)
                 self._note_error(exc)
                 continue
-            span = snap[15]
-            if self._forward is not None and span is not None:
+            if self._forward is not None:
                 try:
-                    self._forward.on_end(span if redact is None else redacted_copy(span, redact))
+                    self._forward.on_end(_forwarded(snap, redact))
                 except Exception as exc:
                     self._note_error(exc)
         return records

@@ -20,6 +20,7 @@ from opentelemetry.trace import INVALID_SPAN, SpanKind, Status, StatusCode
 
 from prodready.tracing import _config
 from prodready.tracing import attributes as attrs
+from prodready.tracing._native import RecordingSpan
 from prodready.tracing.kinds import SpanKind as Kind
 from prodready.tracing.kinds import check_kind
 
@@ -115,11 +116,11 @@ class Span:
                 for key, value in self._attributes.items():
                     if value is not None:
                         attributes[key] = to_attribute(value)
-            self._span = _config.tracer().start_span(
+            self._span = _config.start_span(
                 self._name,
-                kind=self._otel_kind,
-                attributes=attributes,
-                start_time=self._clock() if self._clock is not None else None,
+                self._otel_kind,
+                attributes,
+                self._clock() if self._clock is not None else None,
             )
         except Exception:
             log.debug("could not start span %r; continuing without it", self._name, exc_info=True)
@@ -202,9 +203,11 @@ class Span:
         """
         try:
             items = key.items() if isinstance(key, Mapping) else ((key, value),)
+            span = self._span
+            put = span.put if type(span) is RecordingSpan else span.set_attribute
             for k, v in items:
                 if v is not None and v is not _MISSING:
-                    self._span.set_attribute(k, to_attribute(v))
+                    put(k, to_attribute(v))
         except Exception:
             log.debug("could not set attributes on %r", self._name, exc_info=True)
         return self
@@ -214,7 +217,11 @@ class Span:
         try:
             values = {k: to_attribute(v) for k, v in (attributes or {}).items() if v is not None}
             when = self._clock() if self._clock is not None else None
-            self._span.add_event(name, values, timestamp=when)
+            span = self._span
+            if type(span) is RecordingSpan:
+                span.event(name, values, when)
+            else:
+                span.add_event(name, values, timestamp=when)
         except Exception:
             log.debug("could not add event to %r", self._name, exc_info=True)
         return self
@@ -306,7 +313,12 @@ class Span:
 
     def _safe_set(self, key: str, value: Any, *, capture: bool) -> Span:
         try:
-            self._span.set_attribute(key, _capture(value) if capture else to_attribute(value))
+            value = _capture(value) if capture else to_attribute(value)
+            span = self._span
+            if type(span) is RecordingSpan:
+                span.put(key, value)
+            else:
+                span.set_attribute(key, value)
         except Exception:
             log.debug("could not set %s on %r", key, self._name, exc_info=True)
         return self

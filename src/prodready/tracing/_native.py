@@ -1,0 +1,399 @@
+"""prodready's own spans: the OpenTelemetry *API* ``Span``, recorded without the SDK's span.
+
+Why this exists: the SDK's span costs ~20 µs per span in CPython (a lock per attribute,
+validation of every value, bounded containers, a processor fan-out, a ``ReadableSpan`` to
+build), which is more than an agent step with five attributes is worth and six times what
+prodready needs (``benchmarks/bench_overhead.py``). A :class:`RecordingSpan` keeps its
+fields in slots and a plain dict and hands the writer a :data:`~._convert.Snapshot` when it
+ends; conversion and the database write stay on the writer thread.
+
+It is still OpenTelemetry: the span implements ``opentelemetry.trace.Span`` and lives in the
+OpenTelemetry context, so a span that another library's tracer starts inside it gets it as
+parent (and the other way round); sampling, ids, the resource and the span limits are the
+SDK tracer provider's own objects. :class:`NativeTracer` is only used while prodready's
+router is the provider's one span processor: as soon as anyone adds a processor of their
+own (an exporter of theirs), prodready's spans go through the SDK again, so that processor
+sees them too (see ``_config.start_span``).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import traceback
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import trace as otel_trace
+from opentelemetry.sdk.trace import SpanLimits
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.sdk.trace.sampling import Decision
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TraceFlags,
+    TraceState,
+)
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import Tracer as SDKTracer
+    from opentelemetry.util import types
+
+    from prodready.tracing._convert import Snapshot
+
+log = logging.getLogger("prodready.tracing")
+
+_now = time.time_ns
+_getrandbits = random.getrandbits
+_KIND_VALUE = {k: k.value for k in SpanKind}
+_SAMPLED = TraceFlags(TraceFlags.SAMPLED | TraceFlags.RANDOM_TRACE_ID)
+_NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT | TraceFlags.RANDOM_TRACE_ID)
+_PRIMITIVES = (str, bool, int, float)
+_SAMPLED_DECISIONS = frozenset({Decision.RECORD_AND_SAMPLE})
+_RECORDING_DECISIONS = frozenset({Decision.RECORD_ONLY, Decision.RECORD_AND_SAMPLE})
+
+
+def clean_attribute(value: Any) -> Any:
+    """``value`` as a valid OpenTelemetry attribute value, or ``None`` to drop it.
+
+    The rules of the SDK (``opentelemetry.attributes``): a primitive, or a homogeneous
+    sequence of one primitive type (``None`` allowed in it), copied into a tuple.
+    Written here because the SDK's validator is private; it only runs for values set
+    through the OpenTelemetry API by other code, prodready's own ``Span.set`` normalises
+    values before they arrive.
+    """
+    if type(value) in _PRIMITIVES:
+        return value
+    if isinstance(value, _PRIMITIVES):  # subclasses (IntEnum, str enums...)
+        return value
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        first: type | None = None
+        for item in value:
+            if item is None:
+                continue
+            kind = type(item)
+            if kind not in _PRIMITIVES:
+                return None
+            if first is None:
+                first = kind
+            elif kind is not first:
+                return None
+        return tuple(value)
+    return None
+
+
+def _clean_all(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if not attributes:
+        return out
+    for key, value in attributes.items():
+        if not isinstance(key, str) or not key:
+            log.debug("invalid attribute key %r dropped", key)
+            continue
+        cleaned = clean_attribute(value)
+        if cleaned is None:
+            log.debug("invalid value for attribute %r dropped: %r", key, type(value).__name__)
+            continue
+        out[key] = cleaned
+    return out
+
+
+class NativeTracer:
+    """Starts :class:`RecordingSpan`\\ s with the SDK tracer's sampler, ids, resource, limits.
+
+    Args:
+        sdk_tracer: the SDK tracer prodready would use otherwise.
+        emit: called with each finished span's snapshot (the router's ``emit``).
+    """
+
+    def __init__(self, sdk_tracer: SDKTracer, emit: Any) -> None:
+        self.sampler = sdk_tracer.sampler
+        self.resource = sdk_tracer.resource
+        ids = sdk_tracer.id_generator
+        self._random_ids = type(ids) is RandomIdGenerator
+        self._ids = ids
+        limits: SpanLimits = getattr(sdk_tracer, "_span_limits", None) or SpanLimits()
+        self.max_attributes: int | None = limits.max_span_attributes
+        self.max_events: int | None = limits.max_events
+        self.max_links: int | None = limits.max_links
+        self.max_length: int | None = limits.max_span_attribute_length
+        scope = getattr(sdk_tracer, "_instrumentation_scope", None)
+        self.scope_name: str = scope.name if scope is not None else "prodready"
+        self.emit = emit
+        # Set by _config: True while the sampler is prodready's at rate 1, where the
+        # decision is "follow the parent, keep every root" and needs no call.
+        self.keep_all = False
+
+    def start(
+        self,
+        name: str,
+        kind: SpanKind,
+        attributes: dict[str, Any],
+        start_time: int | None,
+        root_attributes: Mapping[str, Any],
+        extra: Mapping[str, Any] | None,
+    ) -> otel_trace.Span:
+        """Start a span under the current context's span; ``attributes`` must be clean.
+
+        ``attributes`` is taken over (not copied). ``root_attributes`` are added when the
+        span starts a trace here (no parent, or a remote one), ``extra`` always.
+        """
+        parent = otel_trace.get_current_span().get_span_context()
+        if parent.is_valid:
+            trace_id = parent.trace_id
+            is_root = parent.is_remote
+            parent_id: int | None = parent.span_id
+        else:
+            parent = None  # type: ignore[assignment]
+            trace_id = _getrandbits(128) if self._random_ids else self._ids.generate_trace_id()
+            is_root = True
+            parent_id = None
+        trace_state: TraceState | None
+        if self.keep_all:
+            sampled = recording = parent is None or parent.trace_flags.sampled
+            trace_state = parent.trace_state if parent is not None else None
+        else:
+            # ``None``: the sampler reads the current context, where the parent is.
+            result = self.sampler.should_sample(None, trace_id, name, kind, attributes, None)
+            sampled = result.decision in _SAMPLED_DECISIONS
+            recording = result.decision in _RECORDING_DECISIONS
+            trace_state = result.trace_state
+            if result.attributes:
+                attributes.update(result.attributes)
+        span_id = _getrandbits(64) if self._random_ids else self._ids.generate_span_id()
+        while span_id == 0:
+            span_id = _getrandbits(64)
+        context = SpanContext(
+            trace_id,
+            span_id,
+            is_remote=False,
+            trace_flags=_SAMPLED if sampled else _NOT_SAMPLED,
+            trace_state=trace_state,
+        )
+        if not recording:
+            return NonRecordingSpan(context)
+        if is_root and root_attributes:
+            attributes.update(root_attributes)
+        if extra:
+            attributes.update(extra)
+        limit = self.max_attributes
+        if limit is not None and len(attributes) > limit:
+            attributes = dict(list(attributes.items())[:limit])
+        return RecordingSpan(
+            self,
+            name,
+            context,
+            parent_id,
+            is_root,
+            kind,
+            attributes,
+            start_time if start_time is not None else _now(),
+        )
+
+
+class RecordingSpan(otel_trace.Span):
+    """A sampled span of prodready's API (see the module docstring).
+
+    Thread-safety as the GIL gives it: attribute and event updates from several threads
+    are safe (dict and list operations); ``end`` from two threads at once may report the
+    span twice (the store keeps one row per span id).
+    """
+
+    __slots__ = (
+        "_attributes",
+        "_context",
+        "_description",
+        "_end",
+        "_events",
+        "_is_root",
+        "_kind",
+        "_links",
+        "_name",
+        "_parent_id",
+        "_start",
+        "_status",
+        "_tracer",
+    )
+
+    def __init__(
+        self,
+        tracer: NativeTracer,
+        name: str,
+        context: SpanContext,
+        parent_id: int | None,
+        is_root: bool,
+        kind: SpanKind,
+        attributes: dict[str, Any],
+        start: int,
+    ) -> None:
+        self._tracer = tracer
+        self._name = name
+        self._context = context
+        self._parent_id = parent_id
+        self._is_root = is_root
+        self._kind = kind
+        self._attributes = attributes
+        self._events: list[tuple[str, int, Any]] | None = None
+        self._links: list[tuple[int, int, Any]] | None = None
+        self._status = StatusCode.UNSET
+        self._description: str | None = None
+        self._start = start
+        self._end: int | None = None
+
+    # --- what prodready's Span wrapper and readers use ---------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def attributes(self) -> Mapping[str, Any]:
+        """The span's attributes (read-only by convention; set them with ``set_attribute``)."""
+        return self._attributes
+
+    def put(self, key: str, value: Any) -> None:
+        """Set an attribute whose value is already a valid attribute value (no checks)."""
+        if self._end is not None:
+            return
+        attributes = self._attributes
+        limit = self._tracer.max_attributes
+        if limit is not None and len(attributes) >= limit and key not in attributes:
+            log.debug("span %r is at its attribute limit (%d): %r dropped", self._name, limit, key)
+            return
+        if self._tracer.max_length is not None:
+            value = _truncate(value, self._tracer.max_length)
+        attributes[key] = value
+
+    def event(self, name: str, attributes: dict[str, Any] | None, timestamp: int | None) -> None:
+        """Add an event whose attribute values are already valid (no checks)."""
+        if self._end is not None:
+            return
+        item = (name, timestamp if timestamp is not None else _now(), attributes or None)
+        events = self._events
+        if events is None:
+            self._events = [item]
+        elif self._tracer.max_events is None or len(events) < self._tracer.max_events:
+            events.append(item)
+        else:  # the SDK's bounded list keeps the newest events
+            events.pop(0)
+            events.append(item)
+
+    # --- opentelemetry.trace.Span -------------------------------------------------------------
+
+    def get_span_context(self) -> SpanContext:
+        return self._context
+
+    def is_recording(self) -> bool:
+        return self._end is None
+
+    def set_attribute(self, key: str, value: types.AttributeValue) -> None:
+        cleaned = clean_attribute(value)
+        if cleaned is None or not isinstance(key, str) or not key:
+            log.debug("invalid attribute %r on span %r dropped", key, self._name)
+            return
+        self.put(key, cleaned)
+
+    def set_attributes(self, attributes: Mapping[str, types.AttributeValue]) -> None:
+        for key, value in _clean_all(attributes).items():
+            self.put(key, value)
+
+    def add_event(
+        self,
+        name: str,
+        attributes: types.Attributes = None,
+        timestamp: int | None = None,
+    ) -> None:
+        self.event(name, _clean_all(attributes), timestamp)
+
+    def add_link(self, context: SpanContext, attributes: types.Attributes = None) -> None:
+        if self._end is not None or context is None or not context.is_valid:
+            return
+        item = (context.trace_id, context.span_id, _clean_all(attributes) or None)
+        if self._links is None:
+            self._links = [item]
+        elif self._tracer.max_links is None or len(self._links) < self._tracer.max_links:
+            self._links.append(item)
+
+    def update_name(self, name: str) -> None:
+        if self._end is None:
+            self._name = name
+
+    def set_status(self, status: Status | StatusCode, description: str | None = None) -> None:
+        # The SDK's rules: OK is final, UNSET is ignored, a description only goes with ERROR.
+        if self._end is not None or self._status is StatusCode.OK:
+            return
+        if isinstance(status, Status):
+            code, description = status.status_code, status.description
+        else:
+            code = status
+        if code is StatusCode.UNSET:
+            return
+        self._status = code
+        self._description = description if code is StatusCode.ERROR else None
+
+    def record_exception(
+        self,
+        exception: BaseException,
+        attributes: types.Attributes = None,
+        timestamp: int | None = None,
+        escaped: bool = False,
+    ) -> None:
+        # The same event as the SDK's record_exception (semantic conventions "exception").
+        module = type(exception).__module__
+        qualname = type(exception).__qualname__
+        values: dict[str, Any] = {
+            "exception.type": f"{module}.{qualname}"
+            if module and module != "builtins"
+            else qualname,
+            "exception.message": str(exception),
+            "exception.stacktrace": "".join(traceback.format_exception(exception)),
+            "exception.escaped": str(escaped),
+        }
+        values.update(_clean_all(attributes))
+        self.event("exception", values, timestamp)
+
+    def end(self, end_time: int | None = None) -> None:
+        if self._end is not None:
+            return
+        end = self._end = end_time if end_time is not None else _now()
+        context = self._context
+        events = self._events
+        links = self._links
+        tracer = self._tracer
+        snap: Snapshot = (
+            self._name,
+            context.trace_id,
+            context.span_id,
+            self._parent_id,
+            self._is_root,
+            _KIND_VALUE[self._kind],
+            self._start,
+            end,
+            self._status.value,
+            self._description,
+            self._attributes or None,
+            tuple(events) if events else (),
+            tuple(links) if links else (),
+            tracer.scope_name,
+            tracer.resource,
+            None,
+        )
+        try:
+            tracer.emit(snap)
+        except Exception:  # never the agent's problem
+            log.debug("could not hand span %r to the writer", self._name, exc_info=True)
+
+    def __repr__(self) -> str:
+        return f"RecordingSpan({self._name!r}, span_id={self._context.span_id:016x})"
+
+
+def _truncate(value: Any, limit: int) -> Any:
+    if isinstance(value, str):
+        return value[:limit]
+    if isinstance(value, tuple | list):
+        return type(value)(v[:limit] if isinstance(v, str) else v for v in value)
+    return value
