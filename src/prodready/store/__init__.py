@@ -6,7 +6,15 @@
 []
 """
 
-from prodready.store._store import DEFAULT_URL, URL_ENV, Store, StoreError, resolve_url
+from prodready.store._store import (
+    DEFAULT_URL,
+    URL_ENV,
+    PreparedSpan,
+    Store,
+    StoreError,
+    prepare_span,
+    resolve_url,
+)
 from prodready.store.records import (
     Span,
     SpanNode,
@@ -24,6 +32,7 @@ from prodready.store.records import (
 __all__ = [
     "DEFAULT_URL",
     "URL_ENV",
+    "PreparedSpan",
     "Span",
     "SpanNode",
     "SpanRecord",
@@ -37,5 +46,6 @@ __all__ = [
     "TraceStats",
     "TraceStatus",
     "TraceSummary",
+    "prepare_span",
     "resolve_url",
 ]

@@ -8,7 +8,7 @@ import os
 import tempfile
 import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -181,28 +181,39 @@ class Store:
 
     # --- writes ------------------------------------------------------------------------------
 
-    def write_spans(self, records: Sequence[SpanRecord]) -> int:
+    def write_spans(self, records: Iterable[SpanRecord]) -> int:
         """Store finished spans in one transaction and update their traces' metadata.
 
-        Writing the same span twice is harmless (the second copy is ignored), so a writer may
-        retry a batch whose commit it could not confirm. Returns the number of new spans.
+        ``records`` is read once, in order, so it may be a generator. Writing the same span
+        twice is harmless (the second copy is ignored), so a writer may retry a batch whose
+        commit it could not confirm. Returns the number of new spans.
 
         Raises:
             ValueError: a span's times are not ``0 <= start_ns <= end_ns < 2**63`` (nothing
                 of the batch is written).
         """
-        if not records:
+        return self.write_prepared(_span_row(r) for r in records)
+
+    def write_prepared(self, spans: Iterable[PreparedSpan]) -> int:
+        """:meth:`write_spans` for spans made with :func:`prepare_span` (the SDK's writer).
+
+        ``spans`` is read once, so it may be a generator that converts spans while they are
+        written: no intermediate record per span, and none outlives its row (thousands of
+        records alive at once made the garbage collector walk the whole heap; see
+        docs/performance.md).
+        """
+        rows, traces = _rows(spans)
+        if not rows:
             return 0
-        rows = [_span_row(r) for r in records]
         sql = self._sql
         with self.engine.begin() as conn:
             inserted = sql.write_rows(conn, sql.insert_spans, rows, sized=_SPAN_PAYLOADS)
             if inserted == len(rows):
-                sql.write_rows(conn, sql.upsert_traces, _trace_rows(records))
+                sql.write_rows(conn, sql.upsert_traces, traces)
             else:
                 # Some spans were already stored: rebuild the touched traces from their spans.
-                sql.write_rows(conn, sql.upsert_traces, _trace_rows(records, counts=False))
-                self._recount(conn, {r.trace_id for r in records})
+                sql.write_rows(conn, sql.upsert_traces, [_uncounted(t) for t in traces])
+                self._recount(conn, [t[0] for t in traces])
         return inserted if inserted >= 0 else len(rows)
 
     def _recount(self, conn: Connection, trace_ids: Iterable[str]) -> None:
@@ -579,28 +590,85 @@ _IDS_PER_QUERY = 500  # under SQLite's oldest limit of 999 bound parameters
 _COMMON_SPANS = 2_000
 
 
-def _span_row(r: SpanRecord) -> tuple[Any, ...]:
-    if not 0 <= r.start_ns <= r.end_ns <= MAX_NS:
+PreparedSpan = tuple[Any, ...]
+"""A span ready for :meth:`Store.write_prepared`: its ``spans`` row (``_SPAN_COLUMNS``
+values), then its attributes, ``is_root`` and resource (what its trace row needs)."""
+
+_SPAN_COLUMNS = 15
+_P_ATTRIBUTES, _P_IS_ROOT, _P_RESOURCE = 15, 16, 17
+
+
+def prepare_span(
+    trace_id: str,
+    span_id: str,
+    parent_span_id: str | None,
+    name: str,
+    kind: str,
+    otel_kind: str,
+    start_ns: int,
+    end_ns: int,
+    status: str,
+    status_message: str | None,
+    attributes: dict[str, Any],
+    events: list[dict[str, Any]],
+    links: list[dict[str, Any]],
+    scope: str | None,
+    is_root: bool | None,
+    resource: dict[str, Any],
+) -> PreparedSpan:
+    """One span as :meth:`Store.write_prepared` takes it (fields as in :class:`SpanRecord`).
+
+    Positional, because the SDK's writer calls it for every span it stores: a
+    :class:`SpanRecord` costs more to build than this whole conversion.
+
+    Raises:
+        ValueError: the times are not ``0 <= start_ns <= end_ns < 2**63``.
+    """
+    if not 0 <= start_ns <= end_ns <= MAX_NS:
         raise ValueError(
-            f"span {r.span_id} of trace {r.trace_id}: times must satisfy "
-            f"0 <= start_ns <= end_ns < 2**63, got start_ns={r.start_ns} end_ns={r.end_ns}"
+            f"span {span_id} of trace {trace_id}: times must satisfy "
+            f"0 <= start_ns <= end_ns < 2**63, got start_ns={start_ns} end_ns={end_ns}"
         )
     return (
+        trace_id,
+        span_id,
+        parent_span_id,
+        _clean(name),
+        kind,
+        otel_kind,
+        start_ns,
+        end_ns,
+        end_ns - start_ns,
+        status,
+        _clean(status_message),
+        _encode(attributes),
+        _encode(events) if events else "[]",
+        _encode(links) if links else "[]",
+        _clean(scope),
+        attributes,
+        is_root,
+        resource,
+    )
+
+
+def _span_row(r: SpanRecord) -> PreparedSpan:
+    return prepare_span(
         r.trace_id,
         r.span_id,
         r.parent_span_id,
-        _clean(r.name),
+        r.name,
         r.kind,
         r.otel_kind,
         r.start_ns,
         r.end_ns,
-        r.end_ns - r.start_ns,
         r.status,
-        _clean(r.status_message),
-        _encode(r.attributes),
-        _encode(r.events) if r.events else "[]",
-        _encode(r.links) if r.links else "[]",
-        _clean(r.scope),
+        r.status_message,
+        r.attributes,
+        r.events,
+        r.links,
+        r.scope,
+        r.is_root,
+        r.resource,
     )
 
 
@@ -610,40 +678,36 @@ _ROW_DONE = 17  # every lifted column is set: stop looking (not written)
 _ROW_SEEN_RESOURCE = 18  # the last resource dict read for this row (not written)
 
 
-def _rank(r: SpanRecord) -> int:
-    """2: no parent (the trace's root); 1: a local root under a remote parent; 0: other."""
-    if r.parent_span_id is None:
-        return 2
-    return 1 if r.is_root else 0
+def _rows(spans: Iterable[PreparedSpan]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Span rows, and one row per trace in the batch, aggregated, in one pass over ``spans``.
 
-
-def _trace_rows(records: Sequence[SpanRecord], *, counts: bool = True) -> list[tuple[Any, ...]]:
-    """One row per trace in the batch, aggregated; the upsert merges it with what is stored.
-
-    Name, root span and status come from the best-ranked root (see :func:`_rank`); until a
-    root arrives the status is ``error`` if any span failed. ``error_count`` counts every
-    failed span.
+    The trace upsert merges each trace row with what is stored. Name, root span and status
+    come from the best-ranked root: 2 for a span without a parent (the trace's root), 1 for
+    a local root under a remote parent, 0 for others. Until a root arrives the status is
+    ``error`` if any span failed. ``error_count`` counts every failed span.
     """
+    rows: list[tuple[Any, ...]] = []
     acc: dict[str, list[Any]] = {}
     resources: dict[int, str] = {}  # encode each (shared) resource dict once per batch
     kind_bits = _KIND_BITS
     # Runs for every span the SDK writes, on the writer thread: plain comparisons instead of
-    # min()/max() calls, and _rank inlined.
-    for r in records:
-        tid, start, end = r.trace_id, r.start_ns, r.end_ns
+    # min()/max() calls, and the rank inlined.
+    for p in spans:
+        rows.append(p[:_SPAN_COLUMNS])
+        tid, start, end = p[0], p[6], p[7]
         row = acc.get(tid)
-        error = 1 if r.status == "error" else 0
+        error = 1 if p[9] == "error" else 0
         if row is None:
             row = [
                 tid,
-                _clean(r.name),
+                p[3],
                 None,
                 start,
                 end,
                 0,
                 "error" if error else "ok",
-                1 if counts else 0,
-                error if counts else 0,
+                1,
+                error,
                 None,
                 None,
                 None,
@@ -661,35 +725,40 @@ def _trace_rows(records: Sequence[SpanRecord], *, counts: bool = True) -> list[t
                 row[3] = start
             if end > row[4]:  # noqa: PLR1730
                 row[4] = end
-            if counts:
-                row[7] += 1
-                row[8] += error
+            row[7] += 1
+            row[8] += error
             if error and row[_ROW_RANK] == 0:
                 row[6] = "error"
-        row[_ROW_KINDS] |= kind_bits.get(r.kind, 0)
-        rank = 2 if r.parent_span_id is None else (1 if r.is_root else 0)  # see _rank
+        row[_ROW_KINDS] |= kind_bits.get(p[4], 0)
+        rank = 2 if p[2] is None else (1 if p[_P_IS_ROOT] else 0)
         if rank > row[_ROW_RANK]:
-            row[1], row[2], row[6] = _clean(r.name), r.span_id, "error" if error else "ok"
+            row[1], row[2], row[6] = p[3], p[1], "error" if error else "ok"
             row[_ROW_RANK] = rank
         if not row[_ROW_DONE]:
-            _lift(row, r, resources)
-    out = []
+            _lift(row, p[_P_ATTRIBUTES], p[_P_RESOURCE], resources)
+    traces = []
     for row in acc.values():
         row[5] = row[4] - row[3]
-        out.append(tuple(row[:_ROW_DONE]))
-    return out
+        traces.append(tuple(row[:_ROW_DONE]))
+    return rows, traces
 
 
-def _lift(row: list[Any], r: SpanRecord, resources: dict[int, str]) -> None:
+def _uncounted(trace_row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The trace row without its span and error counts (for a recount after the upsert)."""
+    return (*trace_row[:7], 0, 0, *trace_row[9:])
+
+
+def _lift(
+    row: list[Any], attributes: dict[str, Any], res: dict[str, Any], resources: dict[int, str]
+) -> None:
     """Fill the trace row's session/user/release/environment/service/resource from a span.
 
     Each key is read from the span's attributes, else from its resource attributes
     (applications often set the release or environment once, on the resource). Spans of
     a process share one resource dict, so a row reads each resource once.
     """
-    if not _LIFTED_KEYS.isdisjoint(r.attributes):  # most spans carry none of these keys
-        _fill_lifted(row, r.attributes)
-    res = r.resource
+    if not _LIFTED_KEYS.isdisjoint(attributes):  # most spans carry none of these keys
+        _fill_lifted(row, attributes)
     if res and res is not row[_ROW_SEEN_RESOURCE]:
         row[_ROW_SEEN_RESOURCE] = res
         _fill_lifted(row, res)

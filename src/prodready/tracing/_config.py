@@ -121,7 +121,8 @@ class _Router(SpanProcessor):
         if type(target) is StoreSpanProcessor:
             target.enqueue(snap)
         elif target is not None:  # OTLP only: the exporter takes SDK spans
-            target.on_end(readable_from(snap))
+            native = _state.native
+            target.on_end(readable_from(snap, resource=native.resource if native else None))
 
     def shutdown(self) -> None:
         if self.target is not None:

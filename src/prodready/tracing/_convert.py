@@ -24,7 +24,8 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
-from prodready.store.records import SpanRecord, SpanStatus
+from prodready.store import PreparedSpan, SpanRecord, prepare_span
+from prodready.store.records import SpanStatus
 from prodready.tracing.conventions import translate
 
 Redactor = Callable[[dict[str, Any]], dict[str, Any]]
@@ -130,13 +131,55 @@ def record_from(
     resource: dict[str, Any] | None = None,
     redact: Redactor | None = None,
 ) -> SpanRecord:
-    """Convert a :data:`Snapshot` (runs on the writer thread).
+    """Convert a :data:`Snapshot` to a :class:`SpanRecord`.
 
     Args:
         snap: the snapshot.
         resource: resource attributes to store (defaults to the snapshot's resource).
         redact: applied to span and event attributes before anything leaves this function.
     """
+    return SpanRecord(**dict(zip(_FIELDS, _fields(snap, resource, redact), strict=True)))
+
+
+def prepared_from(
+    snap: Snapshot,
+    *,
+    resource: dict[str, Any] | None = None,
+    redact: Redactor | None = None,
+) -> PreparedSpan:
+    """Convert a :data:`Snapshot` for ``Store.write_prepared`` (the writer thread's path).
+
+    The same conversion as :func:`record_from`, without a record in between: this runs for
+    every span the SDK stores.
+    """
+    return prepare_span(*_fields(snap, resource, redact))
+
+
+# The order of prepare_span's parameters, which are SpanRecord's fields.
+_FIELDS = (
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "name",
+    "kind",
+    "otel_kind",
+    "start_ns",
+    "end_ns",
+    "status",
+    "status_message",
+    "attributes",
+    "events",
+    "links",
+    "scope",
+    "is_root",
+    "resource",
+)
+
+
+def _fields(
+    snap: Snapshot, resource: dict[str, Any] | None, redact: Redactor | None
+) -> tuple[Any, ...]:
+    """A snapshot's values in :data:`_FIELDS` order: ids to hex, conventions, redaction."""
     (
         name,
         trace_id,
@@ -155,45 +198,60 @@ def record_from(
         span_resource,
         _span,
     ) = snap
-    kind, attributes = translate(
-        dict(raw_attributes) if raw_attributes else {}, name=name, otel_kind=_OTEL_KINDS[otel_kind]
-    )
-    events: list[dict[str, Any]] = [
-        {"name": e_name, "time_ns": e_time, "attributes": dict(e_attrs) if e_attrs else {}}
-        for e_name, e_time, e_attrs in raw_events
-    ]
-    if redact is not None:
+    otel = _OTEL_KINDS[otel_kind]
+    # The span's own dicts are used as they are (a finished span is frozen); they are copied
+    # only for a redact hook, which may edit in place what the caller's span still holds.
+    if redact is None:
+        kind, attributes = translate(raw_attributes or {}, name=name, otel_kind=otel)
+        events: list[dict[str, Any]] = (
+            [
+                {"name": e_name, "time_ns": e_time, "attributes": e_attrs or {}}
+                for e_name, e_time, e_attrs in raw_events
+            ]
+            if raw_events
+            else []
+        )
+    else:
+        kind, attributes = translate(dict(raw_attributes or {}), name=name, otel_kind=otel)
         attributes = _redacted(redact, attributes)
-        for event in events:
-            event["attributes"] = _redacted(redact, event["attributes"])
+        events = [
+            {
+                "name": e_name,
+                "time_ns": e_time,
+                "attributes": _redacted(redact, dict(e_attrs) if e_attrs else {}),
+            }
+            for e_name, e_time, e_attrs in raw_events
+        ]
     if resource is None:
         resource = _resource(span_resource) if span_resource is not None else {}
-    return SpanRecord(
-        trace_id=_HEX32(trace_id),
-        span_id=_HEX16(span_id),
-        parent_span_id=_HEX16(parent_id) if parent_id is not None else None,
-        name=name,
-        kind=kind,
-        start_ns=start,
+    return (
+        _HEX32(trace_id),
+        _HEX16(span_id),
+        _HEX16(parent_id) if parent_id is not None else None,
+        name,
+        kind,
+        otel,
+        start,
         # A wall-clock step back can end a span before it started; keep it, zero-length.
-        end_ns=max(end, start),
-        status=_STATUS[code],
-        status_message=description,
-        attributes=attributes,
-        events=events,
-        links=[
+        end if end >= start else start,
+        _STATUS[code],
+        description,
+        attributes,
+        events,
+        [
             {
                 "trace_id": _HEX32(l_trace),
                 "span_id": _HEX16(l_span),
                 "attributes": dict(l_attrs) if l_attrs else {},
             }
             for l_trace, l_span, l_attrs in raw_links
-        ],
+        ]
+        if raw_links
+        else [],
+        scope,
+        is_root,
         # Shared, not copied: one resource dict serves every span of a process.
-        resource=resource,
-        scope=scope,
-        otel_kind=_OTEL_KINDS[otel_kind],
-        is_root=is_root,
+        resource,
     )
 
 
@@ -262,7 +320,9 @@ def _resource(res: Resource) -> dict[str, Any]:
     return attrs
 
 
-def readable_from(snap: Snapshot, *, redact: Redactor | None = None) -> ReadableSpan:
+def readable_from(
+    snap: Snapshot, *, resource: Resource | None = None, redact: Redactor | None = None
+) -> ReadableSpan:
     """An SDK ``ReadableSpan`` for a snapshot of a span that never was one.
 
     prodready's own spans (``_native``) end as snapshots; exporters (dual export over
@@ -287,9 +347,10 @@ def readable_from(snap: Snapshot, *, redact: Redactor | None = None) -> Readable
         events,
         links,
         scope,
-        resource,
+        span_resource,
         _span,
     ) = snap
+    resource = span_resource if span_resource is not None else resource
 
     def clean(values: Any) -> dict[str, Any]:
         out = dict(values) if values else {}

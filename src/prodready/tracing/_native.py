@@ -268,6 +268,23 @@ class RecordingSpan(otel_trace.Span):
             value = _truncate(value, self._tracer.max_length)
         attributes[key] = value
 
+    def put_all(self, values: dict[str, Any]) -> None:
+        """Set attributes whose values are already valid attribute values (no checks)."""
+        if self._end is not None or not values:
+            return
+        tracer = self._tracer
+        if tracer.max_length is not None:
+            values = {k: _truncate(v, tracer.max_length) for k, v in values.items()}
+        attributes = self._attributes
+        attributes.update(values)
+        limit = tracer.max_attributes
+        if limit is not None and len(attributes) > limit:
+            # Keep the first ``limit`` keys, as ``put`` does: the new ones are dropped.
+            kept = dict(list(attributes.items())[:limit])
+            log.debug("span %r is at its attribute limit (%d)", self._name, limit)
+            attributes.clear()
+            attributes.update(kept)
+
     def event(self, name: str, attributes: dict[str, Any] | None, timestamp: int | None) -> None:
         """Add an event whose attribute values are already valid (no checks)."""
         if self._end is not None:
@@ -379,7 +396,10 @@ class RecordingSpan(otel_trace.Span):
             tuple(events) if events else (),
             tuple(links) if links else (),
             tracer.scope_name,
-            tracer.resource,
+            # No resource: the processor stores the one configure() gave it. A snapshot of
+            # only atomic values and untracked dicts is untracked by the garbage collector
+            # after its first pass, so a long queue costs full collections nothing.
+            None,
             None,
         )
         try:

@@ -14,11 +14,12 @@ import logging
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace import Span as SDKSpan
 from sqlalchemy import exc as sa_exc
@@ -30,10 +31,11 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from prodready.store import SpanRecord, Store
+from prodready.store import Store
 from prodready.tracing._convert import (
     Redactor,
     Snapshot,
+    prepared_from,
     readable_from,
     record_from,
     redacted_copy,
@@ -41,6 +43,8 @@ from prodready.tracing._convert import (
 )
 
 log = logging.getLogger("prodready.tracing")
+
+T = TypeVar("T")
 
 WARN_EVERY_S = 60.0
 
@@ -67,11 +71,11 @@ class _FlushMarker(threading.Event):
     """Queued by ``force_flush``; set by the writer once every span before it is handled."""
 
 
-def _forwarded(snap: Snapshot, redact: Redactor | None) -> ReadableSpan:
+def _forwarded(snap: Snapshot, redact: Redactor | None, resource: Resource) -> ReadableSpan:
     """The span to hand an exporter: the SDK's own, or one built from a native snapshot."""
     span = snap[15]
     if span is None:
-        return readable_from(snap, redact=redact)
+        return readable_from(snap, resource=resource, redact=redact)
     return span if redact is None else redacted_copy(span, redact)
 
 
@@ -121,12 +125,16 @@ class StoreSpanProcessor(SpanProcessor):
         max_backoff: float = 2.0,
     ) -> None:
         self.store = store
+        # Spans go to the store converted while it writes them (write_prepared), unless a
+        # subclass overrides write_spans: it gets its records, as before.
+        self._streams = type(store).write_spans is Store.write_spans
         self._max = max_queue_size
         self._batch_size = batch_size
         self._max_batch = max(batch_size, max_batch_size or 8 * batch_size)
         self._interval = flush_interval
         self._redact = redact
         self._resource = dict(resource) if resource is not None else None
+        self._otel_resource = Resource(self._resource or {})  # for spans forwarded
         self._forward = forward
         self._max_backoff = max_backoff
         self._queue: deque[Snapshot | _FlushMarker] = deque()
@@ -248,9 +256,10 @@ class StoreSpanProcessor(SpanProcessor):
     def _write_batch(self) -> None:
         batch, markers = self._take()
         try:
-            records = self._convert(batch)
-            if records:
-                self._write(records)
+            if self._forward is not None:
+                self._forward_all(batch)
+            if batch:
+                self._write(batch)
         except Exception as exc:  # the writer must survive anything
             self._drop("rejected", len(batch))
             self._note_error(exc)
@@ -259,24 +268,39 @@ class StoreSpanProcessor(SpanProcessor):
             for marker in markers:  # everything queued before each marker is handled
                 marker.set()
 
-    def _convert(self, batch: list[Snapshot]) -> list[SpanRecord]:
-        records = []
+    def _converted(
+        self, batch: list[Snapshot], failed: set[int], convert: Callable[..., T]
+    ) -> Iterator[T]:
+        """Convert the batch as the store reads it; nothing converted outlives its row.
+
+        A span that cannot be converted (or whose redaction fails) is counted as dropped
+        once and skipped when a retry reads the batch again (``failed`` remembers it).
+        """
         redact = self._redact
-        for snap in batch:
+        resource = self._resource
+        for i, snap in enumerate(batch):
+            if i in failed:
+                continue
             try:
-                records.append(record_from(snap, resource=self._resource, redact=redact))
+                converted = convert(snap, resource=resource, redact=redact)
             except Exception as exc:
+                failed.add(i)
                 self._drop("redaction" if redact is not None else "conversion", 1)
                 self._note_error(exc)
                 continue
-            if self._forward is not None:
-                try:
-                    self._forward.on_end(_forwarded(snap, redact))
-                except Exception as exc:
-                    self._note_error(exc)
-        return records
+            yield converted
 
-    def _write(self, records: list[SpanRecord]) -> None:
+    def _forward_all(self, batch: list[Snapshot]) -> None:
+        forward, redact = self._forward, self._redact
+        assert forward is not None
+        for snap in batch:
+            try:
+                forward.on_end(_forwarded(snap, redact, self._otel_resource))
+            except Exception as exc:
+                self._note_error(exc)
+
+    def _write(self, batch: list[Snapshot]) -> None:
+        failed: set[int] = set()
         retrying = Retrying(
             retry=retry_if_exception(_transient),
             wait=wait_exponential_jitter(multiplier=0.05, max=self._max_backoff, jitter=0.05),
@@ -288,19 +312,24 @@ class StoreSpanProcessor(SpanProcessor):
         try:
             for attempt in retrying:
                 with attempt:
-                    self._written += self.store.write_spans(records)
+                    if self._streams:
+                        prepared = self._converted(batch, failed, prepared_from)
+                        self._written += self.store.write_prepared(prepared)
+                    else:
+                        records = list(self._converted(batch, failed, record_from))
+                        self._written += self.store.write_spans(records)
         except RetryError:
-            self._drop("shutdown", len(records))
+            self._drop("shutdown", len(batch) - len(failed))
         except Exception as exc:
             # Not the database being away: some span is unstorable. Keep the others.
             self._note_error(exc)
-            self._write_one_by_one(records)
+            self._write_one_by_one(batch, failed)
 
     def _sleep(self, seconds: float) -> None:
         self._stop.wait(seconds)  # shutdown interrupts a backoff at once
 
-    def _write_one_by_one(self, records: list[SpanRecord]) -> None:
-        for record in records:
+    def _write_one_by_one(self, batch: list[Snapshot], failed: set[int]) -> None:
+        for record in self._converted(batch, failed, record_from):
             try:
                 self._written += self.store.write_spans([record])
             except Exception as exc:

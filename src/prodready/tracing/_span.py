@@ -35,10 +35,13 @@ _MISSING: Any = object()
 AttributeValue = str | bool | int | float | Sequence[str] | Sequence[bool] | Sequence[int]
 
 
+_PRIMITIVE_TYPES = frozenset({str, bool, int, float})
+
+
 def to_attribute(value: Any) -> AttributeValue:
     """An OpenTelemetry attribute value for ``value``: primitives as they are, else JSON."""
-    if isinstance(value, str | bool | int | float):
-        return value
+    if type(value) in _PRIMITIVE_TYPES or isinstance(value, str | bool | int | float):
+        return value  # type: ignore[no-any-return]
     if isinstance(value, list | tuple) and value:
         first = type(value[0])
         if first in (str, bool, int, float) and all(type(v) is first for v in value):
@@ -204,10 +207,19 @@ class Span:
         try:
             items = key.items() if isinstance(key, Mapping) else ((key, value),)
             span = self._span
-            put = span.put if type(span) is RecordingSpan else span.set_attribute
+            if type(span) is RecordingSpan:
+                prims = _PRIMITIVE_TYPES
+                span.put_all(
+                    {
+                        k: v if type(v) in prims else to_attribute(v)
+                        for k, v in items
+                        if v is not None and v is not _MISSING
+                    }
+                )
+                return self
             for k, v in items:
                 if v is not None and v is not _MISSING:
-                    put(k, to_attribute(v))
+                    span.set_attribute(k, to_attribute(v))
         except Exception:
             log.debug("could not set attributes on %r", self._name, exc_info=True)
         return self
