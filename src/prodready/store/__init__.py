@@ -8,10 +8,12 @@
 
 from prodready.store._store import (
     DEFAULT_URL,
+    TRACE_ATTRIBUTE_KEYS,
     URL_ENV,
     PreparedSpan,
     Store,
     StoreError,
+    encode_json,
     prepare_span,
     resolve_url,
 )
@@ -31,6 +33,7 @@ from prodready.store.records import (
 
 __all__ = [
     "DEFAULT_URL",
+    "TRACE_ATTRIBUTE_KEYS",
     "URL_ENV",
     "PreparedSpan",
     "Span",
@@ -46,6 +49,7 @@ __all__ = [
     "TraceStats",
     "TraceStatus",
     "TraceSummary",
+    "encode_json",
     "prepare_span",
     "resolve_url",
 ]

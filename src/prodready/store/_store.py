@@ -66,6 +66,12 @@ def resolve_url(url: str | None = None) -> str:
     return url
 
 
+def encode_json(value: Any) -> str:
+    """JSON text the store keeps for ``value`` (span attributes, events): what
+    :func:`prepare_span` stores for a dict, for writers that encode ahead of time."""
+    return _encode(value)
+
+
 def _encode(value: Any) -> str:
     try:
         out = orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
@@ -592,7 +598,7 @@ _COMMON_SPANS = 2_000
 
 PreparedSpan = tuple[Any, ...]
 """A span ready for :meth:`Store.write_prepared`: its ``spans`` row (``_SPAN_COLUMNS``
-values), then its attributes, ``is_root`` and resource (what its trace row needs)."""
+values), then the attributes its trace row reads, ``is_root`` and resource."""
 
 _SPAN_COLUMNS = 15
 _P_ATTRIBUTES, _P_IS_ROOT, _P_RESOURCE = 15, 16, 17
@@ -609,17 +615,23 @@ def prepare_span(
     end_ns: int,
     status: str,
     status_message: str | None,
-    attributes: dict[str, Any],
-    events: list[dict[str, Any]],
+    attributes: dict[str, Any] | str,
+    events: list[dict[str, Any]] | str,
     links: list[dict[str, Any]],
     scope: str | None,
     is_root: bool | None,
     resource: dict[str, Any],
+    trace_attributes: dict[str, Any] | None = None,
 ) -> PreparedSpan:
     """One span as :meth:`Store.write_prepared` takes it (fields as in :class:`SpanRecord`).
 
     Positional, because the SDK's writer calls it for every span it stores: a
     :class:`SpanRecord` costs more to build than this whole conversion.
+
+    ``attributes`` and ``events`` may also be their JSON text, made by :func:`encode_json`
+    (the SDK encodes them when a span ends, so that what waits in its queue is plain text
+    the garbage collector ignores). Then ``trace_attributes`` must hold the attributes the
+    trace row reads (:data:`TRACE_ATTRIBUTE_KEYS`) that the span has.
 
     Raises:
         ValueError: the times are not ``0 <= start_ns <= end_ns < 2**63``.
@@ -629,6 +641,11 @@ def prepare_span(
             f"span {span_id} of trace {trace_id}: times must satisfy "
             f"0 <= start_ns <= end_ns < 2**63, got start_ns={start_ns} end_ns={end_ns}"
         )
+    if type(attributes) is str:
+        encoded = attributes
+        attributes = trace_attributes or {}
+    else:
+        encoded = _encode(attributes)
     return (
         trace_id,
         span_id,
@@ -641,8 +658,8 @@ def prepare_span(
         end_ns - start_ns,
         status,
         _clean(status_message),
-        _encode(attributes),
-        _encode(events) if events else "[]",
+        encoded,
+        events if type(events) is str else _encode(events) if events else "[]",
         _encode(links) if links else "[]",
         _clean(scope),
         attributes,
@@ -794,6 +811,8 @@ _LIFTED = (
 )
 _LIFTED_AT = tuple(enumerate(_LIFTED, start=9))
 _LIFTED_KEYS = frozenset(key for keys in _LIFTED for key in keys)
+TRACE_ATTRIBUTE_KEYS = tuple(key for keys in _LIFTED for key in keys)
+"""Span attributes a trace row takes its session, user, release and environment from."""
 
 
 def _json(value: Any) -> Any:

@@ -229,6 +229,7 @@ def configure(
             root[attrs.RELEASE] = release
         _state.router.root_attributes = root
         if _state.native is not None:
+            _state.native.encode_early = processor is not None and redact is None
             _state.native.keep_all = (
                 _state.provider is not None
                 and _state.provider.sampler is _state.sampler

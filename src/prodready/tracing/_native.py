@@ -39,6 +39,11 @@ from opentelemetry.trace import (
     TraceState,
 )
 
+from prodready.store import TRACE_ATTRIBUTE_KEYS, encode_json
+from prodready.tracing import attributes as attrs
+from prodready.tracing.conventions import JSON_VALUED_KINDS
+from prodready.tracing.kinds import SPAN_KINDS
+
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import Tracer as SDKTracer
     from opentelemetry.util import types
@@ -53,6 +58,10 @@ _KIND_VALUE = {k: k.value for k in SpanKind}
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED | TraceFlags.RANDOM_TRACE_ID)
 _NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT | TraceFlags.RANDOM_TRACE_ID)
 _PRIMITIVES = (str, bool, int, float)
+_KIND_KEY = attrs.KIND
+# Kinds whose attributes the conventions store as they are (see conventions.translate).
+_PLAIN_KINDS = frozenset(SPAN_KINDS) - frozenset(JSON_VALUED_KINDS)
+_TRACE_KEYS = frozenset(TRACE_ATTRIBUTE_KEYS)
 _SAMPLED_DECISIONS = frozenset({Decision.RECORD_AND_SAMPLE})
 _RECORDING_DECISIONS = frozenset({Decision.RECORD_ONLY, Decision.RECORD_AND_SAMPLE})
 
@@ -127,6 +136,9 @@ class NativeTracer:
         # Set by _config: True while the sampler is prodready's at rate 1, where the
         # decision is "follow the parent, keep every root" and needs no call.
         self.keep_all = False
+        # Set by _config: spans go to the store with no redact hook, so a span of a plain
+        # kind ends with its attributes and events as JSON text (see _convert.Snapshot).
+        self.encode_early = False
 
     def start(
         self,
@@ -378,30 +390,64 @@ class RecordingSpan(otel_trace.Span):
             return
         end = self._end = end_time if end_time is not None else _now()
         context = self._context
+        attributes = self._attributes
         events = self._events
         links = self._links
         tracer = self._tracer
-        snap: Snapshot = (
-            self._name,
-            context.trace_id,
-            context.span_id,
-            self._parent_id,
-            self._is_root,
-            _KIND_VALUE[self._kind],
-            self._start,
-            end,
-            self._status.value,
-            self._description,
-            self._attributes or None,
-            tuple(events) if events else (),
-            tuple(links) if links else (),
-            tracer.scope_name,
-            # No resource: the processor stores the one configure() gave it. A snapshot of
-            # only atomic values and untracked dicts is untracked by the garbage collector
-            # after its first pass, so a long queue costs full collections nothing.
-            None,
-            None,
-        )
+        kind = attributes.get(_KIND_KEY) if tracer.encode_early else None
+        snap: Snapshot | None = None
+        if type(kind) is str and kind in _PLAIN_KINDS:
+            try:
+                snap = (
+                    self._name,
+                    context.trace_id,
+                    context.span_id,
+                    self._parent_id,
+                    self._is_root,
+                    _KIND_VALUE[self._kind],
+                    self._start,
+                    end,
+                    self._status.value,
+                    self._description,
+                    encode_json(attributes),
+                    encode_json(
+                        [{"name": n, "time_ns": t, "attributes": a or {}} for n, t, a in events]
+                    )
+                    if events
+                    else "[]",
+                    tuple(links) if links else (),
+                    tracer.scope_name,
+                    None,
+                    None,
+                    kind,
+                    None
+                    if _TRACE_KEYS.isdisjoint(attributes)
+                    else tuple(map(attributes.get, TRACE_ATTRIBUTE_KEYS)),
+                )
+            except Exception:  # the plain snapshot below still carries everything
+                log.debug("could not encode span %r early", self._name, exc_info=True)
+        if snap is None:
+            snap = (
+                self._name,
+                context.trace_id,
+                context.span_id,
+                self._parent_id,
+                self._is_root,
+                _KIND_VALUE[self._kind],
+                self._start,
+                end,
+                self._status.value,
+                self._description,
+                attributes or None,
+                events if events else (),
+                tuple(links) if links else (),
+                tracer.scope_name,
+                # No resource: the processor stores the one configure() gave it.
+                None,
+                None,
+                None,
+                None,
+            )
         try:
             tracer.emit(snap)
         except Exception:  # never the agent's problem

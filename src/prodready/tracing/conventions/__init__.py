@@ -24,7 +24,7 @@ from prodready.tracing import attributes as attrs
 from prodready.tracing import kinds
 from prodready.tracing.conventions import genai, openinference
 
-__all__ = ["LEGACY_ENVIRONMENT", "inherit_trace_attributes", "translate"]
+__all__ = ["JSON_VALUED_KINDS", "LEGACY_ENVIRONMENT", "inherit_trace_attributes", "translate"]
 
 log = logging.getLogger("prodready.tracing")
 
@@ -122,6 +122,11 @@ _JSON_VALUED: Final[dict[str, tuple[str, ...]]] = {
     "retriever": (attrs.RETRIEVAL_DOCUMENTS,),
     "classifier": (attrs.INTENT_ALTERNATIVES,),
 }
+
+
+JSON_VALUED_KINDS: Final = frozenset(_JSON_VALUED)
+"""Kinds whose declared attributes :func:`translate` changes (it decodes JSON values);
+for every other prodready kind it stores the attributes as they are."""
 
 
 def _decode_json(attributes: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
