@@ -198,3 +198,119 @@ def test_context_attributes_are_normalised_once_when_the_block_opens() -> None:
 )
 def test_clean_attribute_follows_the_opentelemetry_rules(value: Any, expected: Any) -> None:
     assert clean_attribute(value) == expected
+
+
+# --- encoded early: what a native span hands the writer ------------------------------------
+
+
+@contextmanager
+def paused_queue(**configure: Any) -> Iterator[Any]:
+    """Tracing whose writer waits for flush(): the test can look at the queued snapshots."""
+    with capture(batch_size=10**9, flush_interval=3600.0, **configure) as cap:
+        processor = _config._state.router.target
+        yield cap, processor._queue  # type: ignore[union-attr]
+
+
+def test_a_plain_span_waits_as_text_the_garbage_collector_does_not_track() -> None:
+    import gc
+
+    with paused_queue() as (_cap, queue):
+        with prodready.span("answer", kind="agent") as s:
+            s.set({"app.tier": "gold", "n": 3}).event("checkpoint", {"attempt": 1})
+        with prodready.tracing.retrieval("find docs") as r:
+            r.documents([{"id": "d1", "score": 0.5}])
+        plain, retriever = list(queue)
+        # A tuple is untracked once everything in it is: the inner tuple of trace-level
+        # values at the first collection, the snapshot at the next (before it would reach
+        # the oldest generation).
+        gc.collect()
+        gc.collect()
+        assert isinstance(plain[10], str) and isinstance(plain[11], str)
+        assert plain[16] == "agent"
+        assert not gc.is_tracked(plain)
+        # retriever attributes are decoded by the conventions: the span keeps its dict
+        assert isinstance(retriever[10], dict) and retriever[16] is None
+
+
+def test_with_a_redact_hook_spans_keep_their_dicts_for_it() -> None:
+    with paused_queue(redact=lambda a: a) as (_cap, queue):
+        with prodready.span("answer", kind="agent"):
+            pass
+        assert isinstance(queue[0][10], dict)
+
+
+SPAN_ATTRIBUTES: dict[str, Any] = {
+    "text": "caf\u00e9 \x00 \ud800",
+    "big": 2**70,
+    "tags": ["a", "b"],
+    "nested": {"k": [1, 2]},
+    "ratio": 0.25,
+}
+
+
+def _stored(**configure: Any) -> list[tuple[Any, ...]]:
+    with capture(**configure) as cap, prodready.context(session="s-9", user="u-1"):
+        with prodready.span("answer", kind="agent") as root:
+            root.set(SPAN_ATTRIBUTES).event("checkpoint", {"attempt": 2, "why": "\x00"})
+            with prodready.tracing.tool_call("lookup", {"card": "4242"}) as tool:
+                tool.outcome("ok", {"status": "shipped"})
+            with prodready.tracing.classification() as c:
+                c.intent("card_arrival", 0.9, alternatives={"lost_card": 0.1})
+    out = []
+    for span in sorted(cap.spans(), key=lambda s: s.name):
+        events = [(e["name"], e["attributes"]) for e in span.events]
+        out.append((span.name, span.kind, span.attributes, events, span.status))
+    [summary] = cap.traces()
+    out.append((summary.session_id, summary.user_id, summary.environment, summary.span_count))
+    return out
+
+
+def test_spans_encoded_early_are_stored_exactly_as_spans_converted_later() -> None:
+    early = _stored()
+    later = _stored(redact=lambda a: a)  # a hook keeps every span on the dict path
+    assert early == later
+    assert early[-1][:2] == ("s-9", "u-1") and early[-1][3] == 3
+
+
+def test_a_span_encoded_early_is_decoded_for_a_hook_added_after_it_ended() -> None:
+    from prodready.tracing._convert import record_from
+
+    with paused_queue() as (_cap, queue):
+        with prodready.span("answer", kind="agent") as s:
+            s.set("card", "4242").event("checkpoint", {"card": "4242"})
+        [snap] = list(queue)
+
+    def hide(values: dict[str, Any]) -> dict[str, Any]:
+        return {k: "***" if k == "card" else v for k, v in values.items()}
+
+    record = record_from(snap, redact=hide)
+    assert record.attributes["card"] == "***" and record.kind == "agent"
+    assert record.events[0]["attributes"] == {"card": "***"}
+
+
+def _snap(span_id: int, start: int) -> tuple[Any, ...]:
+    return (
+        f"s{span_id}", 7, span_id, None, True, 0, start, 10, 0, None,
+        {"prodready.span.kind": "step"}, (), (), "t", None, None, None, None,
+    )  # fmt: skip
+
+
+def test_an_unstorable_span_in_a_streamed_batch_is_dropped_alone() -> None:
+    from prodready.store import Store
+    from prodready.tracing import StoreSpanProcessor
+
+    store = Store("sqlite://")
+    processor = StoreSpanProcessor(store, flush_interval=0.01)
+    try:
+        assert processor._streams  # a plain Store: converted while written
+        for snap in (_snap(1, 1), _snap(2, -5), _snap(3, 2)):  # -5: before 1970
+            processor.enqueue(snap)
+        assert processor.force_flush(5000)
+        stats = processor.stats()
+        # Found while converting (prepare_span checks the times), so the others go in one
+        # transaction; a store that refused the batch would be retried span by span.
+        assert stats.dropped_by_reason == {"conversion": 1} and stats.written == 2
+        assert "start_ns=-5" in (stats.last_error or "")
+        assert store.info().span_count == 2
+    finally:
+        processor.shutdown()
