@@ -184,6 +184,8 @@ def configure(
         service_name: OpenTelemetry ``service.name`` (default ``$OTEL_SERVICE_NAME``).
         redact: called with each span's (and event's) attribute dict before it is stored or
             exported; returns the dict to keep. If it raises, the span is dropped, not leaked.
+            It runs on the writer thread, again for a span whose write is retried (keep it
+            free of side effects).
         sample_rate: fraction of traces kept (parent-based: a trace is kept whole or not).
         otlp_endpoint: also export to this OTLP/HTTP traces endpoint
             (e.g. ``http://collector:4318/v1/traces``); needs ``prodready[otlp]``.
