@@ -227,20 +227,22 @@ def write_spans(url: str, n_traces: int, batch: int) -> dict[str, Any]:
     return {"spans": len(records), "seconds": seconds, "stored": written}
 
 
+def one_trace(span: Callable[..., Any], i: int) -> None:
+    """One trace of the SDK cases: 3 nested prodready spans of the benchmark's shape."""
+    with span("answer", kind="agent") as root:
+        root.set(span_attributes(i, "agent", False)).event("checkpoint", {"n": 1})
+        with span("plan", kind="step") as child:
+            child.set(span_attributes(i, "step", False)).event("checkpoint", {"n": 1})
+            with span("lookup_card", kind="tool") as leaf:
+                leaf.set(span_attributes(i, "tool", False)).event("checkpoint", {"n": 1})
+
+
 def sdk(url: str, n_traces: int, write: bool = True) -> dict[str, Any]:
     import prodready
 
     prodready.configure(store=url, release="bench@1", write_to_store=write)
-    span = prodready.span
+    one = partial(one_trace, prodready.span)
     warm = max(n_traces // 50, 50)
-
-    def one(i: int) -> None:
-        with span("answer", kind="agent") as root:
-            root.set(span_attributes(i, "agent", False)).event("checkpoint", {"n": 1})
-            with span("plan", kind="step") as child:
-                child.set(span_attributes(i, "step", False)).event("checkpoint", {"n": 1})
-                with span("lookup_card", kind="tool") as leaf:
-                    leaf.set(span_attributes(i, "tool", False)).event("checkpoint", {"n": 1})
 
     for i in range(warm):
         one(i)

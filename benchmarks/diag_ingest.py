@@ -23,18 +23,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench_ingest import span_attributes
+from bench_ingest import one_trace as _one_trace
 
 SPANS = 4096
-
-
-def _one_trace(span: Any, i: int) -> None:
-    with span("answer", kind="agent") as root:
-        root.set(span_attributes(i, "agent", False)).event("checkpoint", {"n": 1})
-        with span("plan", kind="step") as child:
-            child.set(span_attributes(i, "step", False)).event("checkpoint", {"n": 1})
-            with span("lookup_card", kind="tool") as leaf:
-                leaf.set(span_attributes(i, "tool", False)).event("checkpoint", {"n": 1})
 
 
 def _best_us(run: Callable[[], object], per: int, reps: int = 7) -> float:

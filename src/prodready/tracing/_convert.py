@@ -230,33 +230,22 @@ def _fields(
     otel = _OTEL_KINDS[otel_kind]
     if resource is None:
         resource = _resource(span_resource) if span_resource is not None else {}
+    trace_attributes = None
+    attributes: Any
+    events: Any
     if type(raw_attributes) is str:  # encoded early: the kind is known, nothing to translate
-        return (
-            _HEX32(trace_id),
-            _HEX16(span_id),
-            _HEX16(parent_id) if parent_id is not None else None,
-            name,
-            early_kind,
-            otel,
-            start,
-            end if end >= start else start,
-            _STATUS[code],
-            description,
-            raw_attributes,
-            raw_events,
-            _links(raw_links) if raw_links else [],
-            scope,
-            is_root,
-            resource,
-            {k: v for k, v in zip(TRACE_ATTRIBUTE_KEYS, trace_values, strict=True) if v is not None}
-            if trace_values
-            else None,
-        )
-    # The span's own dicts are used as they are (a finished span is frozen); they are copied
-    # only for a redact hook, which may edit in place what the caller's span still holds.
-    if redact is None:
+        kind, attributes, events = early_kind, raw_attributes, raw_events
+        if trace_values:
+            trace_attributes = {
+                k: v
+                for k, v in zip(TRACE_ATTRIBUTE_KEYS, trace_values, strict=True)
+                if v is not None
+            }
+    elif redact is None:
+        # The span's own dicts are used as they are (a finished span is frozen); they are
+        # copied only for a redact hook, which may edit in place what the span still holds.
         kind, attributes = translate(raw_attributes or {}, name=name, otel_kind=otel)
-        events: list[dict[str, Any]] = (
+        events = (
             [
                 {"name": e_name, "time_ns": e_time, "attributes": e_attrs or {}}
                 for e_name, e_time, e_attrs in raw_events
@@ -294,7 +283,7 @@ def _fields(
         is_root,
         # Shared, not copied: one resource dict serves every span of a process.
         resource,
-        None,
+        trace_attributes,
     )
 
 
@@ -386,26 +375,9 @@ def readable_from(
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
     from opentelemetry.trace import Link, SpanContext, Status, TraceFlags
 
-    (
-        name,
-        trace_id,
-        span_id,
-        parent_id,
-        is_root,
-        otel_kind,
-        start,
-        end,
-        code,
-        description,
-        attributes,
-        events,
-        links,
-        scope,
-        span_resource,
-        _span,
-        _kind,
-        _trace_values,
-    ) = _decoded(snap)
+    snap = _decoded(snap)
+    name, trace_id, span_id, parent_id, is_root, otel_kind, start, end = snap[:8]
+    code, description, attributes, events, links, scope, span_resource = snap[8:15]
     resource = span_resource if span_resource is not None else resource
 
     def clean(values: Any) -> dict[str, Any]:

@@ -395,59 +395,47 @@ class RecordingSpan(otel_trace.Span):
         links = self._links
         tracer = self._tracer
         kind = attributes.get(_KIND_KEY) if tracer.encode_early else None
-        snap: Snapshot | None = None
+        stored_attributes: Any = attributes or None
+        stored_events: Any = events if events else ()
+        trace_values = None
         if type(kind) is str and kind in _PLAIN_KINDS:
-            try:
-                snap = (
-                    self._name,
-                    context.trace_id,
-                    context.span_id,
-                    self._parent_id,
-                    self._is_root,
-                    _KIND_VALUE[self._kind],
-                    self._start,
-                    end,
-                    self._status.value,
-                    self._description,
+            try:  # all or nothing: the plain values above still carry everything
+                stored_attributes, stored_events, trace_values = (
                     encode_json(attributes),
                     encode_json(
                         [{"name": n, "time_ns": t, "attributes": a or {}} for n, t, a in events]
                     )
                     if events
                     else "[]",
-                    tuple(links) if links else (),
-                    tracer.scope_name,
-                    None,
-                    None,
-                    kind,
                     None
                     if _TRACE_KEYS.isdisjoint(attributes)
                     else tuple(map(attributes.get, TRACE_ATTRIBUTE_KEYS)),
                 )
-            except Exception:  # the plain snapshot below still carries everything
+            except Exception:
+                kind = None
                 log.debug("could not encode span %r early", self._name, exc_info=True)
-        if snap is None:
-            snap = (
-                self._name,
-                context.trace_id,
-                context.span_id,
-                self._parent_id,
-                self._is_root,
-                _KIND_VALUE[self._kind],
-                self._start,
-                end,
-                self._status.value,
-                self._description,
-                attributes or None,
-                events if events else (),
-                tuple(links) if links else (),
-                tracer.scope_name,
-                # No resource: the processor stores the one configure() gave it.
-                None,
-                None,
-                None,
-                None,
-            )
+        else:
+            kind = None
+        snap: Snapshot = (
+            self._name,
+            context.trace_id,
+            context.span_id,
+            self._parent_id,
+            self._is_root,
+            _KIND_VALUE[self._kind],
+            self._start,
+            end,
+            self._status.value,
+            self._description,
+            stored_attributes,
+            stored_events,
+            tuple(links) if links else (),
+            tracer.scope_name,
+            None,  # no resource: the processor stores the one configure() gave it
+            None,
+            kind,  # set only when encoded early
+            trace_values,
+        )
         try:
             tracer.emit(snap)
         except Exception:  # never the agent's problem
