@@ -314,3 +314,18 @@ def test_an_unstorable_span_in_a_streamed_batch_is_dropped_alone() -> None:
         assert store.info().span_count == 2
     finally:
         processor.shutdown()
+
+
+def test_trace_flags_follow_the_parent_as_in_the_sdk() -> None:
+    from prodready import tracing
+
+    with capture():
+        with prodready.span("root") as root:
+            flags = root.otel_span.get_span_context().trace_flags
+            assert flags.sampled and flags.random_trace_id  # our ids are random
+        # A remote parent from a W3C level-1 traceparent: no random-trace-id flag to inherit.
+        headers = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
+        with tracing.continue_trace(headers), prodready.span("handler") as handler:
+            flags = handler.otel_span.get_span_context().trace_flags
+            assert flags.sampled and not flags.random_trace_id
+            assert handler.trace_id == "0af7651916cd43dd8448eb211c80319c"

@@ -3,9 +3,10 @@
 Why this exists: the SDK's span costs ~20 µs per span in CPython (a lock per attribute,
 validation of every value, bounded containers, a processor fan-out, a ``ReadableSpan`` to
 build). prodready's whole API, this span included, costs ~6 µs per span with the store
-writer off (``benchmarks/bench_overhead.py``, ``prodready_nostore`` against ``otel_noproc``). A :class:`RecordingSpan` keeps its
-fields in slots and a plain dict and hands the writer a :data:`~._convert.Snapshot` when it
-ends; conversion and the database write stay on the writer thread.
+writer off (``benchmarks/bench_overhead.py``, ``prodready_nostore`` against
+``otel_noproc``). A :class:`RecordingSpan` keeps its fields in slots and a plain dict and
+hands the writer a :data:`~._convert.Snapshot` when it ends; conversion and the database
+write stay on the writer thread.
 
 It is still OpenTelemetry: the span implements ``opentelemetry.trace.Span`` and lives in the
 OpenTelemetry context, so a span that another library's tracer starts inside it gets it as
@@ -55,8 +56,15 @@ log = logging.getLogger("prodready.tracing")
 _now = time.time_ns
 _getrandbits = random.getrandbits
 _KIND_VALUE = {k: k.value for k in SpanKind}
-_SAMPLED = TraceFlags(TraceFlags.SAMPLED | TraceFlags.RANDOM_TRACE_ID)
-_NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT | TraceFlags.RANDOM_TRACE_ID)
+# Indexed by (sampled, random trace id), as the SDK sets them (W3C Trace Context level 2).
+_FLAGS = {
+    (sampled, random_id): TraceFlags(
+        (TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT)
+        | (TraceFlags.RANDOM_TRACE_ID if random_id else 0)
+    )
+    for sampled in (False, True)
+    for random_id in (False, True)
+}
 _PRIMITIVES = (str, bool, int, float)
 _KIND_KEY = attrs.KIND
 # Kinds whose attributes the conventions store as they are (see conventions.translate).
@@ -125,6 +133,7 @@ class NativeTracer:
         ids = sdk_tracer.id_generator
         self._random_ids = type(ids) is RandomIdGenerator
         self._ids = ids
+        self._ids_random = bool(ids.is_trace_id_random())
         limits: SpanLimits = getattr(sdk_tracer, "_span_limits", None) or SpanLimits()
         self.max_attributes: int | None = limits.max_span_attributes
         self.max_events: int | None = limits.max_events
@@ -183,7 +192,10 @@ class NativeTracer:
             trace_id,
             span_id,
             is_remote=False,
-            trace_flags=_SAMPLED if sampled else _NOT_SAMPLED,
+            trace_flags=_FLAGS[
+                sampled,
+                parent.trace_flags.random_trace_id if parent is not None else self._ids_random,
+            ],
             trace_state=trace_state,
         )
         if not recording:
