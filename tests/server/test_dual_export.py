@@ -47,3 +47,26 @@ def test_otlp_only_export_skips_the_store(tmp_path: Path) -> None:
             pass
         tracing.shutdown()
     assert backend.get_trace(s.trace_id) is not None
+
+
+def test_a_span_whose_redaction_fails_reaches_neither_side(tmp_path: Path) -> None:
+    backend = Store(f"sqlite:///{tmp_path}/backend.db")
+    local = Store(f"sqlite:///{tmp_path}/local.db")
+
+    def redact(attrs: dict[str, object]) -> dict[str, object]:
+        if "iban" in attrs:
+            return None  # type: ignore[return-value]  # a hook with a bug: no dict back
+        return attrs
+
+    with LiveServer(backend) as server:
+        tracing.configure(store=local, otlp_endpoint=f"{server.url}/v1/traces", redact=redact)
+        with prodready.span("pay") as leaky:
+            leaky.set("iban", "DE89370400440532013000")
+        with prodready.span("fine") as fine:
+            pass
+        tracing.flush()
+        assert tracing.stats().dropped_by_reason == {"redaction": 1}
+        tracing.shutdown()
+    for store in (local, backend):
+        assert store.get_trace(leaky.trace_id) is None
+        assert store.get_trace(fine.trace_id) is not None

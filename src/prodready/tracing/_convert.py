@@ -382,7 +382,7 @@ def readable_from(
 
     def clean(values: Any) -> dict[str, Any]:
         out = dict(values) if values else {}
-        return redact(out) if redact is not None else out
+        return _redacted(redact, out) if redact is not None else out
 
     sampled = TraceFlags(TraceFlags.SAMPLED)
     return ReadableSpan(
@@ -415,8 +415,11 @@ def redacted_copy(span: ReadableSpan, redact: Redactor) -> ReadableSpan:
         context=span.get_span_context(),
         parent=span.parent,
         resource=span.resource,
-        attributes=redact(dict(span.attributes or {})),
-        events=[Event(e.name, redact(dict(e.attributes or {})), e.timestamp) for e in span.events],
+        attributes=_redacted(redact, dict(span.attributes or {})),
+        events=[
+            Event(e.name, _redacted(redact, dict(e.attributes or {})), e.timestamp)
+            for e in span.events
+        ],
         links=span.links,
         kind=span.kind,
         status=span.status,
