@@ -266,14 +266,17 @@ def case_prodready_paused(tmp: Path) -> Case:
 
 def case_prodready_nowrite(tmp: Path) -> Case:
     """Diagnostic: the writer converts every span but the store skips the database."""
-    from collections.abc import Sequence
+    from collections.abc import Iterable
 
-    from prodready.store import SpanRecord, Store
+    from prodready.store import PreparedSpan, Store
 
     class CountingStore(Store):
-        def write_spans(self, records: Sequence[SpanRecord]) -> int:
-            self.counted = getattr(self, "counted", 0) + len(records)
-            return len(records)
+        # The SDK's writer calls write_prepared with a generator that converts each span as
+        # it is read: consuming it is the conversion, without the database.
+        def write_prepared(self, spans: Iterable[PreparedSpan]) -> int:
+            n = sum(1 for _ in spans)
+            self.counted = getattr(self, "counted", 0) + n
+            return n
 
         def info(self) -> Any:  # the finish() check reads span_count
             from types import SimpleNamespace
