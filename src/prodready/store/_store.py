@@ -69,10 +69,6 @@ def resolve_url(url: str | None = None) -> str:
 def encode_json(value: Any) -> str:
     """JSON text the store keeps for ``value`` (span attributes, events): what
     :func:`prepare_span` stores for a dict, for writers that encode ahead of time."""
-    return _encode(value)
-
-
-def _encode(value: Any) -> str:
     try:
         out = orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
     except (TypeError, orjson.JSONEncodeError):
@@ -82,6 +78,9 @@ def _encode(value: Any) -> str:
         # PostgreSQL's JSON type rejects NUL; store U+FFFD on both databases instead.
         return orjson.dumps(_sanitize(value), default=str, option=orjson.OPT_NON_STR_KEYS).decode()
     return out
+
+
+_encode = encode_json  # the store's own name for it
 
 
 _MIN_JSON_INT, _MAX_JSON_INT = -(2**63), 2**64 - 1  # what orjson encodes

@@ -140,6 +140,7 @@ class StoreSpanProcessor(SpanProcessor):
         self._queue: deque[Snapshot | _FlushMarker] = deque()
         self._wake = threading.Condition()
         self._stop = threading.Event()
+        self._stopped = False  # _stop.is_set(), read without a call on every span
         self._flush_wanted = False
         self._inflight = 0
         self._written = 0
@@ -176,8 +177,8 @@ class StoreSpanProcessor(SpanProcessor):
     def enqueue(self, snap: Snapshot) -> None:
         """Take a finished span as a snapshot (prodready's own spans end as one)."""
         queue = self._queue
-        if len(queue) >= self._max or self._stop.is_set():
-            self._drop("queue_full" if not self._stop.is_set() else "shutdown", 1)
+        if len(queue) >= self._max or self._stopped:
+            self._drop("shutdown" if self._stopped else "queue_full", 1)
             return
         queue.append(snap)
         if len(queue) == self._batch_size:
@@ -206,6 +207,7 @@ class StoreSpanProcessor(SpanProcessor):
         if self._stop.is_set():
             return
         self.force_flush(timeout_millis)
+        self._stopped = True
         self._stop.set()
         with self._wake:
             self._wake.notify()

@@ -21,8 +21,8 @@ from opentelemetry.trace import INVALID_SPAN, SpanKind, Status, StatusCode
 from prodready.tracing import _config
 from prodready.tracing import attributes as attrs
 from prodready.tracing._native import RecordingSpan
+from prodready.tracing.kinds import SPAN_KINDS, check_kind
 from prodready.tracing.kinds import SpanKind as Kind
-from prodready.tracing.kinds import check_kind
 
 log = logging.getLogger("prodready.tracing")
 
@@ -30,6 +30,7 @@ MAX_CAPTURE_CHARS = 100_000
 """Captured inputs and outputs longer than this are truncated (explicit ``set`` is not)."""
 
 _CLIENT_KINDS = frozenset({"llm", "embedding", "reranker"})
+_KIND_KEY = attrs.KIND
 _MISSING: Any = object()
 
 AttributeValue = str | bool | int | float | Sequence[str] | Sequence[bool] | Sequence[int]
@@ -111,10 +112,12 @@ class Span:
     def start(self) -> Span:
         """Start the span and make it current. ``with`` does this for you."""
         try:
-            check_kind(self._kind)
-            config = _config.current()
+            kind = self._kind
+            if kind not in SPAN_KINDS:
+                check_kind(kind)  # raises, with the kinds there are
+            config = _config._state.config
             self._clock = config.clock if config is not None else None
-            attributes: dict[str, Any] = {attrs.KIND: self._kind}
+            attributes: dict[str, Any] = {_KIND_KEY: kind}
             if self._attributes:
                 for key, value in self._attributes.items():
                     if value is not None:
