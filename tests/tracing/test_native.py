@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace import SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode
 
 import prodready
 from prodready.testing import assert_tree, capture
@@ -329,3 +329,23 @@ def test_trace_flags_follow_the_parent_as_in_the_sdk() -> None:
             flags = handler.otel_span.get_span_context().trace_flags
             assert flags.sampled and not flags.random_trace_id
             assert handler.trace_id == "0af7651916cd43dd8448eb211c80319c"
+
+
+def test_the_fast_span_context_equals_the_public_constructor() -> None:
+    from opentelemetry.trace import TraceFlags, TraceState
+
+    from prodready.tracing import _native
+
+    assert _native._CONTEXT_IS_TUPLE  # this API version takes the fast path
+    flags, state = TraceFlags(3), TraceState([("vendor", "x")])
+    fast = _native._span_context(2**100, 2**60, flags, state)
+    public = SpanContext(2**100, 2**60, is_remote=False, trace_flags=flags, trace_state=state)
+    assert fast == public and type(fast) is SpanContext
+    assert (fast.trace_id, fast.span_id, fast.is_remote, fast.is_valid) == (
+        2**100,
+        2**60,
+        False,
+        True,
+    )
+    default = _native._span_context(1, 2, flags, None)
+    assert default.trace_state == SpanContext(1, 2, False).trace_state

@@ -39,6 +39,7 @@ from opentelemetry.trace import (
     TraceFlags,
     TraceState,
 )
+from opentelemetry.trace.span import DEFAULT_TRACE_STATE
 
 from prodready.store import TRACE_ATTRIBUTE_KEYS, encode_json
 from prodready.tracing import attributes as attrs
@@ -56,6 +57,39 @@ log = logging.getLogger("prodready.tracing")
 _now = time.time_ns
 _getrandbits = random.getrandbits
 _KIND_VALUE = {k: k.value for k in SpanKind}
+
+
+def _context_is_tuple() -> bool:
+    """Whether this API version's SpanContext is the tuple ``_span_context`` builds."""
+    flags, state = TraceFlags(TraceFlags.SAMPLED), TraceState([("k", "v")])
+    public = SpanContext(7, 9, is_remote=True, trace_flags=flags, trace_state=state)
+    return (
+        isinstance(public, tuple)
+        and tuple(public) == (7, 9, True, flags, state, True)
+        and public.is_valid
+        and public.trace_id == 7
+        and public.span_id == 9
+        and public.is_remote
+        and public.trace_flags is flags
+        and public.trace_state is state
+    )
+
+
+_CONTEXT_IS_TUPLE = _context_is_tuple()
+
+
+def _span_context(
+    trace_id: int, span_id: int, flags: TraceFlags, state: TraceState | None
+) -> SpanContext:
+    """A local SpanContext for random ids, known valid (the constructor re-checks them)."""
+    if _CONTEXT_IS_TUPLE:
+        state = state if state is not None else DEFAULT_TRACE_STATE
+        return tuple.__new__(SpanContext, (trace_id, span_id, False, flags, state, True))
+    return SpanContext(  # pragma: no cover
+        trace_id, span_id, is_remote=False, trace_flags=flags, trace_state=state
+    )
+
+
 # Indexed by (sampled, random trace id), as the SDK sets them (W3C Trace Context level 2).
 _FLAGS = {
     (sampled, random_id): TraceFlags(
@@ -164,40 +198,52 @@ class NativeTracer:
         span starts a trace here (no parent, or a remote one), ``extra`` always.
         """
         parent = otel_trace.get_current_span().get_span_context()
-        if parent.is_valid:
-            trace_id = parent.trace_id
-            is_root = parent.is_remote
-            parent_id: int | None = parent.span_id
+        # SpanContext is a tuple; its properties are Python calls (see _CONTEXT_IS_TUPLE).
+        if _CONTEXT_IS_TUPLE:
+            p_trace, p_span, p_remote, p_flags, p_state, p_valid = parent
+        else:  # pragma: no cover - an API version laid out differently
+            p_trace, p_span, p_remote = parent.trace_id, parent.span_id, parent.is_remote
+            p_flags, p_state, p_valid = parent.trace_flags, parent.trace_state, parent.is_valid
+        if p_valid:
+            trace_id = p_trace
+            is_root = p_remote
+            parent_id: int | None = p_span
+        elif self._random_ids:
+            trace_id = _getrandbits(128)
+            while trace_id == 0:  # as the SDK's RandomIdGenerator
+                trace_id = _getrandbits(128)
+            is_root = True
+            parent_id = None
         else:
-            parent = None  # type: ignore[assignment]
-            trace_id = _getrandbits(128) if self._random_ids else self._ids.generate_trace_id()
+            trace_id = self._ids.generate_trace_id()
             is_root = True
             parent_id = None
         trace_state: TraceState | None
         if self.keep_all:
-            sampled = recording = parent is None or parent.trace_flags.sampled
-            trace_state = parent.trace_state if parent is not None else None
+            sampled = recording = not p_valid or p_flags.sampled
+            trace_state = p_state if p_valid else DEFAULT_TRACE_STATE
         else:
             # ``None``: the sampler reads the current context, where the parent is.
             result = self.sampler.should_sample(None, trace_id, name, kind, attributes, None)
             sampled = result.decision in _SAMPLED_DECISIONS
             recording = result.decision in _RECORDING_DECISIONS
-            trace_state = result.trace_state
+            trace_state = result.trace_state or DEFAULT_TRACE_STATE
             if result.attributes:
                 attributes.update(result.attributes)
-        span_id = _getrandbits(64) if self._random_ids else self._ids.generate_span_id()
-        while span_id == 0:
+        flags = _FLAGS[sampled, p_flags.random_trace_id if p_valid else self._ids_random]
+        if self._random_ids:
             span_id = _getrandbits(64)
-        context = SpanContext(
-            trace_id,
-            span_id,
-            is_remote=False,
-            trace_flags=_FLAGS[
-                sampled,
-                parent.trace_flags.random_trace_id if parent is not None else self._ids_random,
-            ],
-            trace_state=trace_state,
-        )
+            while span_id == 0:
+                span_id = _getrandbits(64)
+            context = _span_context(trace_id, span_id, flags, trace_state)
+        else:  # another id generator: the public constructor checks what it made
+            context = SpanContext(
+                trace_id,
+                self._ids.generate_span_id(),
+                is_remote=False,
+                trace_flags=flags,
+                trace_state=trace_state,
+            )
         if not recording:
             return NonRecordingSpan(context)
         if is_root and root_attributes:
