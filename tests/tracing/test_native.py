@@ -152,6 +152,20 @@ def test_span_limits_of_the_provider_apply_and_keep_the_first_attributes() -> No
     assert [e[0] for e in snap[11]] == ["e1", "e2"]  # the newest events, as in the SDK
 
 
+def test_attributes_given_at_start_and_in_bulk_keep_the_limits_too() -> None:
+    limits = SpanLimits(max_span_attributes=3, max_span_attribute_length=4)
+    tracer, emitted = _native(limits)
+    start = {"k0": "abcdefgh", "k1": ["long one", "x"], "k2": 7, "k3": "dropped"}
+    span = tracer.start("x", SpanKind.INTERNAL, start, None, {}, None)
+    assert isinstance(span, RecordingSpan)
+    assert dict(span.attributes) == {"k0": "abcd", "k1": ["long", "x"], "k2": 7}
+    span.set_attributes({"k2": "replaced value", "k4": "new"})  # the API: validated, bulk
+    span.put_all({"k5": "new"})  # prodready's Span.set
+    span.end()
+    [snap] = emitted
+    assert snap[10] == {"k0": "abcd", "k1": ["long", "x"], "k2": "repl"}
+
+
 def test_a_root_gets_the_root_attributes_and_every_span_the_context_ones() -> None:
     tracer, emitted = _native()
     root = tracer.start("root", SpanKind.INTERNAL, {}, 1, {"env": "ci"}, {"session.id": "s"})

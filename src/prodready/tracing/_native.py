@@ -43,6 +43,7 @@ from opentelemetry.trace.span import DEFAULT_TRACE_STATE
 
 from prodready.store import TRACE_ATTRIBUTE_KEYS, encode_json
 from prodready.tracing import attributes as attrs
+from prodready.tracing._convert import _KIND_VALUE
 from prodready.tracing.conventions import JSON_VALUED_KINDS
 from prodready.tracing.kinds import SPAN_KINDS
 
@@ -56,7 +57,6 @@ log = logging.getLogger("prodready.tracing")
 
 _now = time.time_ns
 _getrandbits = random.getrandbits
-_KIND_VALUE = {k: k.value for k in SpanKind}
 
 
 def _context_is_tuple() -> bool:
@@ -250,9 +250,6 @@ class NativeTracer:
             attributes.update(root_attributes)
         if extra:
             attributes.update(extra)
-        limit = self.max_attributes
-        if limit is not None and len(attributes) > limit:
-            attributes = dict(list(attributes.items())[:limit])
         return RecordingSpan(
             self,
             name,
@@ -260,9 +257,21 @@ class NativeTracer:
             parent_id,
             is_root,
             kind,
-            attributes,
+            self.within_limits(attributes),
             start_time if start_time is not None else _now(),
         )
+
+    def within_limits(self, attributes: dict[str, Any]) -> dict[str, Any]:
+        """``attributes`` within the span limits: values cut to the length limit, and only
+        the first keys up to the count limit (the SDK keeps the newest; the first ones are
+        prodready's kind, release and environment). The same dict when nothing is cut."""
+        if self.max_length is not None:
+            attributes = {k: _truncate(v, self.max_length) for k, v in attributes.items()}
+        limit = self.max_attributes
+        if limit is not None and len(attributes) > limit:
+            log.debug("a span is over its attribute limit (%d): newer keys dropped", limit)
+            attributes = dict(list(attributes.items())[:limit])
+        return attributes
 
 
 class RecordingSpan(otel_trace.Span):
@@ -342,16 +351,10 @@ class RecordingSpan(otel_trace.Span):
         """Set attributes whose values are already valid attribute values (no checks)."""
         if self._end is not None or not values:
             return
-        tracer = self._tracer
-        if tracer.max_length is not None:
-            values = {k: _truncate(v, tracer.max_length) for k, v in values.items()}
         attributes = self._attributes
         attributes.update(values)
-        limit = tracer.max_attributes
-        if limit is not None and len(attributes) > limit:
-            # Keep the first ``limit`` keys, as ``put`` does: the new ones are dropped.
-            kept = dict(list(attributes.items())[:limit])
-            log.debug("span %r is at its attribute limit (%d)", self._name, limit)
+        kept = self._tracer.within_limits(attributes)
+        if kept is not attributes:
             attributes.clear()
             attributes.update(kept)
 
@@ -385,8 +388,7 @@ class RecordingSpan(otel_trace.Span):
         self.put(key, cleaned)
 
     def set_attributes(self, attributes: Mapping[str, types.AttributeValue]) -> None:
-        for key, value in _clean_all(attributes).items():
-            self.put(key, value)
+        self.put_all(_clean_all(attributes))
 
     def add_event(
         self,
