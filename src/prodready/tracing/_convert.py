@@ -17,6 +17,8 @@ attribute dicts (dicts of atomic values are never tracked), in three small tuple
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -169,25 +171,8 @@ def prepared_from(
     return prepare_span(*_fields(snap, resource, redact))
 
 
-# The order of prepare_span's parameters, which are SpanRecord's fields.
-_FIELDS = (
-    "trace_id",
-    "span_id",
-    "parent_span_id",
-    "name",
-    "kind",
-    "otel_kind",
-    "start_ns",
-    "end_ns",
-    "status",
-    "status_message",
-    "attributes",
-    "events",
-    "links",
-    "scope",
-    "is_root",
-    "resource",
-)
+# prepare_span's parameters, which are SpanRecord's fields, in the order _fields gives them.
+_FIELDS = tuple(inspect.signature(prepare_span).parameters)[: len(dataclasses.fields(SpanRecord))]
 
 
 def _decoded(snap: Snapshot) -> Snapshot:

@@ -157,9 +157,8 @@ class StoreSpanProcessor(SpanProcessor):
         return None
 
     def on_end(self, span: ReadableSpan) -> None:
-        queue = self._queue
-        if len(queue) >= self._max or self._stop.is_set():
-            self._drop("queue_full" if not self._stop.is_set() else "shutdown", 1)
+        if len(self._queue) >= self._max or self._stopped:  # spare the snapshot
+            self._drop("shutdown" if self._stopped else "queue_full", 1)
             return
         try:
             snap = snapshot(
@@ -169,10 +168,7 @@ class StoreSpanProcessor(SpanProcessor):
             self._drop("conversion", 1)
             self._note_error(exc)
             return
-        queue.append(snap)
-        if len(queue) == self._batch_size:
-            with self._wake:
-                self._wake.notify()
+        self.enqueue(snap)
 
     def enqueue(self, snap: Snapshot) -> None:
         """Take a finished span as a snapshot (prodready's own spans end as one)."""
