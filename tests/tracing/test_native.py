@@ -345,6 +345,57 @@ def test_trace_flags_follow_the_parent_as_in_the_sdk() -> None:
             assert handler.trace_id == "0af7651916cd43dd8448eb211c80319c"
 
 
+def test_an_unsampled_remote_parent_keeps_its_children_out() -> None:
+    from prodready import tracing
+
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    with capture() as cap:
+        for flags, recorded in (("00", False), ("02", False), ("01", True), ("03", True)):
+            headers = {"traceparent": f"00-{trace_id}-b7ad6b7169203331-{flags}"}
+            with tracing.continue_trace(headers), prodready.span(f"h{flags}") as handler:
+                context = handler.otel_span.get_span_context()
+                assert handler.is_recording is recorded
+                assert context.trace_flags.sampled is recorded
+                assert context.trace_flags.random_trace_id is (flags in ("02", "03"))
+                assert handler.trace_id == trace_id
+    assert [s.name for s in cap.spans()] == ["h01", "h03"]
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["context-var", "public-calls"])
+def test_spans_nest_and_restore_the_context_either_way(
+    direct: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # prodready reads and sets OpenTelemetry's context variable itself when the runtime
+    # context is the default one; with another one it goes through the public calls.
+    from prodready.tracing import _native, _span
+
+    if not direct:
+        monkeypatch.setattr(_native, "CURRENT_CONTEXT", None)
+        monkeypatch.setattr(_span, "CURRENT_CONTEXT", None)
+    other = otel_trace.get_tracer("lib")
+    before = otel_context.get_current()
+    with capture() as cap:
+        with prodready.span("agent", kind="agent") as agent:
+            assert otel_trace.get_current_span() is agent.otel_span
+            with other.start_as_current_span("http"), prodready.span("tool", kind="tool") as t:
+                assert otel_trace.get_current_span() is t.otel_span
+            assert otel_trace.get_current_span() is agent.otel_span
+        assert otel_context.get_current() == before
+    assert_tree(cap.trace(), "agent [agent]\n  http [unknown]\n    tool [tool]")
+
+
+def test_only_the_default_runtime_context_is_read_directly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from prodready.tracing import _native
+
+    runtime = otel_context._RUNTIME_CONTEXT  # type: ignore[attr-defined]
+    assert _native.CURRENT_CONTEXT is runtime._current_context
+    with monkeypatch.context() as m:
+        m.setattr(otel_context, "_RUNTIME_CONTEXT", object())
+        assert _native._context_var() is None
+
+
 def test_the_fast_span_context_equals_the_public_constructor() -> None:
     from opentelemetry.trace import TraceFlags, TraceState
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from contextvars import Token
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal
@@ -16,11 +17,12 @@ from typing import Any, Literal
 import orjson
 from opentelemetry import context as otel_context
 from opentelemetry import trace as otel_trace
+from opentelemetry.context import Context
 from opentelemetry.trace import INVALID_SPAN, SpanKind, Status, StatusCode
 
 from prodready.tracing import _config
 from prodready.tracing import attributes as attrs
-from prodready.tracing._native import RecordingSpan
+from prodready.tracing._native import CURRENT_CONTEXT, SPAN_KEY, RecordingSpan
 from prodready.tracing.kinds import SPAN_KINDS, check_kind
 from prodready.tracing.kinds import SpanKind as Kind
 
@@ -30,6 +32,7 @@ MAX_CAPTURE_CHARS = 100_000
 """Captured inputs and outputs longer than this are truncated (explicit ``set`` is not)."""
 
 _CLIENT_KINDS = frozenset({"llm", "embedding", "reranker"})
+_OTEL_KINDS = {k: SpanKind.CLIENT if k in _CLIENT_KINDS else SpanKind.INTERNAL for k in SPAN_KINDS}
 _KIND_KEY = attrs.KIND
 _MISSING: Any = object()
 
@@ -102,9 +105,9 @@ class Span:
         self._name = name
         self._kind = kind
         self._attributes = attributes
-        self._otel_kind = SpanKind.CLIENT if kind in _CLIENT_KINDS else SpanKind.INTERNAL
+        self._otel_kind = _OTEL_KINDS.get(kind, SpanKind.INTERNAL)
         self._span: otel_trace.Span = INVALID_SPAN
-        self._token: object | None = None
+        self._token: Token[Any] | None = None
         self._clock: _config.Clock | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -116,17 +119,14 @@ class Span:
             if kind not in SPAN_KINDS:
                 check_kind(kind)  # raises, with the kinds there are
             config = _config._state.config
-            self._clock = config.clock if config is not None else None
+            clock = self._clock = config.clock if config is not None else None
             attributes: dict[str, Any] = {_KIND_KEY: kind}
             if self._attributes:
                 for key, value in self._attributes.items():
                     if value is not None:
                         attributes[key] = to_attribute(value)
             self._span = _config.start_span(
-                self._name,
-                self._otel_kind,
-                attributes,
-                self._clock() if self._clock is not None else None,
+                self._name, self._otel_kind, attributes, clock() if clock is not None else None
             )
         except Exception:
             log.debug("could not start span %r; continuing without it", self._name, exc_info=True)
@@ -134,12 +134,18 @@ class Span:
         self.attach()
         return self
 
+    __enter__ = start
+
     def end(self, error: BaseException | None = None) -> None:
         """Record ``error`` (if any), end the span and restore the previous context."""
         try:
             if error is not None:
                 self.error(error)
-            self._span.end(end_time=self._clock() if self._clock is not None else None)
+            clock = self._clock
+            if clock is None:
+                self._span.end()
+            else:
+                self._span.end(end_time=clock())
         except Exception:
             log.debug("could not end span %r", self._name, exc_info=True)
         finally:
@@ -147,23 +153,29 @@ class Span:
 
     def attach(self) -> None:
         """Make the span current again (after :meth:`detach`), e.g. when a generator resumes."""
-        if self._token is None and self._span is not INVALID_SPAN:
+        span = self._span
+        if self._token is None and span is not INVALID_SPAN:
             try:
-                self._token = otel_context.attach(otel_trace.set_span_in_context(self._span))
+                if CURRENT_CONTEXT is not None:  # as attach(set_span_in_context(span))
+                    current = CURRENT_CONTEXT.get()
+                    self._token = CURRENT_CONTEXT.set(Context({**current, SPAN_KEY: span}))
+                else:
+                    self._token = otel_context.attach(otel_trace.set_span_in_context(span))
             except Exception:
                 log.debug("could not attach %r", self._name, exc_info=True)
 
     def detach(self) -> None:
         """Restore the context that was current before the span became current."""
-        if self._token is not None:
+        token = self._token
+        if token is not None:
+            self._token = None
             try:
-                otel_context.detach(self._token)  # type: ignore[arg-type]
+                if CURRENT_CONTEXT is not None:
+                    CURRENT_CONTEXT.reset(token)
+                else:
+                    otel_context.detach(token)
             except Exception:
                 log.debug("could not restore context after %r", self._name, exc_info=True)
-            self._token = None
-
-    def __enter__(self) -> Span:
-        return self.start()
 
     def __exit__(
         self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
