@@ -302,3 +302,40 @@ def test_a_writer_that_fell_behind_catches_up_in_larger_transactions() -> None:
     assert store.batches == [4, 16, 16, 8]
     assert spans_in(store) == 44
     processor.shutdown()
+
+
+def test_the_agent_yields_the_gil_while_a_batch_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Up to a batch nothing yields; beyond it (the writer is busy, here held at the gate),
+    # every YIELD_EVERY-th span queued ends with a time.sleep(0) in the agent.
+    from prodready.tracing import _processor
+
+    store = GatedStore("sqlite://")
+    processor = _processor.StoreSpanProcessor(store, batch_size=100, flush_interval=60)
+    at: list[tuple[float, int]] = []
+    monkeypatch.setattr(_processor, "_sleep", lambda s: at.append((s, len(processor._queue))))
+    try:
+        for i in range(100):
+            processor.enqueue(_snap(i))
+        deadline = time.monotonic() + 5
+        while processor._inflight != 100 and time.monotonic() < deadline:  # writer at the gate
+            time.sleep(0.01)
+        assert at == []
+        every = _processor.YIELD_EVERY
+        for i in range(100, 100 + 3 * every):
+            processor.enqueue(_snap(i))
+        assert at == [(0, n) for n in range(101, 3 * every + 1) if n % every == 0]
+        store.gate.set()
+        assert processor.force_flush(5000)
+        assert spans_in(store) == 100 + 3 * every
+    finally:
+        store.gate.set()
+        processor.shutdown()
+
+
+def _snap(i: int) -> tuple[object, ...]:
+    """A finished span as prodready's own spans hand it over (see _convert.Snapshot)."""
+    start = time.time_ns()
+    return (
+        f"s{i}", 7, i + 1, None, True, 0, start, start + 1, 0, None,
+        {"prodready.span.kind": "step"}, (), (), "t", None, None, None, None,
+    )  # fmt: skip
