@@ -9,14 +9,19 @@ Two measurements, each in this one process:
 - ``contention``: the SDK ingest loop of ``bench_ingest.py`` with thread CPU read from
   ``/proc`` (Linux): the agent's and the writer's CPU per span while both run, and the
   writer's after the loop, when it runs alone.
+- ``yield``: the SDK and writer-only cases of ``bench_ingest.py`` with the agent yielding
+  the GIL to a busy writer (the default, ``_processor.YIELD_EVERY``) and without, 5 rounds
+  interleaved, each run in a fresh process on a fresh SQLite file.
 
-    python benchmarks/diag_ingest.py [parts|contention]
+    python benchmarks/diag_ingest.py [parts|contention|yield]
 """
 
 from __future__ import annotations
 
 import gc
 import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -140,6 +145,44 @@ def contention(n_traces: int = 10_200) -> None:
     print("  (thread CPU from /proc in clock ticks: ~10 ms resolution)")
 
 
+def yielding(rounds: int = 5) -> None:
+    runs: dict[tuple[str, str], list[float]] = {}
+    for _ in range(rounds):
+        for case in ("sdk", "sdk_writer"):
+            for mode in ("yield", "no yield"):
+                out = subprocess.run(
+                    [sys.executable, __file__, "_yield_worker", case, mode],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+                runs.setdefault((case, mode), []).append(float(out.split()[-1]))
+    print(f"spans/s, {rounds} fresh processes each, interleaved:")
+    for (case, mode), rates in runs.items():
+        print(
+            f"  {case:<10} {mode:<8} median {statistics.median(rates):8,.0f}  "
+            f"({min(rates):,.0f} to {max(rates):,.0f})"
+        )
+
+
+def _yield_worker(case: str, mode: str) -> None:
+    import bench_ingest
+
+    from prodready.tracing import _processor
+
+    if mode == "no yield":
+        _processor.YIELD_EVERY = 2**62
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/y.db"
+        run = (
+            bench_ingest.sdk(url, 10_000) if case == "sdk" else bench_ingest.sdk_writer(url, 30_000)
+        )
+    print(run["spans"] / run["seconds"])
+
+
 if __name__ == "__main__":
     mode = sys.argv[1] if len(sys.argv) > 1 else "parts"
-    {"parts": parts, "contention": contention}[mode]()
+    if mode == "_yield_worker":
+        _yield_worker(sys.argv[2], sys.argv[3])
+    else:
+        {"parts": parts, "contention": contention, "yield": yielding}[mode]()

@@ -306,13 +306,18 @@ def test_a_writer_that_fell_behind_catches_up_in_larger_transactions() -> None:
 
 def test_the_agent_yields_the_gil_while_a_batch_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     # Up to a batch nothing yields; beyond it (the writer is busy, here held at the gate),
-    # every YIELD_EVERY-th span queued ends with a time.sleep(0) in the agent.
+    # every YIELD_EVERY-th span queued yields with a time.sleep(0) in the agent, unless it
+    # yielded less than YIELD_INTERVAL_S ago. The clock moves 0.6 intervals per check.
     from prodready.tracing import _processor
 
     store = GatedStore("sqlite://")
     processor = _processor.StoreSpanProcessor(store, batch_size=100, flush_interval=60)
     at: list[tuple[float, int]] = []
     monkeypatch.setattr(_processor, "_sleep", lambda s: at.append((s, len(processor._queue))))
+    ticks = iter(range(1, 100))
+    monkeypatch.setattr(
+        _processor, "_clock", lambda: next(ticks) * 0.6 * _processor.YIELD_INTERVAL_S
+    )
     try:
         for i in range(100):
             processor.enqueue(_snap(i))
@@ -321,12 +326,16 @@ def test_the_agent_yields_the_gil_while_a_batch_waits(monkeypatch: pytest.Monkey
             time.sleep(0.01)
         assert at == []
         every = _processor.YIELD_EVERY
-        for i in range(100, 100 + 3 * every):
+        for i in range(100, 100 + 5 * every):
             processor.enqueue(_snap(i))
-        assert at == [(0, n) for n in range(101, 3 * every + 1) if n % every == 0]
+        checks = [n for n in range(101, 5 * every + 1) if n % every == 0]
+        # Checks at clock 0.6, 1.2, 1.8, 2.4 (x the interval) after a last yield at 0: yields
+        # at 1.2 and 2.4, the second and fourth checks.
+        assert len(checks) == 4
+        assert at == [(0, checks[1]), (0, checks[3])]
         store.gate.set()
         assert processor.force_flush(5000)
-        assert spans_in(store) == 100 + 3 * every
+        assert spans_in(store) == 100 + 5 * every
     finally:
         store.gate.set()
         processor.shutdown()
