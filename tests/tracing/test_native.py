@@ -361,6 +361,21 @@ def test_an_unsampled_remote_parent_keeps_its_children_out() -> None:
     assert [s.name for s in cap.spans()] == ["h01", "h03"]
 
 
+def test_a_parent_with_flags_beyond_one_byte_still_has_children() -> None:
+    # Not W3C, but the API accepts any int: the low bits decide, as in the SDK.
+    from opentelemetry.trace import NonRecordingSpan, TraceFlags
+
+    parent = SpanContext(7, 9, is_remote=True, trace_flags=TraceFlags(0x103))
+    token = otel_context.attach(otel_trace.set_span_in_context(NonRecordingSpan(parent)))
+    try:
+        with capture() as cap, prodready.span("child") as child:
+            flags = child.otel_span.get_span_context().trace_flags
+            assert child.is_recording and flags.sampled and flags.random_trace_id
+    finally:
+        otel_context.detach(token)
+    assert [s.parent_span_id for s in cap.spans()] == [f"{9:016x}"]
+
+
 @pytest.mark.parametrize("direct", [True, False], ids=["context-var", "public-calls"])
 def test_spans_nest_and_restore_the_context_either_way(
     direct: bool, monkeypatch: pytest.MonkeyPatch

@@ -154,11 +154,15 @@ _FLAGS = {
     for sampled in (False, True)
     for random_id in (False, True)
 }
-# A child's (sampled, flags) by its parent's flags, when the parent's decision is followed.
-_CHILD_FLAGS = {
-    bits: (TraceFlags(bits).sampled, _FLAGS[TraceFlags(bits).sampled, bool(bits & 0x02)])
-    for bits in range(256)
-}
+
+
+def _child_flags(parent: int) -> tuple[bool, TraceFlags]:
+    """A child's (sampled, flags) when it follows its parent's sampling decision."""
+    sampled = bool(parent & TraceFlags.SAMPLED)
+    return sampled, _FLAGS[sampled, bool(parent & TraceFlags.RANDOM_TRACE_ID)]
+
+
+_CHILD_FLAGS = {bits: _child_flags(bits) for bits in range(256)}  # every W3C flags byte
 _PRIMITIVES = (str, bool, int, float)
 _KIND_KEY = attrs.KIND
 # Kinds whose attributes the conventions store as they are (see conventions.translate).
@@ -281,7 +285,7 @@ class NativeTracer:
         trace_state: TraceState | None
         if self.keep_all:
             if p_valid:
-                sampled, flags = _CHILD_FLAGS[p_flags]
+                sampled, flags = _CHILD_FLAGS.get(p_flags) or _child_flags(p_flags)
             else:
                 sampled, flags = True, _FLAGS[True, self._ids_random]
             recording = sampled
