@@ -99,6 +99,37 @@ def test_opentelemetry_api_calls_on_a_native_span_are_stored() -> None:
     assert "raise TimeoutError" in exception["attributes"]["exception.stacktrace"]
 
 
+def test_links_added_through_the_opentelemetry_api_are_stored() -> None:
+    from opentelemetry.trace import INVALID_SPAN_CONTEXT
+
+    other = SpanContext(2**100 + 5, 2**60 + 7, is_remote=True)
+    with capture() as cap, prodready.span("batch", kind="workflow"):
+        span = otel_trace.get_current_span()
+        assert isinstance(span, RecordingSpan)
+        span.add_link(other, {"reason": "retry of", "bad": {"no": "dicts"}})
+        span.add_link(INVALID_SPAN_CONTEXT)  # as the SDK: invalid and says nothing
+        span.add_link(INVALID_SPAN_CONTEXT, {"reason": "unknown parent"})  # kept, as there
+    [stored] = cap.spans()
+    assert stored.links == [
+        {
+            "trace_id": f"{2**100 + 5:032x}",
+            "span_id": f"{2**60 + 7:016x}",
+            "attributes": {"reason": "retry of"},
+        },
+        {"trace_id": "0" * 32, "span_id": "0" * 16, "attributes": {"reason": "unknown parent"}},
+    ]
+
+
+def test_links_over_the_limit_keep_the_newest_as_in_the_sdk() -> None:
+    tracer, emitted = _native(SpanLimits(max_links=2))
+    span = tracer.start("x", SpanKind.INTERNAL, {}, None, {}, None)
+    for n in range(1, 4):
+        span.add_link(SpanContext(n, n, is_remote=True))
+    span.end()
+    [snap] = emitted
+    assert [link[1] for link in snap[12]] == [2, 3]
+
+
 def test_status_ok_is_final_and_an_ended_span_ignores_changes() -> None:
     with capture() as cap:
         with prodready.span("ok") as s:

@@ -431,14 +431,7 @@ class RecordingSpan(otel_trace.Span):
         if self._end is not None:
             return
         item = (name, timestamp if timestamp is not None else _now(), attributes or None)
-        events = self._events
-        if events is None:
-            self._events = [item]
-        elif self._tracer.max_events is None or len(events) < self._tracer.max_events:
-            events.append(item)
-        else:  # the SDK's bounded list keeps the newest events
-            events.pop(0)
-            events.append(item)
+        self._events = _appended(self._events, item, self._tracer.max_events)
 
     # --- opentelemetry.trace.Span -------------------------------------------------------------
 
@@ -467,13 +460,13 @@ class RecordingSpan(otel_trace.Span):
         self.event(name, _clean_all(attributes), timestamp)
 
     def add_link(self, context: SpanContext, attributes: types.Attributes = None) -> None:
-        if self._end is not None or context is None or not context.is_valid:
+        # The SDK's rule: a link to an invalid context is kept if it says something.
+        if self._end is not None or not context:
+            return
+        if not (context.is_valid or attributes or context.trace_state):
             return
         item = (context.trace_id, context.span_id, _clean_all(attributes) or None)
-        if self._links is None:
-            self._links = [item]
-        elif self._tracer.max_links is None or len(self._links) < self._tracer.max_links:
-            self._links.append(item)
+        self._links = _appended(self._links, item, self._tracer.max_links)
 
     def update_name(self, name: str) -> None:
         if self._end is None:
@@ -571,6 +564,17 @@ class RecordingSpan(otel_trace.Span):
 
     def __repr__(self) -> str:
         return f"RecordingSpan({self._name!r}, span_id={self._context.span_id:016x})"
+
+
+def _appended(items: list[Any] | None, item: Any, limit: int | None) -> list[Any]:
+    """``items`` with ``item`` appended; at ``limit`` the oldest goes, as in the SDK's
+    bounded lists of events and links."""
+    if items is None:
+        return [item]
+    if limit is not None and len(items) >= limit:
+        items.pop(0)
+    items.append(item)
+    return items
 
 
 def _truncate(value: Any, limit: int) -> Any:
