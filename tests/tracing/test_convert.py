@@ -67,3 +67,24 @@ def test_snapshot_then_record_equals_to_record() -> None:
         via_snapshot = _convert.record_from(_convert.snapshot(span))
         assert via_snapshot == _convert.to_record(span)
         assert via_snapshot.resource == dict(span.resource.attributes)
+
+
+def test_a_span_encoded_early_is_still_redacted_by_a_hook_added_later() -> None:
+    # A native span ends with its attributes and events as JSON text when no redact hook
+    # is configured; if configure() adds one before the writer gets to the span, the
+    # writer decodes it and the hook still runs on attributes and events.
+    from prodready.store import encode_json
+
+    def redact(attributes: dict) -> dict:  # type: ignore[type-arg]
+        return {k: "[redacted]" if k == "card" else v for k, v in attributes.items()}
+
+    early = (
+        "lookup", 7, 9, None, True, 0, 10, 20, 0, None,
+        encode_json({"prodready.span.kind": "tool", "card": "4242"}),
+        encode_json([{"name": "retry", "time_ns": 15, "attributes": {"card": "4242"}}]),
+        (), "prodready", None, None, "tool", None,
+    )  # fmt: skip
+    record = _convert.record_from(early, resource={}, redact=redact)
+    assert record.attributes["card"] == "[redacted]"
+    assert record.events[0]["attributes"] == {"card": "[redacted]"}
+    assert record.kind == "tool"

@@ -168,6 +168,38 @@ def test_the_provider_sampler_decides_when_it_is_not_prodready_s() -> None:
     assert emitted == []
 
 
+def test_the_provider_id_generator_makes_the_ids() -> None:
+    from opentelemetry.sdk.trace.id_generator import IdGenerator
+
+    class Sequential(IdGenerator):
+        def __init__(self) -> None:
+            self.n = 0
+
+        def generate_span_id(self) -> int:
+            self.n += 1
+            return self.n
+
+        def generate_trace_id(self) -> int:
+            return 0xABC
+
+        def is_trace_id_random(self) -> bool:
+            return False
+
+    tracer, emitted = _native(id_generator=Sequential())
+    root = tracer.start("root", SpanKind.INTERNAL, {}, None, {}, None)
+    token = otel_context.attach(otel_trace.set_span_in_context(root))
+    try:
+        child = tracer.start("child", SpanKind.INTERNAL, {}, None, {}, None)
+    finally:
+        otel_context.detach(token)
+    ids = [(s.get_span_context().trace_id, s.get_span_context().span_id) for s in (root, child)]
+    assert ids == [(0xABC, 1), (0xABC, 2)]
+    assert not root.get_span_context().trace_flags.random_trace_id  # the generator says so
+    child.end()
+    root.end()
+    assert [snap[3] for snap in emitted] == [1, None]  # the child's parent, the root's none
+
+
 def test_span_limits_of_the_provider_apply_and_keep_the_first_attributes() -> None:
     limits = SpanLimits(max_span_attributes=3, max_events=2, max_span_attribute_length=4)
     tracer, emitted = _native(limits)
