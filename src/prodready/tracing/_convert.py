@@ -230,14 +230,7 @@ def _fields(
         # The span's own dicts are used as they are (a finished span is frozen); they are
         # copied only for a redact hook, which may edit in place what the span still holds.
         kind, attributes = translate(raw_attributes or {}, name=name, otel_kind=otel)
-        events = (
-            [
-                {"name": e_name, "time_ns": e_time, "attributes": e_attrs or {}}
-                for e_name, e_time, e_attrs in raw_events
-            ]
-            if raw_events
-            else []
-        )
+        events = event_dicts(raw_events) if raw_events else []
     else:
         kind, attributes = translate(dict(raw_attributes or {}), name=name, otel_kind=otel)
         attributes = _redacted(redact, attributes)
@@ -270,6 +263,12 @@ def _fields(
         resource,
         trace_attributes,
     )
+
+
+def event_dicts(raw_events: Any) -> list[dict[str, Any]]:
+    """Events as the store keeps them, from a span's ``(name, time ns, attributes)``s (the
+    dicts are the span's own, not copied)."""
+    return [{"name": n, "time_ns": t, "attributes": a or {}} for n, t, a in raw_events]
 
 
 def _links(raw_links: Any) -> list[dict[str, Any]]:

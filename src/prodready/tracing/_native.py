@@ -46,7 +46,7 @@ from opentelemetry.trace.span import DEFAULT_TRACE_STATE, INVALID_SPAN_CONTEXT
 
 from prodready.store import TRACE_ATTRIBUTE_KEYS, encode_json
 from prodready.tracing import attributes as attrs
-from prodready.tracing._convert import _KIND_VALUE
+from prodready.tracing._convert import _KIND_VALUE, event_dicts
 from prodready.tracing.conventions import JSON_VALUED_KINDS
 from prodready.tracing.kinds import SPAN_KINDS
 
@@ -523,11 +523,7 @@ class RecordingSpan(otel_trace.Span):
             try:  # all or nothing: the plain values above still carry everything
                 stored_attributes, stored_events, trace_values = (
                     encode_json(attributes),
-                    encode_json(
-                        [{"name": n, "time_ns": t, "attributes": a or {}} for n, t, a in events]
-                    )
-                    if events
-                    else "[]",
+                    encode_json(event_dicts(events)) if events else "[]",
                     None
                     if _TRACE_KEYS.isdisjoint(attributes)
                     else tuple(map(attributes.get, TRACE_ATTRIBUTE_KEYS)),
