@@ -163,7 +163,8 @@ def _child_flags(parent: int) -> tuple[bool, TraceFlags]:
 
 
 _CHILD_FLAGS = {bits: _child_flags(bits) for bits in range(256)}  # every W3C flags byte
-_PRIMITIVES = (str, bool, int, float)
+PRIMITIVES = (str, bool, int, float)
+"""The OpenTelemetry attribute value types (sequences of one of them are valid too)."""
 _KIND_KEY = attrs.KIND
 # Kinds whose attributes the conventions store as they are (see conventions.translate).
 _PLAIN_KINDS = frozenset(SPAN_KINDS) - frozenset(JSON_VALUED_KINDS)
@@ -181,9 +182,9 @@ def clean_attribute(value: Any) -> Any:
     through the OpenTelemetry API by other code, prodready's own ``Span.set`` normalises
     values before they arrive.
     """
-    if type(value) in _PRIMITIVES:
+    if type(value) in PRIMITIVES:
         return value
-    if isinstance(value, _PRIMITIVES):  # subclasses (IntEnum, str enums...)
+    if isinstance(value, PRIMITIVES):  # subclasses (IntEnum, str enums...)
         return value
     if isinstance(value, Sequence) and not isinstance(value, str | bytes):
         first: type | None = None
@@ -191,7 +192,7 @@ def clean_attribute(value: Any) -> Any:
             if item is None:
                 continue
             kind = type(item)
-            if kind not in _PRIMITIVES:
+            if kind not in PRIMITIVES:
                 return None
             if first is None:
                 first = kind

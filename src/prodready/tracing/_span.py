@@ -22,7 +22,7 @@ from opentelemetry.trace import INVALID_SPAN, SpanKind, Status, StatusCode
 
 from prodready.tracing import _config
 from prodready.tracing import attributes as attrs
-from prodready.tracing._native import CURRENT_CONTEXT, SPAN_KEY, RecordingSpan
+from prodready.tracing._native import CURRENT_CONTEXT, PRIMITIVES, SPAN_KEY, RecordingSpan
 from prodready.tracing.kinds import SPAN_KINDS, check_kind
 from prodready.tracing.kinds import SpanKind as Kind
 
@@ -39,16 +39,13 @@ _MISSING: Any = object()
 AttributeValue = str | bool | int | float | Sequence[str] | Sequence[bool] | Sequence[int]
 
 
-_PRIMITIVE_TYPES = frozenset({str, bool, int, float})
-
-
 def to_attribute(value: Any) -> AttributeValue:
     """An OpenTelemetry attribute value for ``value``: primitives as they are, else JSON."""
-    if type(value) in _PRIMITIVE_TYPES or isinstance(value, str | bool | int | float):
+    if type(value) in PRIMITIVES or isinstance(value, PRIMITIVES):
         return value  # type: ignore[no-any-return]
     if isinstance(value, list | tuple) and value:
         first = type(value[0])
-        if first in (str, bool, int, float) and all(type(v) is first for v in value):
+        if first in PRIMITIVES and all(type(v) is first for v in value):
             return list(value)
     # No OPT_SERIALIZE_NUMPY: it imports numpy on first use (~100 ms) in processes without it.
     return orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
@@ -223,7 +220,7 @@ class Span:
             items = key.items() if isinstance(key, Mapping) else ((key, value),)
             span = self._span
             if type(span) is RecordingSpan:
-                prims = _PRIMITIVE_TYPES
+                prims = PRIMITIVES
                 span.put_all(
                     {
                         k: v if type(v) in prims else to_attribute(v)
