@@ -99,9 +99,9 @@ def _context_var() -> ContextVar[Any] | None:
 
     ``get_current_span()``, and ``attach(set_span_in_context(span))`` with its ``detach``,
     are chains of small Python calls that end in ``get``, ``set`` and ``reset`` of this
-    variable; prodready's spans read and set it directly: an empty span went from 4.05 to
-    3.68 µs (timeit, three nested spans, writer idle). Another runtime context (chosen with
-    ``OTEL_PYTHON_CONTEXT``) keeps the public calls.
+    variable; prodready's spans read and set it directly: an empty span went from 4.11-4.22
+    to 3.79-3.84 µs (``benchmarks/diag_ingest.py empty``, without this change and with it).
+    Another runtime context (chosen with ``OTEL_PYTHON_CONTEXT``) keeps the public calls.
     """
     try:
         from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
