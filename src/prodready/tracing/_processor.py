@@ -191,8 +191,9 @@ class StoreSpanProcessor(SpanProcessor):
         hands it the GIL sooner, and its database work overlaps the agent's:
         ``benchmarks/diag_ingest.py yield`` (5 runs each, interleaved) gave 58,772 ->
         74,779 spans/s (median) for spans made and stored, 54,729 -> 57,132 for prebuilt
-        spans handed to the writer; the backlog when the agent's loop ends went from ~17k
-        spans to ~2k. The millisecond floor is for agents whose spans cost almost nothing
+        spans handed to the writer. Spans still to store when the agent's loop ends went
+        from 17-21k of 30,600 to 6-8k (``benchmarks/diag_ingest.py contention``). The
+        millisecond floor is for agents whose spans cost almost nothing
         (the second case): yielding every 64 of those, with no floor, lost more to GIL
         hand-overs than it gained, and that case got slower than not yielding at all.
         """
