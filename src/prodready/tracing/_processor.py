@@ -183,7 +183,7 @@ class StoreSpanProcessor(SpanProcessor):
     def enqueue(self, snap: Snapshot) -> None:
         """Take a finished span as a snapshot (prodready's own spans end as one).
 
-        Once a batch is waiting, the agent yields the GIL (``time.sleep(0)``, ~1 µs) at
+        Once a batch is waiting, the agent yields the GIL (``time.sleep(0)``, one system call) at
         most once a millisecond, checked every :data:`YIELD_EVERY` spans. The writer spends
         most of a batch in SQLite, outside the GIL, but needs it back after each statement:
         with an agent that never waits on I/O, that takes the interpreter's whole switch
