@@ -2,11 +2,16 @@
 
 User data (span names, attribute values) always goes into ``rich.text.Text``, never into markup
 strings, so a span called ``[bold]`` prints as written.
+
+Output that is not a terminal (a CI log, a pipe) is rendered for a log: no colour, and no
+width limit, so a gate's or a table's row stays on one line however long it is. A ``COLUMNS``
+the user sets is still the width.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, NoReturn, TypeVar
@@ -45,18 +50,32 @@ _HIDDEN_PRODREADY = frozenset({attrs.KIND, attrs.RELEASE})
 _ATTR_WIDTH = 200
 _DETAIL_WIDTH = 60
 _MAX_DOC_IDS = 5
+# Rich needs a width; off a terminal, one no row reaches. Tables and trees take only the width
+# their cells need, and nothing here pads to the full width (no justify, expand or rules).
+_LOG_WIDTH = 1_000_000
 
 
 def stdout() -> Console:
     """A console on standard output (made per command, so it sees the current terminal)."""
-    return Console(highlight=False)
+    return _console(stderr=False)
+
+
+def stderr() -> Console:
+    """A console on standard error, for notes and errors beside the output."""
+    return _console(stderr=True)
+
+
+def _console(*, stderr: bool) -> Console:
+    console = Console(stderr=stderr, highlight=False)
+    # Rich falls back to 80 columns off a terminal, wrapping gate rows in CI logs.
+    if not console.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
+        console.width = _LOG_WIDTH
+    return console
 
 
 def fail(code: int, message: str) -> NoReturn:
     """Print ``error: message`` on standard error and exit with ``code``."""
-    Console(stderr=True, highlight=False).print(
-        Text.assemble(("error: ", "bold red"), message), soft_wrap=True
-    )
+    stderr().print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
     raise typer.Exit(code)
 
 
