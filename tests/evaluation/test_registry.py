@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 
 import pytest
 
 from prodready.evaluation import (
     Case,
     CaseResult,
+    Score,
     ScoreFn,
     Verdict,
     rebuild_scorer,
@@ -98,3 +101,19 @@ def test_case_hash_ignores_tags_and_provenance() -> None:
     a = Case(id="a", input="q", tags=["x"])
     b = Case(id="b", input="q", provenance="trace:ab", added_by="me")
     assert a.content_hash() == b.content_hash() and a.content_hash().startswith("sha256:")
+
+
+def test_a_fresh_interpreter_rebuilds_a_built_in_scorer_from_its_stored_score() -> None:
+    """Built-ins load on the plugin path: no need to import the scorers module first."""
+    stored = Score(
+        name="facts", value=1.0, passed=True, layer="check", scorer="required_facts",
+        version="1", args={"facts": ["14 days"], "from_expected": True, "field": None},
+    )  # fmt: skip
+    code = (
+        "import sys; from prodready.evaluation import Score, rebuild_scorer\n"
+        "assert 'prodready.evaluation.scorers' not in sys.modules\n"
+        f"print(rebuild_scorer(Score.model_validate_json({stored.model_dump_json()!r})).spec)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "scorer='required_facts'" in run.stdout and "name='facts'" in run.stdout

@@ -14,12 +14,15 @@ A scorer is built by a factory decorated with :func:`scorer`::
 The inner function returns a :class:`Verdict` (sync or async); the registry turns it into a
 full :class:`Score` stamped with layer, scorer name, version and creation arguments. A
 scorer that raises yields a ``Score`` with ``value=None`` and ``error`` set — never a pass.
-Third-party scorers register through the ``prodready.scorers`` entry-point group.
+Third-party scorers register through the ``prodready.scorers`` entry-point group; the
+built-ins (:data:`DEFAULT_PLUGINS`) load on the same path, so a fresh interpreter can rebuild
+any stored score without importing a scorers module first.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -35,6 +38,9 @@ log = logging.getLogger("prodready.evaluation")
 
 P = ParamSpec("P")
 ENTRY_POINT_GROUP = "prodready.scorers"
+DEFAULT_PLUGINS: tuple[str, ...] = ("prodready.evaluation.scorers",)
+"""The built-in scorers' modules, loaded before the entry-point plugins (as simonw/llm loads
+its ``DEFAULT_PLUGINS``), so a plugin may replace a built-in by registering its name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +201,8 @@ def rebuild_scorer(spec: ScorerSpec | Score) -> BoundScorer:
 def _load_plugins() -> None:
     if _PLUGINS["loaded"]:
         return
+    for module in DEFAULT_PLUGINS:
+        importlib.import_module(module)  # a built-in that fails to import is our bug: raise
     _PLUGINS["loaded"] = True
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
