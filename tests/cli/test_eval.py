@@ -312,3 +312,24 @@ def test_an_unknown_baseline_run_exits_2_before_anything_runs(tmp_path: Path, ru
     result = run("run", write_project(tmp_path), "--baseline", "feedbeef")
     assert result.exit_code == 2 and "no eval run 'feedbeef'" in result.stderr
     assert not (tmp_path / "calls.log").exists()
+
+
+def test_show_lists_human_labels_apart_from_the_runs_scores(
+    tmp_path: Path, run: Run, url: str
+) -> None:
+    from prodready.evaluation.review import label, queue_low_scores
+
+    assert run("run", write_project(tmp_path)).exit_code == 0
+    run_id = runs(url)[0]
+    with Store(url) as store:
+        tasks = queue_low_scores(store, run_id)
+        for task, verdict in zip(tasks, (True, False, False), strict=True):
+            label(store, task.id, passed=verdict, author="ana")
+    shown = run("show", run_id).stdout
+    assert next(x for x in shown.splitlines() if x.startswith("correct")).split()[:3] == [
+        "correct", "check", "17/20"
+    ]  # fmt: skip
+    labels = shown.split("Human labels")[1].splitlines()
+    assert next(x for x in labels if x.startswith("correct")).split() == [
+        "correct", "3", "1/3", "2/3", "ana"
+    ]  # fmt: skip

@@ -37,11 +37,31 @@ def test_a_label_is_stored_as_a_human_score_of_the_reviewed_case(store: Store) -
     run = run_of(store, rv_check(["c1"]))
     (task,) = queue_low_scores(store, run)
     label(store, task.id, passed=True, rationale="the answer is fine", author="ana")
-    scores = load_run(store, run.run_id).results[1].scores
-    assert [(s.layer, s.name) for s in scores] == [("check", "rv_check"), ("human", "rv_check")]
-    human = scores[1]
+    (human,) = human_labels(store, "rv_check")
+    assert (human.layer, human.metadata["run_id"], human.metadata["case_id"]) == (
+        "human",
+        run.run_id,
+        "c1",
+    )
     assert (human.passed, human.value, human.scorer, human.version) == (True, 1.0, "human", "1")
     assert (human.author, human.rationale) == ("ana", "the answer is fine")
+
+
+def test_a_label_is_not_one_of_the_runs_scores(store: Store) -> None:
+    run = run_of(store, rv_check(["c1"]))
+    (task,) = queue_low_scores(store, run)
+    label(store, task.id, passed=True, author="ana")
+    scores = load_run(store, run.run_id).results[1].scores
+    assert [(s.layer, s.name, s.passed) for s in scores] == [("check", "rv_check", False)]
+
+
+def test_human_labels_of_one_run(store: Store) -> None:
+    first = run_of(store, rv_check(["c1"]))
+    queue_low_scores(store, first)
+    queue_low_scores(store, run_of(store, rv_check(["c2"])))
+    label_all(store, {"c1": True, "c2": False})
+    (mine,) = human_labels(store, run_id=first.run_id)
+    assert (mine.name, mine.metadata["case_id"], mine.passed) == ("rv_check", "c1", True)
 
 
 def test_a_label_closes_its_task_with_the_resolution(store: Store) -> None:

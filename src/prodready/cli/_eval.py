@@ -24,7 +24,7 @@ from prodready.cli._store import open_store
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from prodready.evaluation import Case, CaseResult, DatasetVersion
+    from prodready.evaluation import Case, CaseResult, DatasetVersion, Score
     from prodready.evaluation.criteria import Criteria
     from prodready.evaluation.gate import GateReport
     from prodready.evaluation.runner import EvalRun, RunSummary
@@ -270,9 +270,13 @@ def list_(
 
 @app.command()
 def show(ctx: typer.Context, run_id: RunId, as_json: AsJson = False) -> None:
-    """One run: its header, each score's pass rate, then the cases that did not pass."""
+    """One run: its header, each score's pass rate, human labels apart, then the cases that
+    did not pass."""
+    from prodready.evaluation.review import human_labels
+
     with open_store(ctx) as store:
         stored = _find_run(store, run_id)
+        labels = [] if as_json else human_labels(store, run_id=stored.run_id)
     if as_json:
         typer.echo(stored.model_dump_json(indent=2))
         return
@@ -283,6 +287,10 @@ def show(ctx: typer.Context, run_id: RunId, as_json: AsJson = False) -> None:
     console.print()
     if stored.results:
         console.print(_scores_table(stored))
+    if labels:
+        console.print()
+        console.print("Human labels (their own layer: not among the run's scores)", style="bold")
+        console.print(_labels_table(stored, labels))
     failing = [r for r in stored.results if _failed(r)]
     if failing:
         console.print()
@@ -617,6 +625,31 @@ def _scores_table(run: EvalRun) -> Table:
         errors = sum(s.error is not None for s in scores)
         rate = f"{passed / len(scores):.1%}"
         table.add_row(name, scores[0].layer, f"{passed}/{len(scores)}", rate, mean, str(errors))
+    return table
+
+
+def _labels_table(run: EvalRun, labels: list[Score]) -> Table:
+    """Per score name: how many labels, how many passed, how many agree with the run."""
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("Score")
+    for header in ("Labels", "Human pass", "Agrees with run"):
+        table.add_column(header, justify="right")
+    table.add_column("By")
+    verdicts = {(r.case_id, r.repeat, s.name): s.passed for r in run.results for s in r.scores}
+
+    def agrees(label: Score) -> bool:
+        key = (str(label.metadata.get("case_id")), int(label.metadata.get("repeat") or 0))
+        return verdicts.get((*key, label.name)) is label.passed
+
+    for name in dict.fromkeys(s.name for s in labels):
+        mine = [s for s in labels if s.name == name]
+        passed = sum(s.passed is True for s in mine)
+        agree = sum(agrees(s) for s in mine)
+        by = ", ".join(sorted({s.author or "-" for s in mine}))
+        n = len(mine)
+        table.add_row(name, str(n), f"{passed}/{n}", f"{agree}/{n}", by)
     return table
 
 

@@ -28,6 +28,7 @@ from prodready.evaluation._review_tasks import (
     overdue_tasks,
     require_person,
 )
+from prodready.evaluation._run_store import HUMAN_LAYER
 from prodready.evaluation._tables import score_from_row, scores
 from prodready.evaluation._types import Expected, Score
 from prodready.evaluation.calibration import Calibration, calibrate, save_calibration
@@ -83,7 +84,7 @@ def label(
         value=value if value is not None else float(passed),
         passed=passed,
         rationale=rationale,
-        layer="human",
+        layer=HUMAN_LAYER,
         scorer=HUMAN_SCORER,
         version=HUMAN_VERSION,
         author=author,
@@ -106,9 +107,16 @@ def label(
     return score
 
 
-def human_labels(store: Store, name: str) -> list[Score]:
-    """Every human label stored under score ``name``, oldest first."""
-    return [score for _, score in _scores(store, name, "human")]
+def human_labels(
+    store: Store, name: str | None = None, *, run_id: str | None = None
+) -> list[Score]:
+    """Human labels, oldest first: of score ``name`` and of run ``run_id`` (default: all).
+
+    Labels are their own layer: a run's results hold only the scores the run produced, so
+    this is where its labels are read. Each label's ``metadata`` names its ``run_id``,
+    ``case_id`` and ``repeat`` (and the ``reviewed`` score).
+    """
+    return [score for _, score in _scores(store, name, HUMAN_LAYER, run_id=run_id)]
 
 
 def judge_agreement(
@@ -147,7 +155,7 @@ def judge_agreement(
     by_trace = {trace: s for (_, trace), s in judged if trace is not None}
     pairs_j: dict[str, Score] = {}
     pairs_h: dict[str, Score] = {}
-    for (run, trace), human in _scores(store, name, "human"):
+    for (run, trace), human in _scores(store, name, HUMAN_LAYER):
         if sample_only and human.metadata.get("origin") != "sample":
             continue
         match = (by_run.get(run) if run else None) or (by_trace.get(trace) if trace else None)
@@ -269,9 +277,15 @@ Key = tuple[tuple[str, str, int | None] | None, str | None]
 """A stored score's (run id, case id, repeat) — when from a run — and trace id."""
 
 
-def _scores(store: Store, name: str, layer: str) -> list[tuple[Key, Score]]:
+def _scores(
+    store: Store, name: str | None, layer: str, *, run_id: str | None = None
+) -> list[tuple[Key, Score]]:
     c = scores.c
-    stmt = select(scores).where(c.name == name, c.layer == layer).order_by(c.created_at_ns, c.id)
+    stmt = select(scores).where(c.layer == layer).order_by(c.created_at_ns, c.id)
+    if name is not None:
+        stmt = stmt.where(c.name == name)
+    if run_id is not None:
+        stmt = stmt.where(c.run_id == run_id)
     with store.engine.connect() as conn:
         return [(_key(row), score_from_row(row)) for row in conn.execute(stmt)]
 

@@ -24,6 +24,8 @@ from prodready.evaluation._types import CaseResult, Score
 from prodready.store import Store
 
 _CHUNK = 500  # ids per IN (...) list
+HUMAN_LAYER = "human"
+"""The layer of human labels (``review.label``): stored beside a run's scores, not among them."""
 
 
 def dumps(value: Any, *, sort_keys: bool = False) -> str:
@@ -303,7 +305,10 @@ def _score_row(run_id: str, r: CaseResult, s: Score, now: int) -> dict[str, Any]
 def _results(conn: Connection, run_id: str) -> list[CaseResult]:
     s = scores.c
     by_result: dict[tuple[str, int], list[Score]] = {}
-    stmt = select(scores).where(s.run_id == run_id).order_by(s.created_at_ns, s.id)
+    # Human labels of the run's scores share its run id but are not the run's own scores:
+    # they are read with ``review.human_labels``.
+    own = s.layer != HUMAN_LAYER
+    stmt = select(scores).where(s.run_id == run_id, own).order_by(s.created_at_ns, s.id)
     for row in conn.execute(stmt):
         by_result.setdefault((row.case_id, row.repeat), []).append(score_from_row(row))
     rows = conn.execute(select(eval_results).where(eval_results.c.run_id == run_id))
