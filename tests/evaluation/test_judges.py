@@ -231,3 +231,12 @@ async def test_a_failed_run_is_not_judged() -> None:
     with ScriptedModelServer() as server:
         score = await correctness(client=server.client())(CASE, failed)
     assert score.error is not None and "the run failed" in score.error and server.calls == 0
+
+
+async def test_correctness_is_not_applicable_to_a_case_with_no_reference_or_facts() -> None:
+    escalate = Case(id="sue", input="I will sue you", expected=Expected(escalation=True))
+    result = CaseResult(case_id="sue", case_hash=escalate.content_hash(), output="A colleague…")
+    with ScriptedModelServer() as server:
+        score = await correctness(client=server.client())(escalate, result)
+    assert score.not_applicable and score.metadata["applicable"] is False
+    assert "no reference answer or facts" in (score.rationale or "") and server.calls == 0

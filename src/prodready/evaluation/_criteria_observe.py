@@ -97,10 +97,8 @@ def _run_fn(metric: Metric) -> RunFn:
 
 
 def _not_applicable(score: Score | None) -> bool:
-    """A scorer's "nothing to judge here" (e.g. no expected facts): no value, no error."""
-    return (
-        score is not None and score.value is None and score.error is None and score.passed is None
-    )
+    """A scorer's "nothing to judge here" (:attr:`Score.not_applicable`)."""
+    return score is not None and score.not_applicable
 
 
 def _score_error(r: CaseResult, name: str) -> str | None:

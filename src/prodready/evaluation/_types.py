@@ -92,6 +92,13 @@ class Score(BaseModel):
     author: str | None = None
     """For human scores: who labelled."""
 
+    @property
+    def not_applicable(self) -> bool:
+        """The scorer had nothing to judge on this case (no expected facts, reference or
+        escalation): no value, no verdict and no error. Such a score is neither a pass nor a
+        failure, and stays out of every denominator."""
+        return self.value is None and self.passed is None and self.error is None
+
 
 class CaseResult(BaseModel):
     """One run of the system under test on one case, with its scores."""

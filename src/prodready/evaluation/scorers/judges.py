@@ -237,7 +237,8 @@ def correctness(
     cache: bool = True,
     name: str | None = None,
 ) -> BoundScorer:
-    """Judge the output against ``Expected.reference`` and ``Expected.facts``.
+    """Judge the output against ``Expected.reference`` and ``Expected.facts``. A case with
+    neither (an escalation or out-of-scope case) is not applicable: no request, no failure.
 
     Args:
         client: the judge model; default from ``PRODREADY_JUDGE_*``.
@@ -399,6 +400,10 @@ class _MissingContext(Exception):
     """The run has no retrieved text to judge groundedness against."""
 
 
+class _NothingToJudge(Exception):
+    """The case gives the judge nothing to judge against: the score is not applicable."""
+
+
 Sections = list[tuple[str, str]]
 SectionsFn = Callable[[Case, CaseResult], Sections]
 
@@ -436,6 +441,9 @@ def _judge_fn(kind: JudgeKind, options: Mapping[str, Any], sections: SectionsFn)
             if missing == "fail":
                 return Verdict(0.0, passed=False, rationale=str(exc), metadata={"judge": about})
             raise
+        except _NothingToJudge as exc:
+            why = f"not applicable: {exc}"
+            return Verdict(None, None, why, {"applicable": False, "judge": about})
         user = "\n\n".join(f"<{tag}>\n{text}\n</{tag}>" for tag, text in parts)
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         key = content_hash(
@@ -478,7 +486,7 @@ def _question_sections(case: Case, result: CaseResult) -> Sections:
 def _correctness_sections(case: Case, result: CaseResult) -> Sections:
     expected = case.expected
     if expected.reference is None and not expected.facts:
-        raise ValueError(f"case {case.id} has no Expected.reference or facts to judge against")
+        raise _NothingToJudge("no reference answer or facts to judge against")
     parts = [("user_message", _text(case.input))]
     if expected.reference is not None:
         parts.append(("reference_answer", expected.reference))
