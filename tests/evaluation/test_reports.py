@@ -14,7 +14,7 @@ from prodready.evaluation.gate import GateReport, evaluate_gate
 from prodready.evaluation.reports import html_report, junit_xml, markdown_summary, write_reports
 from prodready.evaluation.runner import DatasetRef, EvalRun, RunTotals
 
-TRACE_URL = "http://localhost:4318/traces/{trace_id}"
+TRACE_URL = "http://localhost:4318/api/traces/{trace_id}"
 XSS = "<script>alert(1)</script>"
 CRITERIA = """
 metrics:
@@ -270,10 +270,10 @@ def test_html_requests_nothing_but_links_to_traces() -> None:
     assert not [a for _, a in parsed.tags if "src" in a]
     hrefs = {a["href"] for t, a in parsed.tags if "href" in a}
     external = {h for h in hrefs if not h.startswith(("#", "data:"))}
-    assert external and all(h.startswith("http://localhost:4318/traces/") for h in external)
+    assert external and all(h.startswith("http://localhost:4318/api/traces/") for h in external)
     assert "url(" not in parsed.css and "@import" not in parsed.css
     urls = re.findall(r"https?://[^\s\"'<>]+", page)
-    assert all(u.startswith("http://localhost:4318/traces/") for u in urls)
+    assert all(u.startswith("http://localhost:4318/api/traces/") for u in urls)
 
 
 def test_html_policy_allows_only_its_own_style_and_script() -> None:

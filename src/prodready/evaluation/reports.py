@@ -2,7 +2,7 @@
 
 >>> from prodready.evaluation.reports import write_reports
 >>> write_reports(run, gate, junit="eval.xml", markdown="eval.md", html="eval.html",
-...               cases=dataset, trace_url="http://localhost:4318/traces/{trace_id}")
+...               cases=dataset, trace_url="http://localhost:4318/api/traces/{trace_id}")
 
 - :func:`junit_xml`: a ``gate`` suite (one test per metric) and a ``cases`` suite (one test
   per case run), which GitHub, GitLab and Jenkins display as test results.
@@ -44,7 +44,7 @@ def junit_xml(run: EvalRun, gate: GateReport | None = None, *, trace_url: str | 
     Args:
         run: the evaluation run.
         gate: the gate's report; without it only the ``cases`` suite is written.
-        trace_url: a link template such as ``"http://localhost:4318/traces/{trace_id}"``
+        trace_url: a link template such as ``"http://localhost:4318/api/traces/{trace_id}"``
             for each case's output text.
     """
     return _report_junit.render(run, gate, trace_url)
@@ -99,7 +99,7 @@ def html_report(
         cases: the dataset (or its cases), for inputs and tags.
         baseline: another run on the same cases (e.g. production's), to compare with.
         trace_url: a link template with ``{trace_id}``, e.g.
-            ``"http://localhost:4318/traces/{trace_id}"``.
+            ``"http://localhost:4318/api/traces/{trace_id}"``.
         title: the page title (default: the run's name or id).
         max_failures: how many failing cases the table holds at most.
     """
