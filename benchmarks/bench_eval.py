@@ -1,4 +1,4 @@
-"""Evaluation runner against a model with a fixed latency: prodready's evaluate() vs DeepEval.
+"""Evaluation runner against a fixed-latency model: prodready's evaluate() vs DeepEval, Inspect AI.
 
 A local OpenAI-compatible model server (``prodready.testing.ScriptedModelServer``) answers
 every chat request after ``L`` seconds. The system under test calls it once per case through
@@ -12,7 +12,14 @@ scores each output. On the same synthetic bank-support cases and the same server
   that returns at once (L = 0: the runner's own cost per case);
 - DeepEval: its async end-to-end flow (``dataset.evals_iterator(async_config=AsyncConfig(
   max_concurrent=C))`` creating one task per golden around an ``@observe``-d app), and the
-  flow its docs give for pre-computed outputs (gather bounded by C, then ``evaluate()``).
+  flow its docs give for pre-computed outputs (gather bounded by C, then ``evaluate()``);
+- Inspect AI: ``eval(Task(dataset, solver, scorer), model="openai-api/bench/bench",
+  model_base_url=<server>, max_connections=C, max_samples=C, display="none")``, the solver
+  either Inspect's own ``generate()`` (its OpenAI-compatible provider on the same server) or
+  the same httpx target; the scorer is the same check. Logs go to a scratch directory.
+
+Each framework's overhead is its wall time beyond the ideal n·k·L/C (k = 1 model call per
+case: the check makes none), in seconds, per case and against prodready's.
 
     .venv/bin/python benchmarks/bench_eval.py            # 200 cases, L = 0.1 s, C = 10 and 20
     .venv/bin/python benchmarks/bench_eval.py --quick    # 50 cases, L = 0.05 s, one repetition
@@ -25,7 +32,9 @@ read the server's request count (the cached re-run must make none).
 DeepEval pins ``rich<15`` and ``click<8.4`` (prodready's venv has rich 15 and click 8.5), so it
 lives in its own venv (default ``/tmp/bench-venv``, made on first use: ``--peer-python``
 picks another interpreter). Its telemetry, update check, Confident AI trace posting and the
-inspect prompt are off, and every worker runs with a dead HTTP(S) proxy (``NO_PROXY`` for
+inspect prompt are off; Inspect AI (``pip install -e '.[bench]'``) runs in this venv with
+every ``INSPECT_*`` variable dropped (no telemetry or API-key hooks) and its data directory
+in the worker's scratch directory. Every worker runs with a dead HTTP(S) proxy (``NO_PROXY`` for
 127.0.0.1): anything that would try to reach the internet fails at once instead of hanging.
 
 Not a test: numbers depend on the machine and on what else runs on it; compare the ratios,
@@ -330,6 +339,14 @@ PEER_ENV = {
 }
 """DeepEval without telemetry, update check, .env loading, trace posting or TUI prompt."""
 
+
+def inspect_env(scratch: str) -> dict[str, str]:
+    """Inspect with a dummy key for its ``bench`` service and its data (sample buffers, trace
+    files) in the worker's scratch directory. Every other ``INSPECT_*`` variable is dropped, so
+    no telemetry or API-key hook (``INSPECT_TELEMETRY``, ``INSPECT_API_KEY_OVERRIDE``) loads."""
+    return {"BENCH_API_KEY": "unused", "XDG_DATA_HOME": scratch, "XDG_CACHE_HOME": scratch}
+
+
 NETWORK_GUARD = {
     "HTTP_PROXY": "http://127.0.0.1:9",
     "HTTPS_PROXY": "http://127.0.0.1:9",
@@ -483,6 +500,93 @@ def deepeval_worker(spec: Spec) -> dict[str, Any]:
     return {"walls": walls, "checks": scored}
 
 
+INSPECT_MODEL = "openai-api/bench/bench"
+"""Inspect's OpenAI-compatible provider: service ``bench`` (key from ``BENCH_API_KEY``)."""
+
+
+def inspect_worker(spec: Spec) -> dict[str, Any]:
+    """Inspect AI's ``eval()`` on one task per run: the model, or the shared target, then the
+    same cheap check as a ``@scorer``; logs go to the worker's scratch directory."""
+    import httpx
+    from inspect_ai import Task
+    from inspect_ai import eval as inspect_eval
+    from inspect_ai.dataset import MemoryDataset, Sample
+    from inspect_ai.model import ModelOutput
+    from inspect_ai.scorer import CORRECT, INCORRECT, Score, accuracy, scorer
+    from inspect_ai.solver import generate, solver, system_message
+
+    @scorer(metrics=[accuracy()])
+    def contains_needle() -> Any:
+        async def score(state: Any, target: Any) -> Score:
+            return Score(value=CORRECT if passes(state.output.completion) else INCORRECT)
+
+        return score
+
+    @solver
+    def call_target(target: Callable[[str], Awaitable[str]]) -> Any:
+        """The system under test as an Inspect solver: its reply becomes the output."""
+
+        async def solve(state: Any, generate: Any) -> Any:
+            state.output = ModelOutput.from_content(
+                model="bench", content=await target(state.input_text)
+            )
+            state.messages.append(state.output.message)
+            return state
+
+        return solve
+
+    clients: dict[int, Any] = {}
+
+    async def per_loop_target(question: str) -> str:
+        """``make_target`` on one client per event loop: each ``eval()`` runs a new loop."""
+        loop = id(asyncio.get_running_loop())
+        if loop not in clients:
+            clients.clear()  # the previous run's loop is closed; its sockets go with it
+            client = httpx.AsyncClient(timeout=REQUEST_TIMEOUT_S)
+            clients[loop] = make_target(client, spec.base_url)
+        return await clients[loop](question)
+
+    solvers = {
+        "generate": lambda: [system_message(SYSTEM_PROMPT), generate()],
+        "httpx": lambda: call_target(per_loop_target),
+        "instant": lambda: call_target(instant),
+    }
+    log_dir = tempfile.mkdtemp(prefix="inspect-logs-", dir=os.getcwd())
+
+    def run_eval(variant: str, inputs: list[str]) -> tuple[float, dict[str, int]]:
+        samples = [Sample(input=q, id=f"bank-{i:03d}") for i, q in enumerate(inputs)]
+        task = Task(
+            dataset=MemoryDataset(samples), solver=solvers[variant](), scorer=contains_needle()
+        )
+        started = time.perf_counter()
+        logs = inspect_eval(
+            task, model=INSPECT_MODEL, model_base_url=spec.base_url, display="none",
+            log_dir=log_dir, max_connections=spec.concurrency, max_samples=spec.concurrency,
+            max_tasks=1, temperature=0,
+        )  # fmt: skip
+        wall = time.perf_counter() - started
+        done = logs[0].samples or []
+        return wall, {
+            "results": len(done),
+            "errors": sum(s.error is not None for s in done) + (logs[0].status != "success"),
+            "passed": sum(all(v.value == CORRECT for v in (s.scores or {}).values()) for s in done),
+        }
+
+    walls: dict[str, list[float]] = {}
+    checks: dict[str, list[dict[str, int]]] = {}
+    for variant in solvers:
+        run_eval(variant, case_inputs(spec.warmup))
+    inputs = case_inputs(spec.n)
+    for variant, data in (*[(v, inputs) for v in solvers], ("instant-1", inputs[:1])):
+        for rep in range(spec.repeats):
+            mark(f"{variant}.{rep}", "start")
+            wall, check = run_eval(variant.removesuffix("-1"), data)
+            mark(f"{variant}.{rep}", "end")
+            walls.setdefault(variant, []).append(wall)
+            checks.setdefault(variant, []).append(check)
+    return {"walls": walls, "checks": checks}
+
+
 def worker(system: str, spec: Spec) -> None:
     started = time.perf_counter()
     if system == "floor":
@@ -494,6 +598,9 @@ def worker(system: str, spec: Spec) -> None:
     elif system == "deepeval":
         result = deepeval_worker(spec)
         result["versions"] = dist_versions(["deepeval", "httpx", "opentelemetry-sdk"])
+    elif system == "inspect":
+        result = inspect_worker(spec)
+        result["versions"] = dist_versions(["inspect-ai", "openai", "httpx", "httpx2"])
     else:
         raise SystemExit(f"unknown system {system!r}")
     result["worker_s"] = time.perf_counter() - started
@@ -552,11 +659,16 @@ class Worker:
     server's request count there and decides which worker runs its next phase."""
 
     def __init__(self, python: str, system: str, spec: Spec, server: Any) -> None:
+        # A scratch working directory: DeepEval writes ./.deepeval/, Inspect its logs.
+        self._cwd = tempfile.TemporaryDirectory(prefix="bench-cwd-")
         env = os.environ | NETWORK_GUARD | {"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
         for key in ("OPENAI_API_KEY", "CONFIDENT_API_KEY", "PRODREADY_JUDGE_API_KEY"):
             env.pop(key, None)
         if system == "deepeval":
             env |= PEER_ENV
+        if system == "inspect":
+            env = {k: v for k, v in env.items() if not k.startswith("INSPECT_")}
+            env |= inspect_env(self._cwd.name)
         self.system = system
         self.server = server
         self.measured = Measured(system, spec.concurrency)
@@ -564,8 +676,6 @@ class Worker:
         self.seen_cpu: dict[str, tuple[float, float]] = {}  # label: (worker, parent) CPU s
         self._held: str | None = None
         self._lines: queue.Queue[str | None] = queue.Queue()
-        # A scratch working directory: DeepEval writes ./.deepeval/.
-        self._cwd = tempfile.TemporaryDirectory(prefix="bench-cwd-")
         self._stderr = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed in finish()
         cmd = [python, str(SCRIPT), "--worker", system, "--spec", json.dumps(asdict(spec))]
         self.proc = subprocess.Popen(
@@ -721,7 +831,20 @@ def ensure_peer(python: str | None, setup: bool) -> tuple[str | None, str]:
     return str(candidate), f"DeepEval {found} in {candidate} (venv made by this run)"
 
 
-def measure_all(plan: Plan, peer_python: str | None) -> tuple[dict[tuple[str, int], Measured], int]:
+def inspect_available() -> tuple[bool, str]:
+    """Whether Inspect AI and the OpenAI SDK its provider needs import in this venv."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = f"inspect-ai {version('inspect-ai')}, openai {version('openai')}"
+    except PackageNotFoundError:
+        return False, "Inspect AI not installed here: pip install -e '.[bench]'"
+    return True, f"Inspect AI in this venv ({found})"
+
+
+def measure_all(
+    plan: Plan, peer_python: str | None, with_inspect: bool = False
+) -> tuple[dict[tuple[str, int], Measured], int]:
     from prodready.testing import ScriptedModelServer
 
     results: dict[tuple[str, int], Measured] = {}
@@ -739,6 +862,8 @@ def measure_all(plan: Plan, peer_python: str | None) -> tuple[dict[tuple[str, in
             systems = [("floor", sys.executable), ("prodready", sys.executable)]
             if peer_python is not None:
                 systems.append(("deepeval", peer_python))
+            if with_inspect:
+                systems.append(("inspect", sys.executable))
             for system, measured in run_interleaved(systems, spec, server).items():
                 results[(system, concurrency)] = measured
         total_calls = server.calls
@@ -770,10 +895,17 @@ ROWS = [  # (system, phase, label)
     ("deepeval", "iterator", "DeepEval evals_iterator (async tasks)"),
     ("deepeval", "gather+evaluate", "DeepEval gather(C) + evaluate()"),
     ("deepeval", "iterator-defaults", "DeepEval evals_iterator, default CacheConfig"),
+    ("inspect", "generate", "Inspect AI eval(), generate() via openai-api provider"),
+    ("inspect", "httpx", "Inspect AI eval(), httpx target in a solver"),
 ]
 CALL_PHASE = {"first": "first", "cached": "cached", "model-client": "model-client",
               "floor": "floor", "iterator": "iterator", "gather+evaluate": "gather",
-              "iterator-defaults": "iterator-defaults"}  # fmt: skip
+              "iterator-defaults": "iterator-defaults", "generate": "generate",
+              "httpx": "httpx"}  # fmt: skip
+MAIN_PHASES = ("first", "floor", "iterator", "generate")
+"""The row that stands for a system that failed."""
+SEQUENTIAL_CALLS = 1
+"""Model calls one case makes in turn in every system: the target's; the check makes none."""
 
 
 def wall_table(plan: Plan, results: dict[tuple[str, int], Measured]) -> Table:
@@ -792,7 +924,7 @@ def wall_table(plan: Plan, results: dict[tuple[str, int], Measured]) -> Table:
             if measured is None:
                 continue
             if measured.error:
-                if phase in ("first", "floor", "iterator"):
+                if phase in MAIN_PHASES:
                     table.add(label, concurrency, "n/a", *[""] * 6, measured.error)
                 continue
             wall = measured.wall(phase)
@@ -815,6 +947,38 @@ def wall_table(plan: Plan, results: dict[tuple[str, int], Measured]) -> Table:
     return table
 
 
+def ratio(value: float, reference: float) -> str:
+    return f"{value / reference:.2f}" if reference > 0 else "n/a"
+
+
+def overhead_table(plan: Plan, results: dict[tuple[str, int], Measured]) -> Table:
+    """Each framework's time beyond the ideal, in seconds, per case and against prodready's."""
+    table = Table(
+        ["system", "C", "model calls / case", "wall s", "ideal s", "overhead s (wall - ideal)",
+         "overhead ms/case", "wall ÷ prodready's", "overhead ÷ prodready's"],
+        title=f"Overhead beyond the ideal: ideal = n·k·L/C with n = {plan.n}, "
+        f"k = {SEQUENTIAL_CALLS} sequential model call per case, L = {plan.latency:g} s (medians)",
+    )  # fmt: skip
+    for concurrency in plan.concurrencies:
+        ideal = plan.n * SEQUENTIAL_CALLS * plan.latency / concurrency
+        ours = results.get(("prodready", concurrency))
+        ours_wall = ours.wall("first") if ours and not ours.error else float("nan")
+        for system, phase, label in ROWS:
+            measured = results.get((system, concurrency))
+            if phase == "cached" or measured is None or measured.error:
+                continue
+            if not measured.walls(phase):
+                continue
+            wall = measured.wall(phase)
+            calls = median([float(c) for c in measured.calls_of(CALL_PHASE[phase])])
+            table.add(
+                label, concurrency, f"{calls / plan.n:.2f}", fmt(wall, 3), fmt(ideal, 2),
+                fmt(wall - ideal, 3), fmt((wall - ideal) / plan.n * 1000, 2),
+                ratio(wall, ours_wall), ratio(wall - ideal, ours_wall - ideal),
+            )  # fmt: skip
+    return table
+
+
 def instant_table(plan: Plan, results: dict[tuple[str, int], Measured]) -> Table:
     table = Table(
         ["system (target returns at once: L = 0, no server)", "C", f"wall s, {plan.n} cases",
@@ -825,6 +989,7 @@ def instant_table(plan: Plan, results: dict[tuple[str, int], Measured]) -> Table
         for system, label in (
             ("prodready", "prodready evaluate(): trace, score, SQLite rows per case"),
             ("deepeval", "DeepEval evals_iterator, write_cache off"),
+            ("inspect", "Inspect AI eval(): solver, scorer, .eval log per run"),
         ):
             measured = results.get((system, concurrency))
             if measured is None or measured.error or not measured.walls("instant"):
@@ -932,6 +1097,7 @@ def run(
     peer_python: str | None = None,
     peer: bool = True,
     setup_peer: bool = True,
+    with_inspect: bool = True,
 ) -> Report:
     started = time.perf_counter()
     base = QUICK if quick else FULL
@@ -942,14 +1108,20 @@ def run(
         repeats=repeats or base.repeats,
         warmup=base.warmup,
     )
-    peer_note = "peer not run (--no-peer)"
+    peer_note = "DeepEval not run (--no-peer or --no-deepeval)"
     python = None
     if peer:
         python, peer_note = ensure_peer(peer_python, setup_peer)
-    results, total_calls = measure_all(plan, python)
-    report = Report("Evaluation runner: prodready evaluate() vs DeepEval, fixed-latency model")
+    inspect_note = "Inspect AI not run (--no-peer or --no-inspect)"
+    if with_inspect:
+        with_inspect, inspect_note = inspect_available()
+    results, total_calls = measure_all(plan, python, with_inspect)
+    report = Report(
+        "Evaluation runner: prodready evaluate() vs DeepEval and Inspect AI, fixed-latency model"
+    )
     report.tables += [
         wall_table(plan, results),
+        overhead_table(plan, results),
         instant_table(plan, results),
         targets_table(plan, results),
     ]
@@ -961,6 +1133,7 @@ def run(
         environment_line(),
         "versions: " + ", ".join(f"{k} {v}" for k, v in sorted(used.items())),
         peer_note,
+        inspect_note,
         f"each system in a fresh worker process per C: {plan.warmup}-case warm-up, then "
         f"{plan.repeats} timed repetition(s); the figure is the median. Server requests in "
         f"total: {total_calls}.",
@@ -985,7 +1158,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, nargs="+", help="C values (default 10 20)")
     parser.add_argument("--repeats", type=int, help="timed repetitions per system (default 5)")
     parser.add_argument("--peer-python", help="interpreter with deepeval (default /tmp/bench-venv)")
-    parser.add_argument("--no-peer", action="store_true", help="skip DeepEval")
+    parser.add_argument("--no-peer", action="store_true", help="skip DeepEval and Inspect AI")
+    parser.add_argument("--no-deepeval", action="store_true", help="skip DeepEval")
+    parser.add_argument("--no-inspect", action="store_true", help="skip Inspect AI")
     parser.add_argument("--no-peer-setup", action="store_true", help="never create the venv")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--spec", help=argparse.SUPPRESS)
@@ -1000,8 +1175,9 @@ def main(argv: list[str] | None = None) -> int:
         concurrencies=args.concurrency,
         repeats=args.repeats,
         peer_python=args.peer_python,
-        peer=not args.no_peer,
+        peer=not (args.no_peer or args.no_deepeval),
         setup_peer=not args.no_peer_setup,
+        with_inspect=not (args.no_peer or args.no_inspect),
     )
     print(report.markdown())
     return 0
