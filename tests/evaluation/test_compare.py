@@ -110,3 +110,30 @@ def test_repeated_labels_are_told_apart_by_run_id() -> None:
     twin = a.model_copy(update={"run_id": "f" * 32})
     labels = [c.label for c in compare_runs([a, twin], metric="ok").candidates]
     assert labels == ["a (aaaaaaaa)", "a (ffffffff)"]
+
+
+def _with_scores(run: EvalRun, scores: dict[int, list[Score]]) -> EvalRun:
+    results = [r.model_copy(update={"scores": scores.get(i, r.scores)})
+               for i, r in enumerate(run.results)]  # fmt: skip
+    return run.model_copy(update={"results": results})
+
+
+def test_not_applicable_cases_are_counted_apart_never_as_dropped() -> None:
+    na = {i: [_score(None)] for i in (7, 8, 9)}  # no value, no verdict, no error
+    a, b = (_with_scores(make_run(x, [True] * 10), na) for x in "ab")
+    result = compare_runs([a, b], metric="ok")
+    assert result.cases == 7 and result.best.estimate == 1.0
+    assert result.dropped == {a.run_id: 0, b.run_id: 0}
+    assert result.not_applicable == {a.run_id: 3, b.run_id: 3}
+    heading = result.render_text().splitlines()[0]
+    assert "3 case(s) not applicable" in heading and "dropped" not in heading
+
+
+def test_scorer_errors_and_missing_scores_count_in_the_errors_column() -> None:
+    broken = _score(None).model_copy(update={"error": "ValueError: judge said nothing"})
+    a = make_run("a", [True] * 10)
+    b = _with_scores(make_run("b", [True] * 10), {0: [broken], 1: [broken], 2: []})
+    result = compare_runs([a, b], metric="ok")
+    worse = result.candidates[1]
+    assert (worse.label, worse.estimate, worse.errors) == ("b", 0.7, 3)
+    assert result.best.errors == 0

@@ -4,11 +4,12 @@
 >>> print(comparison.render_text())
 >>> comparison.best.label, [c.indistinguishable for c in comparison.candidates]
 
-Every candidate is measured on the cases all of them have (the others are dropped, and
-counted), with a 95% interval: Wilson for rates, bootstrap for means and percentiles. Each
-is then compared with the best on those same cases, pairwise: McNemar for pass/fail,
-a paired bootstrap for values. A candidate whose difference from the best is not
-significant (p >= 0.05 after Holm's correction for the several comparisons) is marked
+Every candidate is measured on the cases all of them have a value for (the others are
+dropped, and counted; cases a scorer marked not applicable are counted apart, since they
+are neither passes nor failures), with a 95% interval: Wilson for rates, bootstrap for means
+and percentiles. Each is then compared with the best on those same cases, pairwise: McNemar
+for pass/fail, a paired bootstrap for values. A candidate whose difference from the best is
+not significant (p >= 0.05 after Holm's correction for the several comparisons) is marked
 *indistinguishable from best*: on this data, choosing between them is not a statistical
 question, so pick on cost or latency.
 """
@@ -46,7 +47,9 @@ class Ranked(BaseModel):
     estimate: float
     interval: _stats.Interval
     errors: int
-    """Runs on the shared cases that errored (failures for a rate)."""
+    """Runs of the cases every run has that could not be measured, as the gate counts them:
+    case errors, scorer errors and missing scores (failures for a rate; a number leaves
+    such cases out, and they are counted in ``dropped``)."""
     vs_best: _stats.PairedTest | None = None
     """This candidate minus the best on the shared cases; ``None`` for the best itself."""
     p_adjusted: float | None = None
@@ -66,7 +69,11 @@ class Comparison(BaseModel):
     cases: int
     """Cases every candidate has a value for: the ranking is over these only."""
     dropped: dict[str, int] = Field(default_factory=dict)
-    """Run id -> how many of its cases were left out (not in every run, or no value)."""
+    """Run id -> how many of its cases were left out (not in every run, or no value in
+    some run), not counting those not applicable."""
+    not_applicable: dict[str, int] = Field(default_factory=dict)
+    """Run id -> how many of its cases the scorer marked not applicable in every repeat
+    (:attr:`~prodready.evaluation.Score.not_applicable`): outside the comparison."""
     alpha: float = 0.05
     adjust: Adjust = "holm"
     candidates: list[Ranked]
@@ -97,8 +104,14 @@ class Comparison(BaseModel):
 
     def _heading(self) -> str:
         what = "pass rate" if self.aggregate == "rate" else self.aggregate
+        note = ""
+        counts = sorted(set(self.not_applicable.values()))
+        if counts and counts[-1]:
+            span = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+            note += f"; {span} case(s) not applicable"
         dropped = sum(self.dropped.values())
-        note = f"; {dropped} case(s) dropped (not shared by every run)" if dropped else ""
+        if dropped:
+            note += f"; {dropped} case(s) dropped (not measured in every run)"
         return (
             f"{self.metric} ({what}, {self.better} is better) on {self.cases} shared case(s){note}"
         )
@@ -156,6 +169,7 @@ def compare_runs(
         raise ValueError("each run may be compared once; a run id is repeated")
     spec = _criteria.Metric(source=metric, aggregate=aggregate, gate="report", better=better)
     observed = [_criteria_observe.observe(spec, r.results, None) for r in runs]
+    common = set.intersection(*({x.case_id for x in r.results} for r in runs))
     for run, obs in zip(runs, observed, strict=True):
         if obs.problem:
             raise ValueError(f"run {run.run_id}: {obs.problem}")
@@ -182,20 +196,22 @@ def compare_runs(
                 label=labels[i],
                 estimate=intervals[i].estimate,
                 interval=intervals[i],
-                errors=_errors(runs[i], set(shared)),
+                errors=_errors(spec, runs[i], common),
                 vs_best=test,
                 p_adjusted=p,
                 indistinguishable=p is None or p >= alpha,
             )
         )
-    shared_set = set(shared)
-    dropped = {r.run_id: len({x.case_id for x in r.results} - shared_set) for r in runs}
+    inapplicable = {r.run_id: _inapplicable(r, o) for r, o in zip(runs, observed, strict=True)}
+    left_out = {r.run_id: {x.case_id for x in r.results} - set(shared) for r in runs}
+    dropped = {i: len(cases - inapplicable[i]) for i, cases in left_out.items()}
     return Comparison(
         metric=metric,
         aggregate=aggregate,
         better=better,
         cases=len(shared),
         dropped=dropped,
+        not_applicable={i: len(cases) for i, cases in inapplicable.items()},
         alpha=alpha,
         adjust=adjust,
         candidates=ranked,
@@ -252,8 +268,15 @@ def _labels(runs: Sequence[EvalRun]) -> list[str]:
     ]
 
 
-def _errors(run: EvalRun, shared: set[str]) -> int:
-    return sum(1 for r in run.results if r.case_id in shared and r.error is not None)
+def _inapplicable(run: EvalRun, observed: _criteria_observe.Observed) -> set[str]:
+    """Cases with neither a value nor an error in any repeat: not applicable."""
+    return {r.case_id for r in run.results} - observed.values.keys() - set(observed.missing)
+
+
+def _errors(spec: _criteria.Metric, run: EvalRun, cases: set[str]) -> int:
+    """Runs of ``cases`` the gate's observation counts as errors."""
+    results = [r for r in run.results if r.case_id in cases]
+    return _criteria_observe.observe(spec, results, None).errors.total()
 
 
 def _fmt(x: float) -> str:
