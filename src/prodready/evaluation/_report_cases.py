@@ -25,9 +25,10 @@ def tags(run: EvalRun, cases: dict[str, Case] | None) -> str:
     rates = data.tag_rates(run, cases)
     if not rates:
         return f'{head}<p class="note">No results.</p>\n</section>\n'
-    rows = [(t.tag, t.rate, f"{t.passed}/{t.total} ({t.rate:.0%})") for t in rates]
+    rows = [(t.tag, t.rate, t.note) for t in rates]
     note = (
         '<p class="note">A run passes when it did not error and none of its scores failed. '
+        "A run whose every score had nothing to check is not applicable, outside the rate. "
         "Worst first.</p>"
     )
     return f"{head}{svg.bar_chart(rows, title='Pass rate by tag')}{note}\n</section>\n"

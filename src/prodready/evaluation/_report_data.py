@@ -54,6 +54,12 @@ def passed(result: CaseResult) -> bool:
     return result.error is None and not failed_scores(result)
 
 
+def not_applicable(result: CaseResult) -> bool:
+    """A result that ran and whose every score had nothing to check: no pass, no failure."""
+    scores = result.scores
+    return result.error is None and bool(scores) and all(s.not_applicable for s in scores)
+
+
 def case_index(cases: Sequence[Case] | DatasetVersion | None) -> dict[str, Case] | None:
     """Case id -> case, or ``None`` when no cases were given."""
     if cases is None:
@@ -88,23 +94,39 @@ class TagRate:
     tag: str
     passed: int
     total: int
+    """Runs with something to check (the pass rate's denominator)."""
+    not_applicable: int = 0
+    """Runs whose every score was not applicable: outside ``total``."""
 
     @property
     def rate(self) -> float:
         return self.passed / self.total if self.total else 0.0
 
+    @property
+    def note(self) -> str:
+        """``3/5 (60%)``, with how many runs were not applicable."""
+        na = f"{self.not_applicable} not applicable"
+        if not self.total:
+            return na
+        counts = f"{self.passed}/{self.total} ({self.rate:.0%})"
+        return f"{counts}, {na}" if self.not_applicable else counts
+
 
 def tag_rates(run: EvalRun, cases: dict[str, Case]) -> list[TagRate]:
-    """Pass rate of the runs of each tag's cases, worst first (ties by tag name)."""
+    """Pass rate of the runs of each tag's cases, worst first (ties by tag name); tags with
+    nothing to check last."""
     counts: dict[str, list[int]] = {}
     for r in run.results:
         case = cases.get(r.case_id)
         for tag in case.tags if case is not None and case.tags else [UNTAGGED]:
-            c = counts.setdefault(tag, [0, 0])
+            c = counts.setdefault(tag, [0, 0, 0])
+            if not_applicable(r):
+                c[2] += 1
+                continue
             c[0] += passed(r)
             c[1] += 1
-    rates = [TagRate(t, p, n) for t, (p, n) in counts.items()]
-    return sorted(rates, key=lambda t: (t.rate, t.tag))
+    rates = [TagRate(t, p, n, na) for t, (p, n, na) in counts.items()]
+    return sorted(rates, key=lambda t: (not t.total, t.rate, t.tag))
 
 
 def trace_link(template: str | None, trace_id: str | None) -> str | None:

@@ -15,9 +15,11 @@ from importlib import resources
 from prodready.evaluation import _report_cases as cases_html
 from prodready.evaluation import _report_data as data
 from prodready.evaluation import _report_svg as svg
+from prodready.evaluation._criteria_observe import observe
 from prodready.evaluation._format import fmt, target_text
 from prodready.evaluation._run_models import EvalRun
 from prodready.evaluation._types import Case, DatasetVersion
+from prodready.evaluation.criteria import Metric
 from prodready.evaluation.gate import GateReport, MetricResult
 
 _VERDICTS: dict[bool | None, svg.Verdict] = {True: "pass", False: "fail", None: "report"}
@@ -134,16 +136,12 @@ def _forest_row(m: MetricResult, baseline_rate: float | None) -> svg.ForestRow:
 
 
 def _baseline_rate(m: MetricResult, baseline: EvalRun | None) -> float | None:
-    """The baseline's rate for a score-based rate metric (repeats averaged per case, errors
-    counting as failures, as the gate counts them)."""
+    """The baseline's rate for a score-based rate metric, observed as the gate observes it
+    (repeats averaged per case, errors counting as failures, not-applicable cases out)."""
     if baseline is None or m.aggregate != "rate" or m.source.startswith("business."):
         return None
-    per_case: dict[str, list[float]] = {}
-    for r in baseline.results:
-        s = r.score(m.source)
-        ok = r.error is None and s is not None and s.error is None and s.passed is True
-        per_case.setdefault(r.case_id, []).append(float(ok))
-    values = [sum(v) / len(v) for v in per_case.values()]
+    metric = Metric(source=m.source, aggregate="rate", gate="report")
+    values = observe(metric, baseline.results, None).values.values()
     return sum(values) / len(values) if values else None
 
 
@@ -175,11 +173,14 @@ def _scores(run: EvalRun) -> str:
         values = [s.value for s in scores if s.value is not None]
         judged = [s for s in scores if s.passed is not None]
         errors = sum(s.error is not None for s in scores)
+        inapplicable = sum(s.not_applicable for s in scores)
         caption = [f"<b>{escape(name)}</b> ({escape(scores[0].layer)})", f"{len(values)} values"]
         if values:
             caption.append(f"mean {fmt(sum(values) / len(values))}")
         if judged:
             caption.append(f"passed {sum(s.passed is True for s in judged)} of {len(judged)}")
+        if inapplicable:
+            caption.append(f"{inapplicable} not applicable")
         if errors:
             caption.append(f'<span class="error">{errors} errors</span>')
         plot = svg.histogram(values, title=f"Distribution of {name}")
