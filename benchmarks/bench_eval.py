@@ -546,23 +546,25 @@ def inspect_worker(spec: Spec) -> dict[str, Any]:
             clients[loop] = make_target(client, spec.base_url)
         return await clients[loop](question)
 
-    solvers = {
-        "generate": lambda: [system_message(SYSTEM_PROMPT), generate()],
-        "httpx": lambda: call_target(per_loop_target),
-        "instant": lambda: call_target(instant),
+    solvers = {  # variant: (solver, eval() options beyond the shared ones)
+        "generate": (lambda: [system_message(SYSTEM_PROMPT), generate()], {}),
+        "httpx": (lambda: call_target(per_loop_target), {}),
+        # Every sample still in the .eval log, without the live sample buffer (a SQLite file
+        # written as the samples run, for `inspect view`): Inspect's cheapest complete log.
+        "httpx-no-realtime": (lambda: call_target(per_loop_target), {"log_realtime": False}),
+        "instant": (lambda: call_target(instant), {}),
     }
     log_dir = tempfile.mkdtemp(prefix="inspect-logs-", dir=os.getcwd())
 
     def run_eval(variant: str, inputs: list[str]) -> tuple[float, dict[str, int]]:
         samples = [Sample(input=q, id=f"bank-{i:03d}") for i, q in enumerate(inputs)]
-        task = Task(
-            dataset=MemoryDataset(samples), solver=solvers[variant](), scorer=contains_needle()
-        )
+        make_solver, options = solvers[variant]
+        task = Task(dataset=MemoryDataset(samples), solver=make_solver(), scorer=contains_needle())
         started = time.perf_counter()
         logs = inspect_eval(
             task, model=INSPECT_MODEL, model_base_url=spec.base_url, display="none",
             log_dir=log_dir, max_connections=spec.concurrency, max_samples=spec.concurrency,
-            max_tasks=1, temperature=0,
+            max_tasks=1, temperature=0, **options,
         )  # fmt: skip
         wall = time.perf_counter() - started
         done = logs[0].samples or []
@@ -897,11 +899,12 @@ ROWS = [  # (system, phase, label)
     ("deepeval", "iterator-defaults", "DeepEval evals_iterator, default CacheConfig"),
     ("inspect", "generate", "Inspect AI eval(), generate() via openai-api provider"),
     ("inspect", "httpx", "Inspect AI eval(), httpx target in a solver"),
+    ("inspect", "httpx-no-realtime", "Inspect AI eval(), httpx target, log_realtime=False"),
 ]
 CALL_PHASE = {"first": "first", "cached": "cached", "model-client": "model-client",
               "floor": "floor", "iterator": "iterator", "gather+evaluate": "gather",
               "iterator-defaults": "iterator-defaults", "generate": "generate",
-              "httpx": "httpx"}  # fmt: skip
+              "httpx": "httpx", "httpx-no-realtime": "httpx-no-realtime"}  # fmt: skip
 MAIN_PHASES = ("first", "floor", "iterator", "generate")
 """The row that stands for a system that failed."""
 SEQUENTIAL_CALLS = 1
