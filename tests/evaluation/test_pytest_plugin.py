@@ -217,3 +217,114 @@ def test_agent(prodready_eval):
     result = run(pytester, url)
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*test_agent.py::test_agent: gate not gated, run *"])
+
+
+# --- paths and the store, from wherever pytest is started ------------------------------------
+
+from_elsewhere = pytest.mark.usefixtures("elsewhere")
+
+SUITE_FILE = """
+from prodready.evaluation import Case, CaseResult, ScoreFn, Verdict, scorer
+from prodready.evaluation.suite import Suite, suite
+
+@scorer(layer="check")
+def pp_file_ok() -> ScoreFn:
+    def score(case: Case, result: CaseResult) -> Verdict:
+        return Verdict(1.0, passed=True)
+    return score
+
+@suite
+def support() -> Suite:
+    return Suite(target=str.upper, dataset=[Case(id="c1", input="q1")],
+                 scorers=[pp_file_ok(name="ok")], criteria="criteria.yaml")
+"""
+
+
+@pytest.fixture
+def elsewhere(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytest is started from ``elsewhere/``, a folder beside the project's ``tests/``."""
+    monkeypatch.delenv("PRODREADY_STORE_URL", raising=False)
+    monkeypatch.chdir(pytester.mkdir("elsewhere"))
+
+
+def project(pytester: pytest.Pytester, test: str, ini: str = "") -> Path:
+    """``tests/`` under the rootdir, holding the test file, a suite file and criteria."""
+    pytester.makeini(f"[pytest]\nasyncio_default_fixture_loop_scope = function\n{ini}")
+    tests = pytester.mkdir("tests")
+    (tests / "suite.py").write_text(SUITE_FILE)
+    (tests / "criteria.yaml").write_text(CRITERIA)
+    (tests / "test_agent.py").write_text(SUITE + test)
+    return tests
+
+
+def run_from_elsewhere(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest(*LOAD, str(pytester.path / "tests"), *args)
+
+
+@from_elsewhere
+def test_a_suite_file_is_read_from_the_test_files_folder(
+    pytester: pytest.Pytester, url: str
+) -> None:
+    project(pytester, """
+def test_agent(prodready_eval):
+    run, report = prodready_eval.run("suite.py")
+    assert run.name == "support" and report.passed
+""")  # fmt: skip
+    run_from_elsewhere(pytester, "--prodready-store", url).assert_outcomes(passed=1)
+
+
+@from_elsewhere
+def test_the_default_store_is_in_the_rootdir_not_the_current_directory(
+    pytester: pytest.Pytester,
+) -> None:
+    project(pytester, """
+def test_agent(prodready_eval):
+    prodready_eval.run(agent, CASES, [pp_ok([], name="ok")], criteria="criteria.yaml")
+""")  # fmt: skip
+    run_from_elsewhere(pytester).assert_outcomes(passed=1)
+    assert not (pytester.path / "elsewhere" / ".prodready").exists()
+    with Store(f"sqlite:///{pytester.path / '.prodready' / 'prodready.db'}") as store:
+        assert len(list_runs(store)) == 1
+
+
+@from_elsewhere
+def test_the_ini_option_names_a_store_relative_to_the_ini_file(pytester: pytest.Pytester) -> None:
+    project(pytester, """
+def test_agent(prodready_eval):
+    prodready_eval.run(agent, CASES, [pp_ok([], name="ok")], criteria="criteria.yaml")
+""", ini="prodready_store = sqlite:///stores/evals.db\n")  # fmt: skip
+    run_from_elsewhere(pytester).assert_outcomes(passed=1)
+    with Store(f"sqlite:///{pytester.path / 'stores' / 'evals.db'}") as store:
+        assert len(list_runs(store)) == 1
+
+
+@from_elsewhere
+def test_no_calibration_names_the_store_the_gate_looked_in(
+    pytester: pytest.Pytester, url: str
+) -> None:
+    project(pytester, """
+def test_agent(prodready_eval):
+    prodready_eval.run(agent, CASES, [pp_judge(name="correct")], criteria="criteria.yaml")
+""")  # fmt: skip
+    (pytester.path / "tests" / "criteria.yaml").write_text(
+        "metrics:\n  correct: {source: correct, target: '>= 0.8'}\n"
+    )
+    result = run_from_elsewhere(pytester, "--prodready-store", url)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*prodready gate failed (run *, 12 cases, store {url}):*"])
+    result.stdout.fnmatch_lines(
+        ["*no calibration; floor 0.60*", "*prodready gates*", f"store {url}"]
+    )
+
+
+@from_elsewhere
+def test_an_unknown_dataset_names_the_store_it_looked_in(
+    pytester: pytest.Pytester, url: str
+) -> None:
+    project(pytester, """
+def test_agent(prodready_eval):
+    prodready_eval.run(agent, "support-golden", [pp_ok([], name="ok")])
+""")  # fmt: skip
+    result = run_from_elsewhere(pytester, "--prodready-store", url)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*no dataset 'support-golden'*in the store {url}*"])

@@ -11,12 +11,17 @@
         run, report = prodready_eval.run(agent.answer)   # fails the test if the gate fails
 
 The ``prodready_eval`` fixture builds a :class:`~prodready.evaluation.suite.Suite` from the
-marker and ``run()``'s arguments (or takes one, e.g. from
-:func:`~prodready.evaluation.suite.load_suite`), runs it with
+marker and ``run()``'s arguments (or takes one, or a suite file's path), runs it with
 :func:`~prodready.evaluation.runner.evaluate_sync`, stores the run, and gates it with
 :func:`~prodready.evaluation.suite.gate_run`, as ``prodready eval run`` does (stored judge
 calibrations, traces for business metrics, a baseline for non-inferiority). A failing gate
 fails the test with the gate's table: metric, estimate, interval, target, verdict.
+
+Relative paths (suite files, dataset and criteria files) are read from the test file's
+folder, wherever pytest is started. The store is ``--prodready-store``, else
+``$PRODREADY_STORE_URL``, else the ``prodready_store`` ini option (a relative SQLite path from
+the ini file's folder), else ``.prodready/prodready.db`` in pytest's rootdir; messages that
+depend on the store name it.
 
 Command-line options: ``--prodready-store URL``, ``--prodready-release R``,
 ``--prodready-subset N`` with ``--prodready-seed S`` (a seeded, stratified subset, for pull
@@ -27,6 +32,7 @@ requests), ``--prodready-baseline-release R`` and ``--prodready-junit PATH``. Se
 from __future__ import annotations
 
 import dataclasses
+import os
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -76,7 +82,7 @@ class _Record:
 
 @dataclasses.dataclass(slots=True)
 class _Settings:
-    store_url: str | None
+    store_url: str
     release: str | None
     subset: int | None
     seed: int | str
@@ -107,7 +113,7 @@ class EvalFixture:
 
     def run(
         self,
-        target: Target | Suite,
+        target: Target | Suite | str | os.PathLike[str],
         dataset: str | DatasetVersion | Sequence[Case] | None = None,
         scorers: Sequence[Scorer] | None = None,
         *,
@@ -122,8 +128,9 @@ class EvalFixture:
         ``target`` is a whole suite, from the suite).
 
         Args:
-            target: the system under test (called with each case's input), or a whole
-                :class:`~prodready.evaluation.suite.Suite`.
+            target: the system under test (called with each case's input), a whole
+                :class:`~prodready.evaluation.suite.Suite`, or a suite file
+                (``"suite.py"`` or ``"suite.py:name"``, relative to the test's file).
             dataset: ``"name"`` or ``"name@version"`` in the store, a ``.jsonl``/``.csv``
                 file, a dataset version, or cases. Files are relative to the test's file.
             scorers: the scorers whose scores the criteria read.
@@ -140,7 +147,8 @@ class EvalFixture:
             The run and the gate's report (when the gate passed).
 
         Raises:
-            pytest.fail.Exception: the gate failed; the message is the gate's table.
+            pytest.fail.Exception: the gate failed (the message is the gate's table), or the
+                suite file or a named dataset could not be loaded.
         """
         from prodready.evaluation.runner import evaluate_sync
         from prodready.evaluation.suite import gate_run
@@ -151,7 +159,7 @@ class EvalFixture:
             given["release"] = settings.release
         suite = self._suite(target, {k: v for k, v in given.items() if v is not None})
         rules = suite.load_criteria()
-        data = suite.load_cases(self.store, subset=settings.subset, seed=settings.seed)
+        data = self._cases(suite, settings)
         run = evaluate_sync(
             suite.target,
             data,
@@ -170,18 +178,25 @@ class EvalFixture:
         if report is not None and not report.passed:
             cases = run.totals.cases
             pytest.fail(
-                f"prodready gate failed (run {run.run_id}, {cases} cases):\n\n"
-                + report.render_text(),
+                f"prodready gate failed (run {run.run_id}, {cases} cases, store "
+                f"{_display(self.store)}):\n\n" + report.render_text(),
                 pytrace=False,
             )
         return EvalOutcome(run, report)
 
-    def _suite(self, target: Target | Suite, given: dict[str, Any]) -> Suite:
+    def _suite(
+        self, target: Target | Suite | str | os.PathLike[str], given: dict[str, Any]
+    ) -> Suite:
         """The suite to run: the marker's fields (or the suite given), overridden by ``run()``'s
         arguments; relative paths from the test's folder; the release defaulted as in CI."""
-        from prodready.evaluation.suite import Suite, default_release
+        from prodready.evaluation.suite import Suite, SuiteError, default_release, load_suite
 
         root = self._request.node.path.parent
+        if isinstance(target, str | os.PathLike):
+            try:
+                target = load_suite(root / os.fspath(target))
+            except SuiteError as exc:
+                pytest.fail(f"{self._request.node.nodeid}: {exc}", pytrace=False)
         if isinstance(target, Suite):
             suite = dataclasses.replace(target, root=target.root or root, **given)
         else:
@@ -196,6 +211,14 @@ class EvalFixture:
         if suite.release:
             return suite
         return dataclasses.replace(suite, release=default_release(suite.root))
+
+    def _cases(self, suite: Suite, settings: _Settings) -> DatasetVersion | list[Case]:
+        from prodready.evaluation.datasets import DatasetNotFound
+
+        try:
+            return suite.load_cases(self.store, subset=settings.subset, seed=settings.seed)
+        except DatasetNotFound as exc:
+            pytest.fail(f"{exc} (looked in the store {_display(self.store)})", pytrace=False)
 
     def _baseline(
         self, run: EvalRun, baseline: EvalRun | str | None, release: str | None
@@ -224,8 +247,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--prodready-store",
         metavar="URL",
-        help="Store eval runs here (default: $PRODREADY_STORE_URL, else "
-        "sqlite:///.prodready/prodready.db).",
+        help="Store eval runs here (default: $PRODREADY_STORE_URL, else the prodready_store "
+        "ini option, else sqlite:///.prodready/prodready.db in the rootdir).",
+    )
+    parser.addini(
+        "prodready_store",
+        "Store URL for eval runs; a relative SQLite path is read from the ini file's folder.",
     )
     group.addoption(
         "--prodready-release",
@@ -264,7 +291,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--prodready-subset must be at least 1, got {subset}")
     seed = str(config.getoption("--prodready-seed"))
     config.stash[_SETTINGS] = _Settings(
-        store_url=config.getoption("--prodready-store"),
+        store_url=_store_url(config),
         release=config.getoption("--prodready-release"),
         subset=subset,
         seed=int(seed) if seed.lstrip("-").isdigit() else seed,
@@ -278,6 +305,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if not records:
         return
     terminalreporter.section("prodready gates")
+    terminalreporter.write_line(f"store {_redact(_settings(config).store_url)}")
     for r in records:
         verdict = "not gated" if r.report is None else "PASSED" if r.report.passed else "FAILED"
         totals = r.run.totals
@@ -319,6 +347,44 @@ def prodready_eval(request: pytest.FixtureRequest, prodready_store: Store) -> Ev
 
 def _settings(config: pytest.Config) -> _Settings:
     return config.stash[_SETTINGS]
+
+
+def _store_url(config: pytest.Config) -> str:
+    """The store, as documented in the module docstring: relative SQLite paths are made
+    absolute (from the current directory for the option and the environment, as on the
+    command line; from the ini file's folder or the rootdir otherwise), so a store named in
+    a message is the file that was used."""
+    from prodready.store import DEFAULT_URL, URL_ENV
+
+    given = config.getoption("--prodready-store") or os.environ.get(URL_ENV)
+    if given:
+        return _anchored(given, Path.cwd())
+    ini = str(config.getini("prodready_store") or "").strip()
+    if ini:
+        return _anchored(ini, config.inipath.parent if config.inipath else config.rootpath)
+    return _anchored(DEFAULT_URL, config.rootpath)
+
+
+def _anchored(url: str, base: Path) -> str:
+    prefix = "sqlite:///"
+    path = url[len(prefix) :] if url.startswith(prefix) else ""
+    if not path or path.startswith(("/", ":memory:", "file:")) or "?mode=memory" in path:
+        return url
+    return prefix + str(base / Path(path).expanduser())
+
+
+def _display(store: Store) -> str:
+    return store.engine.url.render_as_string(hide_password=True)
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
 
 
 def _junit_document(records: Sequence[_Record]) -> str:
