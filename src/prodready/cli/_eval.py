@@ -614,17 +614,19 @@ def _scores_table(run: EvalRun) -> Table:
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("Score")
     table.add_column("Layer")
-    for header in ("Passed", "Rate", "Mean value", "Errors"):
+    for header in ("Passed", "Rate", "Mean value", "Errors", "N/A"):
         table.add_column(header, justify="right")
     names = list(dict.fromkeys(s.name for r in run.results for s in r.scores))
     for name in names:
         scores = [s for r in run.results for s in r.scores if s.name == name]
-        passed = sum(s.passed is True for s in scores)
-        values = [s.value for s in scores if s.value is not None]
+        judged = [s for s in scores if not s.not_applicable]  # N/A: no pass, no failure
+        passed = sum(s.passed is True for s in judged)
+        values = [s.value for s in judged if s.value is not None]
         mean = f"{sum(values) / len(values):.3f}" if values else "-"
-        errors = sum(s.error is not None for s in scores)
-        rate = f"{passed / len(scores):.1%}"
-        table.add_row(name, scores[0].layer, f"{passed}/{len(scores)}", rate, mean, str(errors))
+        errors = sum(s.error is not None for s in judged)
+        rate = f"{passed / len(judged):.1%}" if judged else "-"
+        counts, na = f"{passed}/{len(judged)}", len(scores) - len(judged)
+        table.add_row(name, scores[0].layer, counts, rate, mean, str(errors), str(na))
     return table
 
 
