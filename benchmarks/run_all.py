@@ -3,6 +3,9 @@
     python benchmarks/run_all.py            # full run (~10-15 min on 2 cores)
     python benchmarks/run_all.py --quick    # smoke run of all four (< 2 min once cached)
 
+Peers run beside prodready where installed (``pip install -e '.[bench]'``, which includes
+Inspect AI for the eval benchmark); its DeepEval gets a venv of its own, made on first use.
+
 Not part of the tests: numbers depend on the machine and on what else runs on it. Compare
 the ratios, which are measured side by side in one run.
 """
