@@ -289,23 +289,43 @@ def escalating() -> Suite:
 """
 
 
-def test_gate_reads_traces_and_the_cases_for_escalation_metrics(
-    tmp_path: Path, run: Run, url: str
-) -> None:
+def escalation_run(folder: Path, run: Run, url: str) -> tuple[str, Path]:
+    """A run of ESCALATING on a dataset file; its id, and a wrong_escalation criteria file."""
     cases = [("a", "talk to a human", True), ("b", "balance", False), ("c", "hours", False)]
-    (tmp_path / "cases.jsonl").write_text("".join(
+    (folder / "cases.jsonl").write_text("".join(
         json.dumps({"id": i, "input": q, "expected": {"escalation": e}}) + "\n"
         for i, q, e in cases
     ))  # fmt: skip
-    (tmp_path / "suite.py").write_text(ESCALATING)
-    criteria = tmp_path / "esc.yaml"
+    (folder / "suite.py").write_text(ESCALATING)
+    criteria = folder / "esc.yaml"
     criteria.write_text("metrics:\n  wrong: {source: business.wrong_escalation, target: '== 0'}\n")
-    assert run("run", tmp_path / "suite.py").exit_code == 0
-    run_id = runs(url)[0]
-    without = run("gate", run_id, "--criteria", criteria)
-    assert without.exit_code == 1 and "needs the cases" in without.stdout
+    assert run("run", folder / "suite.py").exit_code == 0
+    return runs(url)[0], criteria
+
+
+def test_gate_reads_traces_and_the_cases_of_a_dataset_file_run(
+    tmp_path: Path, run: Run, url: str
+) -> None:
+    run_id, criteria = escalation_run(tmp_path, run, url)
+    remembered = run("gate", run_id, "--criteria", criteria)
+    assert remembered.exit_code == 0, remembered.output
     with_cases = run("gate", run_id, "--criteria", criteria, "--dataset", tmp_path / "cases.jsonl")
     assert with_cases.exit_code == 0, with_cases.output
+
+
+def test_gate_without_the_runs_cases_names_the_dataset_option(
+    tmp_path: Path, run: Run, url: str
+) -> None:
+    from sqlalchemy import update
+
+    from prodready.evaluation._tables import eval_results
+
+    run_id, criteria = escalation_run(tmp_path, run, url)
+    with Store(url) as store, store.engine.begin() as conn:  # as stored before revision 0006
+        conn.execute(update(eval_results).values(case_content=None))
+    result = run("gate", run_id, "--criteria", criteria)
+    assert result.exit_code == 2 and "pass --dataset" in result.stderr
+    assert "cases=" not in result.output
 
 
 def test_an_unknown_baseline_run_exits_2_before_anything_runs(tmp_path: Path, run: Run) -> None:

@@ -133,6 +133,14 @@ def test_a_task_carries_what_the_reviewer_needs(store: Store) -> None:
     assert payload["score"]["passed"] is False and payload["reason"] == "failed (0)"
 
 
+def test_a_task_of_a_run_on_cases_not_in_a_stored_dataset_shows_input_and_expected(
+    store: Store,
+) -> None:
+    run = run_of(store, rv_check(["c2"]))  # a list of cases, as a dataset file gives
+    payload = queue_low_scores(store, run.run_id)[0].payload
+    assert payload["input"] == "question 2" and payload["expected"] == {"reference": "answer 2"}
+
+
 def test_a_calibration_sample_holds_passes_and_failures_and_is_seeded(store: Store) -> None:
     run = run_of(store, judge([0.9, 0.1, 0.8, 0.2, 0.7, 0.3]))
     picked = {t.case_id for t in queue_calibration_sample(store, run, "correctness", n=4, seed=7)}

@@ -84,6 +84,8 @@ TraceUrl = Annotated[
 _PASSED, _FAILED, _USAGE, _INTERRUPTED = 0, 1, 2, 130
 _MAX_LISTED = 10
 _RUN_SEARCH = 10_000
+_CASE_METRICS = frozenset({"wrong_escalation", "false_positive_rate"})
+"""Business metrics that read each case's expected escalation."""
 
 
 @app.command()
@@ -184,7 +186,8 @@ def gate(
         str | None,
         typer.Option(
             metavar="NAME[@V]|FILE",
-            help="The run's cases, for escalation metrics (default: the run's stored dataset).",
+            help="The run's cases, for escalation metrics (default: the cases the run ran, "
+            "which the store keeps).",
             show_default=False,
         ),
     ] = None,
@@ -205,6 +208,8 @@ def gate(
             _note(f"warning: run {stored.run_id} is {stored.status} "
                   f"({stored.totals.cases} cases so far)")  # fmt: skip
         data = _run_cases(store, stored, dataset)
+        if data is None:
+            _require_cases(wanted, stored)
         prior = _baseline(store, stored, baseline, baseline_release)
         report = _gate(store, stored, wanted, data, prior)
     written = _Reports(junit, markdown, html, trace_url).write(stored, report, data, prior)
@@ -363,24 +368,37 @@ def _suite_cases(suite: Suite, store: Store, **options: Any) -> DatasetVersion |
 
 
 def _run_cases(store: Store, run: EvalRun, spec: str | None) -> DatasetVersion | list[Case] | None:
-    """The run's cases: from ``--dataset`` if given, else its stored dataset version."""
+    """The run's cases: from ``--dataset`` if given, else the cases the run remembers."""
     from prodready.evaluation import DatasetVersion
-    from prodready.evaluation.datasets import DatasetError, load_dataset
+    from prodready.evaluation.datasets import DatasetError
+    from prodready.evaluation.runner import load_run_cases
     from prodready.evaluation.suite import resolve_dataset
 
     try:
-        if spec is not None:
-            data = resolve_dataset(spec, store)
-            return data if isinstance(data, DatasetVersion) else list(data)
-        if run.dataset is not None:
-            return load_dataset(store, run.dataset.name, run.dataset.version)
+        if spec is None:
+            return load_run_cases(store, run.run_id)
+        data = resolve_dataset(spec, store)
+        return data if isinstance(data, DatasetVersion) else list(data)
     except (DatasetError, ValueError) as exc:
         from prodready.cli._render import fail
 
         fail(_USAGE, f"the run's cases cannot be loaded:\n{exc}")
     except OSError as exc:
         _unreadable("dataset file", exc)
-    return None
+
+
+def _require_cases(criteria: Criteria, run: EvalRun) -> None:
+    """Exit 2 naming ``--dataset`` if a metric needs cases the store does not hold."""
+    from prodready.cli._render import fail
+
+    needing = [n for n, m in criteria.metrics.items() if m.business in _CASE_METRICS]
+    if needing:
+        fail(
+            _USAGE,
+            f"metric {needing[0]!r} needs the run's cases (their expected escalation), and the "
+            f"store does not hold every case run {run.run_id} ran (it was stored before runs "
+            "remembered their cases): pass --dataset NAME[@V]|FILE",
+        )
 
 
 def _find_run(store: Store, ref: str) -> EvalRun:

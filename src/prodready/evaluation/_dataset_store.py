@@ -133,7 +133,7 @@ def save_version(
 ) -> DatasetVersion:
     """The body of :func:`save_dataset`, inside the caller's transaction (cases checked)."""
     now = time.time_ns()
-    _insert_ignore(
+    insert_ignore(
         conn,
         datasets,
         [
@@ -157,7 +157,7 @@ def save_version(
     version = (latest or 0) + 1
     digest = DatasetVersion.hash_cases(cases)
     if bodies:
-        _insert_ignore(
+        insert_ignore(
             conn, case_contents, [{"content_hash": h, "body": body} for _, h, body in bodies]
         )
     conn.execute(
@@ -202,7 +202,7 @@ def lock_dataset(conn: Connection, name: str) -> None:
     conn.execute(select(datasets.c.name).where(datasets.c.name == name).with_for_update())
 
 
-def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+def insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert rows, skipping those whose primary key is already stored."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert

@@ -26,7 +26,7 @@ from prodready.evaluation._review_tasks import (
     put_tasks,
 )
 from prodready.evaluation._run_models import EvalRun
-from prodready.evaluation._run_store import load_run
+from prodready.evaluation._run_store import load_run, load_run_cases
 from prodready.evaluation._types import Case, CaseResult, DatasetVersion, Layer, Score
 from prodready.store import Store
 
@@ -64,7 +64,7 @@ def queue_low_scores(
         names: only scores with these names (default: all).
         layers: only scores of these layers.
         cases: the run's cases, so the reviewer sees input and expected answer (default:
-            the run's dataset version, if it is stored).
+            the cases the run remembers, from a stored dataset or a file).
         due_in: how long a reviewer has before :func:`expire_overdue` expires the task.
         default_action: recorded on expiry (e.g. ``"keep"``: the automated score stands).
 
@@ -262,11 +262,8 @@ def _close_reviewed(store: Store, pending: set[str], dataset: str | None) -> Non
 def _cases(store: Store, run: EvalRun, cases: Cases | None) -> dict[str, Case]:
     if isinstance(cases, DatasetVersion):
         cases = cases.cases
-    if cases is None and run.dataset is not None:
-        try:
-            cases = datasets.load_dataset(store, run.dataset.name, run.dataset.version).cases
-        except datasets.DatasetNotFound:
-            cases = []
+    if cases is None:  # the cases the run remembers, whether from a dataset or a file
+        cases = load_run_cases(store, run.run_id)
     return {c.id: c for c in cases or []}
 
 

@@ -17,10 +17,19 @@ import orjson
 from sqlalchemy import Row, delete, select, tuple_, update
 from sqlalchemy.engine import Connection
 
+from prodready.evaluation._dataset_models import DatasetNotFound
+from prodready.evaluation._dataset_store import case_body, insert_ignore, load_version
 from prodready.evaluation._registry import ScorerSpec
 from prodready.evaluation._run_models import DatasetRef, EvalRun, RunSummary, RunTotals
-from prodready.evaluation._tables import eval_cache, eval_results, eval_runs, score_from_row, scores
-from prodready.evaluation._types import CaseResult, Score
+from prodready.evaluation._tables import (
+    case_contents,
+    eval_cache,
+    eval_results,
+    eval_runs,
+    score_from_row,
+    scores,
+)
+from prodready.evaluation._types import Case, CaseResult, Score
 from prodready.store import Store
 
 _CHUNK = 500  # ids per IN (...) list
@@ -98,6 +107,8 @@ class Recorder:
     def __init__(self, store: Store, run_id: str) -> None:
         self.store = store
         self.run_id = run_id
+        self._contents: dict[str, str] = {}
+        """Case id -> the hash of its body in ``case_contents``, for each result row."""
 
     def open(
         self,
@@ -107,14 +118,23 @@ class Recorder:
         dataset_hash: str,
         release: str | None,
         config: dict[str, Any],
+        cases: Sequence[Case],
     ) -> Opened:
         """Create the run, or mark an existing one running again and return its results.
+
+        The cases' bodies are stored (once per content, as dataset versions store them), so
+        the run remembers the cases it ran whatever they came from (:func:`load_run_cases`).
 
         Raises:
             ValueError: the existing run was made with another release.
         """
         now = time.time_ns()
+        bodies = {case.id: case_body(case) for case in cases}
+        self._contents = {case_id: h for case_id, (h, _) in bodies.items()}
         with self.store.engine.begin() as conn:
+            if bodies:
+                rows = {h: {"content_hash": h, "body": body} for h, body in bodies.values()}
+                insert_ignore(conn, case_contents, list(rows.values()))
             row = conn.execute(select(eval_runs).where(eval_runs.c.run_id == self.run_id)).first()
             if row is None:
                 conn.execute(
@@ -178,7 +198,10 @@ class Recorder:
     def write(self, items: Sequence[Finished]) -> None:
         """Store finished case runs, their scores and cache entries in one transaction."""
         now = time.time_ns()
-        results = [_result_row(self.run_id, f.result, now) for f in items]
+        results = [
+            _result_row(self.run_id, f.result, now, self._contents.get(f.result.case_id))
+            for f in items
+        ]
         score_rows = [
             _score_row(self.run_id, f.result, s, now + i)
             for f in items
@@ -229,6 +252,44 @@ def load_run(store: Store, run_id: str) -> EvalRun:
     return EvalRun(**(summary.model_dump() | {"totals": totals}), results=results)
 
 
+def load_run_cases(store: Store, run_id: str) -> list[Case] | None:
+    """The cases a stored run ran, in its dataset order; ``None`` if the store lacks some.
+
+    Every result names the body of the case it ran, whether the cases came from a stored
+    dataset, a file or a list. Results stored before runs remembered their cases (store
+    revision 0006) take theirs from the run's dataset version, when it is stored; a run of
+    a file stored before then has ``None``: pass its cases explicitly.
+    """
+    r, c = eval_results.c, case_contents.c
+    stmt = (
+        select(r.case_id, r.case_hash, c.body)
+        .select_from(eval_results.outerjoin(case_contents, r.case_content == c.content_hash))
+        .where(r.run_id == run_id)
+    )
+    with store.engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+        run = conn.execute(select(eval_runs).where(eval_runs.c.run_id == run_id)).first()
+        found = {row.case_id: Case.model_validate_json(row.body) for row in rows if row.body}
+        wanted = {row.case_id: row.case_hash for row in rows if row.case_id not in found}
+        if wanted and run is not None and run.dataset is not None:
+            found |= _from_version(conn, run.dataset, run.dataset_version, wanted)
+    if run is None or len(found) < len({row.case_id for row in rows}):
+        return None
+    order = _case_order(run.config)
+    return sorted(found.values(), key=lambda case: (order.get(case.id, len(order)), case.id))
+
+
+def _from_version(
+    conn: Connection, name: str, version: int | None, wanted: dict[str, str]
+) -> dict[str, Case]:
+    """The ``wanted`` cases (id -> content hash) as the dataset version holds them."""
+    try:
+        cases = load_version(conn, name, version).cases if version is not None else []
+    except DatasetNotFound:
+        return {}
+    return {c.id: c for c in cases if wanted.get(c.id) == c.content_hash()}
+
+
 def list_runs(
     store: Store,
     *,
@@ -261,12 +322,13 @@ def _clean(text: str | None) -> str | None:
     return text.replace("\x00", "\ufffd") if text is not None and "\x00" in text else text
 
 
-def _result_row(run_id: str, r: CaseResult, now: int) -> dict[str, Any]:
+def _result_row(run_id: str, r: CaseResult, now: int, content: str | None) -> dict[str, Any]:
     return {
         "run_id": run_id,
         "case_id": r.case_id,
         "repeat": r.repeat,
         "case_hash": r.case_hash,
+        "case_content": content,
         "trace_id": r.trace_id,
         "output": None if r.error is not None else dumps(r.output),
         "error": _clean(r.error),

@@ -1,4 +1,5 @@
-"""The evaluation pillar's tables (created by migration 0003), as SQLAlchemy Core objects."""
+"""The evaluation pillar's tables (created by migration 0003; ``eval_results.case_content``
+by 0006), as SQLAlchemy Core objects."""
 
 from __future__ import annotations
 
@@ -88,6 +89,7 @@ eval_results = Table(
     Column("case_id", String(200), primary_key=True),
     Column("repeat", Integer, primary_key=True),
     Column("case_hash", String(80), nullable=False),
+    Column("case_content", String(80)),
     Column("trace_id", String(32)),
     Column("output", Text),
     Column("error", Text),

@@ -33,7 +33,7 @@ from prodready.evaluation._run_models import (
     RunSummary,
     RunTotals,
 )
-from prodready.evaluation._run_store import list_runs, load_run
+from prodready.evaluation._run_store import list_runs, load_run, load_run_cases
 
 if typing.TYPE_CHECKING:
     from prodready.evaluation._registry import Scorer
@@ -52,6 +52,7 @@ __all__ = [
     "evaluate_sync",
     "list_runs",
     "load_run",
+    "load_run_cases",
 ]
 
 log = logging.getLogger("prodready.evaluation")
@@ -213,6 +214,7 @@ async def _evaluate(
         dataset_hash=_types.DatasetVersion.hash_cases(cases),
         release=settings.release,
         config=_config(target, cases, scorers, settings, repeats),
+        cases=cases,
     )
     plan = [
         _run_engine.Job(c, h, k) for c, h in zip(cases, hashes, strict=True) for k in range(repeats)

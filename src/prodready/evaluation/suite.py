@@ -414,10 +414,15 @@ def gate_run(
         store: where the run, its traces and the calibrations are.
         run: the run to gate.
         criteria: the success criteria.
-        cases: the run's cases (needed by the escalation metrics).
+        cases: the run's cases (needed by the escalation metrics); by default the cases
+            the run remembers (:func:`~prodready.evaluation.runner.load_run_cases`).
         baseline: the release to be non-inferior to (see :func:`find_baseline`).
     """
     from prodready.evaluation.gate import evaluate_gate
+    from prodready.evaluation.runner import load_run_cases
+
+    if cases is None:
+        cases = load_run_cases(store, run.run_id)
 
     traces = any(m.business in _TRACE_METRICS for m in criteria.metrics.values())
     results = _with_traces(store, run.results) if traces else run.results

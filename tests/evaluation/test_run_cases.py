@@ -1,0 +1,79 @@
+"""A run remembers the cases it ran, whether they came from a stored dataset, a file or a list."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from prodready.evaluation import Case, CaseResult, Expected, ScoreFn, Verdict, scorer
+from prodready.evaluation._tables import eval_results
+from prodready.evaluation.criteria import parse_criteria
+from prodready.evaluation.datasets import save_dataset
+from prodready.evaluation.runner import evaluate_sync, load_run_cases
+from prodready.evaluation.suite import gate_run
+from prodready.store import Store
+
+CASES = [
+    Case(id="a", input="talk to a human", expected=Expected(escalation=True), tags=["esc"]),
+    Case(id="b", input="balance", expected=Expected(escalation=False, reference="100")),
+]
+
+
+@scorer(layer="check")
+def rc_echo() -> ScoreFn:
+    def score(case: Case, result: CaseResult) -> Verdict:
+        return Verdict(1.0, passed=True)
+
+    return score
+
+
+def answer(question: str) -> str:
+    return "connecting you" if "human" in question else "done"
+
+
+def test_a_run_remembers_the_cases_it_ran(store: Store) -> None:
+    run = evaluate_sync(answer, CASES, [rc_echo()], store=store, progress=False, repeats=2)
+    assert load_run_cases(store, run.run_id) == CASES
+
+
+def test_a_run_of_a_stored_dataset_remembers_its_cases(store: Store) -> None:
+    dataset = save_dataset(store, "support", CASES, created_by="ana")
+    run = evaluate_sync(answer, dataset, [rc_echo()], store=store, progress=False)
+    assert load_run_cases(store, run.run_id) == CASES
+
+
+def test_a_run_stored_before_runs_remembered_cases_falls_back_to_its_dataset(
+    store: Store,
+) -> None:
+    dataset = save_dataset(store, "support", CASES, created_by="ana")
+    stored = evaluate_sync(answer, dataset, [rc_echo()], store=store, progress=False)
+    listed = evaluate_sync(answer, CASES, [rc_echo()], store=store, progress=False)
+    with store.engine.begin() as conn:  # as migration 0006 leaves older runs
+        conn.execute(update(eval_results).values(case_content=None))
+    assert load_run_cases(store, stored.run_id) == CASES
+    assert load_run_cases(store, listed.run_id) is None
+
+
+def test_gate_run_reads_the_cases_the_run_remembers(store: Store) -> None:
+    run = evaluate_sync(answer, CASES, [rc_echo()], store=store, progress=False)
+    criteria = parse_criteria(
+        "metrics:\n  wrong: {source: business.wrong_escalation, target: '== 0'}\n"
+    )
+    (metric,) = gate_run(store, run, criteria).metrics
+    assert metric.n == 2 and "needs the cases" not in metric.reason
+
+
+def test_upgrade_to_0006_keeps_results_without_a_case_body(store_url: str) -> None:
+    old = Store(store_url, migrate=False)
+    old.migrate("0005")
+    with old.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO eval_results (run_id, case_id, repeat, case_hash, cached, finished_at_ns)"
+            " VALUES ('r1', 'a', 0, 'sha256:x', false, 1)"
+        )
+    old.migrate()
+    with old.engine.connect() as conn:
+        assert conn.execute(select(eval_results.c.case_content)).scalars().all() == [None]
+    old.migrate("0005")  # and back, the result kept
+    with old.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT case_id FROM eval_results").scalars().all() == ["a"]
+    old.close()
