@@ -142,7 +142,7 @@ def test_an_empty_file_or_no_metrics_is_an_error() -> None:
 
 
 def test_which_way_is_better_follows_target_then_business_metric() -> None:
-    assert Metric(source="x", target=Target(op="<=", value=1)).direction == "lower"
+    assert Metric(source="x", target=Target(op="<=", value=0.1)).direction == "lower"
     wrong = Metric(source="business.wrong_escalation", gate="non_inferior", margin=0.01)
     assert wrong.direction == "lower"
     assert Metric(source="correctness", gate="non_inferior", margin=0.01).direction == "higher"

@@ -27,6 +27,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_serializer,
     model_validator,
@@ -140,6 +141,38 @@ class Metric(BaseModel):
             raise ValueError(f"unknown business metric {source!r} (known: {known})")
         return source
 
+    @field_validator("target")
+    @classmethod
+    def _rate_target(cls, target: Target | None, info: ValidationInfo) -> Target | None:
+        if target is not None and _is_rate(info.data):
+            problem = _rate_target_problem(target)
+            if problem:
+                raise ValueError(problem)
+        return target
+
+    @field_validator("margin")
+    @classmethod
+    def _rate_margin(cls, margin: float | None, info: ValidationInfo) -> float | None:
+        # A paired loss of a rate is at most 1, so a margin of 1 or more lets any loss pass.
+        if margin is not None and margin >= 1 and _is_rate(info.data):
+            raise ValueError(
+                f"a rate's margin is a share of cases below 1 (0.02 = two points), got {margin:g}"
+            )
+        return margin
+
+    @field_validator("better")
+    @classmethod
+    def _better_agrees(cls, better: Direction | None, info: ValidationInfo) -> Direction | None:
+        target = info.data.get("target")
+        if better is None or not isinstance(target, Target) or target.op == "==":
+            return better
+        implied = "higher" if target.op == ">=" else "lower"
+        if better != implied:
+            raise ValueError(
+                f"better: {better} contradicts target '{target}' ({implied} is better)"
+            )
+        return better
+
     @model_validator(mode="after")
     def _consistent(self) -> Metric:
         problem = self._problem()
@@ -157,6 +190,13 @@ class Metric(BaseModel):
             return f"gate {self.gate!r} needs a target"
         if self.gate == "confident" and self.target is not None and self.target.op == "==":
             return "gate 'confident' needs a '>=' or '<=' target (an interval never equals)"
+        if self.gate == "confident" and self.aggregate == "rate" and self.target is not None:
+            edge = {">=": 1.0, "<=": 0.0}.get(self.target.op)
+            if self.target.value == edge:
+                return (
+                    f"gate 'confident' can never pass '{self.target}': a rate's confidence bound "
+                    f"never reaches {edge:g} (use gate: point)"
+                )
         if self.gate == "non_inferior" and self.margin is None:
             return "gate 'non_inferior' needs a margin (e.g. margin: 0.02)"
         if self.gate != "non_inferior" and self.margin is not None:
@@ -241,6 +281,28 @@ def _fields_at(loc: tuple[str | int, ...]) -> list[str]:
     if len(loc) == 3 and loc[0] == "metrics" and loc[2] == "target":
         return list(Target.model_fields)
     return []
+
+
+def _is_rate(fields: dict[str, Any]) -> bool:
+    """Whether the fields validated so far make a rate (a business number given no
+    aggregate is reported as that mistake instead)."""
+    source = str(fields.get("source", ""))
+    name = source[9:] if source.startswith("business.") else None
+    number = name in BUSINESS_METRICS and BUSINESS_METRICS[name][0] == "number"
+    return fields.get("aggregate") == "rate" and not number
+
+
+def _rate_target_problem(target: Target) -> str | None:
+    value = target.value
+    if not 0 <= value <= 1:
+        hint = f" (for {value:g}%, write '{target.op} {value / 100:g}')" if 1 < value <= 100 else ""
+        return f"a rate is a share between 0 and 1, got '{target}'{hint}"
+    if (target.op, value) in ((">=", 0.0), ("<=", 1.0)):
+        return (
+            f"'{target}' is always met, since a rate lies between 0 and 1 "
+            "(to only report the metric, use gate: report without a target)"
+        )
+    return None
 
 
 def _number(text: str) -> float | None:
