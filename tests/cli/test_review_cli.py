@@ -21,7 +21,7 @@ from prodready.evaluation.datasets import load_dataset
 from prodready.evaluation.review import human_labels, list_tasks, queue_low_scores
 from prodready.evaluation.runner import EvalRun
 from prodready.store import Store
-from tests.evaluation.test_review import candidate_in, judge, run_of, rv_check
+from tests.evaluation.test_review import CASES, answer, candidate_in, judge, run_of, rv_check
 
 Run = Callable[..., Result]
 
@@ -151,6 +151,23 @@ def test_queue_adds_a_runs_failed_scores_once(run: Run, evaluated: EvalRun) -> N
     assert first.exit_code == 0 and "Queued 2 tasks" in first.stdout
     assert "Queued 0 tasks" in run("queue", evaluated.run_id).stdout
     assert run("queue", "no-such-run").exit_code == 1
+
+
+def test_queue_accepts_a_unique_prefix_of_the_run_id(run: Run, evaluated: EvalRun) -> None:
+    result = run("queue", evaluated.run_id[:8])
+    assert result.exit_code == 0, result.output
+    assert f"Queued 2 tasks from run {evaluated.run_id}" in result.stdout
+
+
+def test_queue_refuses_an_ambiguous_prefix_listing_the_runs(run: Run, lite: Store) -> None:
+    from prodready.evaluation.runner import evaluate_sync
+
+    for run_id in ("abcd1111", "abcd2222"):
+        evaluate_sync(answer, CASES, [rv_check([])], store=lite, run_id=run_id, progress=False)
+    result = run("queue", "abcd")
+    assert result.exit_code == 2
+    assert "run id prefix 'abcd' is ambiguous: abcd1111, abcd2222" in result.stderr
+    assert "no eval run 'abcx'" in run("queue", "abcx").stderr
 
 
 def test_agreement_prints_kappa_and_whether_the_judge_may_gate(run: Run, lite: Store) -> None:

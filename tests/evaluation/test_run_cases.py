@@ -1,14 +1,15 @@
-"""A run remembers the cases it ran, whether they came from a stored dataset, a file or a list."""
+"""A stored run: the cases it remembers (from a stored dataset, a file or a list), its id."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, update
 
 from prodready.evaluation import Case, CaseResult, Expected, ScoreFn, Verdict, scorer
 from prodready.evaluation._tables import eval_results
 from prodready.evaluation.criteria import parse_criteria
 from prodready.evaluation.datasets import save_dataset
-from prodready.evaluation.runner import evaluate_sync, load_run_cases
+from prodready.evaluation.runner import evaluate_sync, find_run_id, load_run_cases
 from prodready.evaluation.suite import gate_run
 from prodready.store import Store
 
@@ -77,3 +78,14 @@ def test_upgrade_to_0006_keeps_results_without_a_case_body(store_url: str) -> No
     with old.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT case_id FROM eval_results").scalars().all() == ["a"]
     old.close()
+
+
+def test_find_run_id_takes_the_id_or_a_unique_prefix(store: Store) -> None:
+    for run_id in ("ab_1", "ab%2", "abc3"):
+        evaluate_sync(answer, CASES, [rc_echo()], store=store, run_id=run_id, progress=False)
+    assert find_run_id(store, "ab_") == "ab_1"  # not a LIKE wildcard
+    assert find_run_id(store, " abc3 ") == "abc3"
+    with pytest.raises(ValueError, match="ambiguous: ab%2, ab_1, abc3"):
+        find_run_id(store, "ab")
+    with pytest.raises(KeyError, match="no eval run 'x'"):
+        find_run_id(store, "x")

@@ -83,7 +83,6 @@ TraceUrl = Annotated[
 
 _PASSED, _FAILED, _USAGE, _INTERRUPTED = 0, 1, 2, 130
 _MAX_LISTED = 10
-_RUN_SEARCH = 10_000
 _CASE_METRICS = frozenset({"wrong_escalation", "false_positive_rate"})
 """Business metrics that read each case's expected escalation."""
 
@@ -404,20 +403,14 @@ def _require_cases(criteria: Criteria, run: EvalRun) -> None:
 def _find_run(store: Store, ref: str) -> EvalRun:
     """The run with id ``ref``, or the only one whose id starts with it; else exit 2."""
     from prodready.cli._render import fail
-    from prodready.evaluation.runner import list_runs, load_run
+    from prodready.evaluation.runner import find_run_id, load_run
 
-    ref = ref.strip()
     try:
-        return load_run(store, ref)
-    except KeyError:
-        pass
-    found = [r.run_id for r in list_runs(store, limit=_RUN_SEARCH) if r.run_id.startswith(ref)]
-    if len(found) == 1 and ref:
-        return load_run(store, found[0])
-    if len(found) > 1 and ref:
-        shown = ", ".join(found[:_MAX_LISTED])
-        fail(_USAGE, f"run id prefix {ref!r} is ambiguous: {shown}")
-    fail(_USAGE, f"no eval run {ref!r} in the store; see `prodready eval list`")
+        return load_run(store, find_run_id(store, ref))
+    except KeyError as exc:
+        fail(_USAGE, f"{exc.args[0]}; see `prodready eval list`")
+    except ValueError as exc:
+        fail(_USAGE, str(exc))
 
 
 def _cases_of(data: DatasetVersion | list[Case]) -> list[Case]:

@@ -2,7 +2,7 @@
 
 Exit codes: 0 done; 1 not found or refused (a task already done, a candidate that cannot be
 confirmed, no label to calibrate with); 2 bad input (no verdict, an unreadable or invalid
-expected-answer file).
+expected-answer file, an ambiguous id prefix).
 """
 
 from __future__ import annotations
@@ -146,7 +146,9 @@ def label_(
 @app.command()
 def queue(
     ctx: typer.Context,
-    run_id: Annotated[str, typer.Argument(help="The eval run's id.", show_default=False)],
+    run_id: Annotated[
+        str, typer.Argument(help="The eval run's id, or a unique prefix of it.", show_default=False)
+    ],
     threshold: Annotated[
         float | None,
         typer.Option(help="Also queue scores whose value is below this.", show_default=False),
@@ -168,7 +170,7 @@ def queue(
     """Queue a run's failed and low scores (and a calibration sample) for human review."""
     from prodready.cli._render import fail, plural, stdout
     from prodready.evaluation.review import queue_calibration_sample, queue_low_scores
-    from prodready.evaluation.runner import load_run
+    from prodready.evaluation.runner import find_run_id, load_run
 
     if sample and not name:
         raise typer.BadParameter(
@@ -176,9 +178,11 @@ def queue(
         )
     with open_store(ctx) as store:
         try:
-            run = load_run(store, run_id)
-        except KeyError:
-            fail(1, f"no eval run {run_id!r} in the store")
+            run = load_run(store, find_run_id(store, run_id))
+        except KeyError as exc:
+            fail(1, str(exc.args[0]))
+        except ValueError as exc:
+            fail(2, str(exc))
         added = queue_low_scores(store, run, threshold=threshold, names=name)
         for score_name in name or []:
             if sample:
@@ -186,7 +190,7 @@ def queue(
     console = stdout()
     if added:
         console.print(_tasks_table(added))
-    console.print(f"Queued {len(added)} {plural(len(added), 'task')} from run {run_id}")
+    console.print(f"Queued {len(added)} {plural(len(added), 'task')} from run {run.run_id}")
 
 
 @app.command()

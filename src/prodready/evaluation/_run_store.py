@@ -33,6 +33,7 @@ from prodready.evaluation._types import Case, CaseResult, Score
 from prodready.store import Store
 
 _CHUNK = 500  # ids per IN (...) list
+_LISTED = 10  # ids an ambiguous prefix lists
 HUMAN_LAYER = "human"
 """The layer of human labels (``review.label``): stored beside a run's scores, not among them."""
 
@@ -250,6 +251,28 @@ def load_run(store: Store, run_id: str) -> EvalRun:
     summary = _run_summary(row)
     totals = RunTotals.of(results, wall_seconds=summary.totals.wall_seconds)
     return EvalRun(**(summary.model_dump() | {"totals": totals}), results=results)
+
+
+def find_run_id(store: Store, ref: str) -> str:
+    """The id of the run called ``ref``, else of the one run whose id starts with ``ref``.
+
+    Raises:
+        KeyError: no run has that id or prefix.
+        ValueError: the prefix is ambiguous (the message lists the first matching ids).
+    """
+    ref = ref.strip()
+    c = eval_runs.c
+    with store.engine.connect() as conn:
+        if conn.execute(select(c.run_id).where(c.run_id == ref)).first() is not None:
+            return ref
+        stmt = select(c.run_id).where(c.run_id.startswith(ref, autoescape=True))
+        found = sorted(conn.execute(stmt.limit(_LISTED + 1)).scalars()) if ref else []
+    if not found:
+        raise KeyError(f"no eval run {ref!r} in the store")
+    if len(found) > 1:
+        more = ", …" if len(found) > _LISTED else ""
+        raise ValueError(f"run id prefix {ref!r} is ambiguous: {', '.join(found[:_LISTED])}{more}")
+    return str(found[0])
 
 
 def load_run_cases(store: Store, run_id: str) -> list[Case] | None:

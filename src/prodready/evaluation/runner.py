@@ -33,7 +33,7 @@ from prodready.evaluation._run_models import (
     RunSummary,
     RunTotals,
 )
-from prodready.evaluation._run_store import list_runs, load_run, load_run_cases
+from prodready.evaluation._run_store import find_run_id, list_runs, load_run, load_run_cases
 
 if typing.TYPE_CHECKING:
     from prodready.evaluation._registry import Scorer
@@ -50,6 +50,7 @@ __all__ = [
     "Target",
     "evaluate",
     "evaluate_sync",
+    "find_run_id",
     "list_runs",
     "load_run",
     "load_run_cases",
