@@ -159,6 +159,13 @@ def test_queue_accepts_a_unique_prefix_of_the_run_id(run: Run, evaluated: EvalRu
     assert f"Queued 2 tasks from run {evaluated.run_id}" in result.stdout
 
 
+def test_list_of_a_run_accepts_a_prefix_of_its_id(run: Run, evaluated: EvalRun) -> None:
+    run("queue", evaluated.run_id)
+    result = run("list", "--run", evaluated.run_id[:8], "--json")
+    assert result.exit_code == 0, result.output
+    assert {t["run_id"] for t in json.loads(result.stdout)} == {evaluated.run_id}
+
+
 def test_queue_refuses_an_ambiguous_prefix_listing_the_runs(run: Run, lite: Store) -> None:
     from prodready.evaluation.runner import evaluate_sync
 

@@ -50,7 +50,10 @@ def list_(
         Literal["open", "done", "expired", "all"], typer.Option(help="Which tasks.")
     ] = "open",
     run: Annotated[
-        str | None, typer.Option(help="Only tasks about this eval run.", show_default=False)
+        str | None,
+        typer.Option(
+            help="Only tasks about this eval run (id or unique prefix).", show_default=False
+        ),
     ] = None,
     limit: Annotated[int, typer.Option(min=1, help="Show at most this many.")] = 50,
     as_json: AsJson = False,
@@ -60,8 +63,9 @@ def list_(
     from prodready.evaluation.review import list_tasks
 
     with open_store(ctx) as store:
+        run_id = _run_id(store, run) if run is not None else None
         rows = list_tasks(
-            store, status=None if status == "all" else status, kind=kind, run_id=run, limit=limit
+            store, status=None if status == "all" else status, kind=kind, run_id=run_id, limit=limit
         )
     which = "" if status == "all" else f"{status} "
     print_listing(rows, as_json=as_json, table=_tasks_table, noun="task", qualifier=which)
@@ -168,21 +172,16 @@ def queue(
     seed: Annotated[int, typer.Option(help="Seed of the --sample.")] = 0,
 ) -> None:
     """Queue a run's failed and low scores (and a calibration sample) for human review."""
-    from prodready.cli._render import fail, plural, stdout
+    from prodready.cli._render import plural, stdout
     from prodready.evaluation.review import queue_calibration_sample, queue_low_scores
-    from prodready.evaluation.runner import find_run_id, load_run
+    from prodready.evaluation.runner import load_run
 
     if sample and not name:
         raise typer.BadParameter(
             "--sample needs the score --name to sample", param_hint="'--sample'"
         )
     with open_store(ctx) as store:
-        try:
-            run = load_run(store, find_run_id(store, run_id))
-        except KeyError as exc:
-            fail(1, str(exc.args[0]))
-        except ValueError as exc:
-            fail(2, str(exc))
+        run = load_run(store, _run_id(store, run_id))
         added = queue_low_scores(store, run, threshold=threshold, names=name)
         for score_name in name or []:
             if sample:
@@ -268,6 +267,19 @@ def _get(store: Store, task_id: str) -> ReviewTask:
     except TaskNotFound as exc:
         fail(1, str(exc))
     except ReviewError as exc:
+        fail(2, str(exc))
+
+
+def _run_id(store: Store, ref: str) -> str:
+    """The id of the eval run ``ref`` names (its id or a unique prefix); else exit 1 or 2."""
+    from prodready.cli._render import fail
+    from prodready.evaluation.runner import find_run_id
+
+    try:
+        return find_run_id(store, ref)
+    except KeyError as exc:
+        fail(1, str(exc.args[0]))
+    except ValueError as exc:
         fail(2, str(exc))
 
 
