@@ -87,7 +87,8 @@ class Target(BaseModel):
         match = _TARGET.match(data) if isinstance(data, str) else None
         number = _number(match.group(2)) if match else None
         if match is None or number is None:
-            raise ValueError(f"expected a comparison like '>= 0.85', got {data!r}")
+            got = _criteria_yaml.short_repr(data)
+            raise ValueError(f"expected a comparison like '>= 0.85', got {got}")
         return {"op": match.group(1), "value": number}
 
     @model_serializer
@@ -251,11 +252,11 @@ def parse_criteria(text: str, *, source: str = "<string>") -> Criteria:
     Raises:
         CriteriaError: with every problem, each located by line.
     """
-    root, issues = _criteria_yaml.compose(text, source)
+    root, data, issues = _criteria_yaml.load(text, source)
     if root is None:
         raise CriteriaError(issues)
     try:
-        criteria = Criteria.model_validate(yaml.safe_load(text))
+        criteria = Criteria.model_validate(data)
     except ValidationError as exc:
         issues += _criteria_yaml.issues_from(exc, root, source, _fields_at)
     if issues:
@@ -270,7 +271,12 @@ def load_criteria(path: str | Path) -> Criteria:
         CriteriaError: with every problem, each located by line.
         OSError: the file cannot be read.
     """
-    return parse_criteria(Path(path).read_text(encoding="utf-8"), source=str(path))
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CriteriaError([_criteria_yaml.not_utf8(raw, exc, str(path))]) from None
+    return parse_criteria(text, source=str(path))
 
 
 def _fields_at(loc: tuple[str | int, ...]) -> list[str]:
