@@ -9,6 +9,7 @@ waits for the database and a busy run writes in few, larger transactions.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 import time
@@ -21,6 +22,7 @@ import orjson
 
 from prodready import tracing
 from prodready.evaluation._registry import Scorer, ScorerSpec
+from prodready.evaluation._run_calls import Call, TargetCalls
 from prodready.evaluation._run_store import (
     Finished,
     Recorder,
@@ -103,6 +105,7 @@ class Engine:
         on_done: Callable[[CaseResult], None],
     ) -> None:
         self._target = target
+        self._calls = TargetCalls(target)
         self._is_async = _is_async(target)
         self._scorers = list(scorers)
         self._scorer_ids = [scorer_identity(s.spec) for s in scorers]
@@ -172,7 +175,7 @@ class Engine:
                 if self._capture_io:
                     span.input(case.input)
                 try:
-                    output = await self._attempts(case.input, span, tries)
+                    output = await self._attempts(self._calls.of(case), span, tries)
                 except BaseException as exc:
                     span.end(exc)
                     if not isinstance(exc, Exception):
@@ -202,41 +205,43 @@ class Engine:
         span_id = span.span_id if traced and self._trace_store is not None else None
         return _Ran(result, digest(text) if text is not None else None, span_id=span_id)
 
-    async def _attempts(self, value: Any, span: tracing.Span, tries: _Tries) -> Any:
+    async def _attempts(self, call: Call, span: tracing.Span, tries: _Tries) -> Any:
         while True:
             tries.n += 1
             if self._rate is not None:
                 await self._rate.wait()
             try:
-                return await self._invoke(value)
+                return await self._invoke(call)
             except self._s.retry_on as exc:
                 if tries.n > self._s.retries:
                     raise
                 span.event("retry", {"attempt": tries.n, "error": _describe(exc, 1)})
                 await asyncio.sleep(min(0.05 * 2 ** (tries.n - 1), 2.0))
 
-    async def _invoke(self, value: Any) -> Any:
+    async def _invoke(self, call: Call) -> Any:
         if self._s.timeout is None:
-            return await self._call_target(value)
+            return await self._call_target(call)
         deadline = asyncio.timeout(self._s.timeout)
         try:
             async with deadline:
-                return await self._call_target(value)
+                return await self._call_target(call)
         except TimeoutError:
             if deadline.expired():
                 raise TimeoutError(f"no answer within {self._s.timeout:g} s") from None
             raise
 
-    async def _call_target(self, value: Any) -> Any:
+    async def _call_target(self, call: Call) -> Any:
+        args, kwargs = call
         if self._is_async:
-            out = self._target(value)
+            out = self._target(*args, **kwargs)
         else:
             if self._pool is None:
                 # Threads stuck in timed-out calls keep their worker: leave room for retries.
                 workers = self._s.concurrency * (self._s.retries + 2)
                 self._pool = ThreadPoolExecutor(workers, thread_name_prefix="prodready-eval")
             loop = asyncio.get_running_loop()
-            out = await loop.run_in_executor(self._pool, tracing.bind_context(self._target), value)
+            bound = functools.partial(self._target, *args, **kwargs)
+            out = await loop.run_in_executor(self._pool, tracing.bind_context(bound))
         if inspect.isawaitable(out):
             out = await out
         return out

@@ -9,13 +9,22 @@ import hashlib
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+)
 
 from prodready.store import Trace
 
 Split = Literal["dev", "validation", "holdout"]
 Layer = Literal["check", "judge", "behaviour", "human", "online"]
 CaseStatus = Literal["active", "candidate"]
+InputKind = Literal["value", "arguments"]
 
 LAYERS: tuple[Layer, ...] = ("check", "judge", "behaviour", "human", "online")
 
@@ -52,6 +61,10 @@ class Case(BaseModel):
 
     id: str = Field(min_length=1, max_length=200)
     input: str | dict[str, Any]
+    input_kind: InputKind = "value"
+    """How the target is called: ``value``, with ``input`` as its one argument; ``arguments``,
+    with ``input`` as the call's arguments by parameter name (what ``@prodready.trace``
+    records, so a case made from a trace calls the target exactly as the traced call did)."""
     expected: Expected = Field(default_factory=Expected)
     tags: list[str] = Field(default_factory=list)
     split: Split = "dev"
@@ -61,9 +74,29 @@ class Case(BaseModel):
     reason: str | None = None
     """Why the case was added (what it guards against)."""
 
+    @field_validator("input_kind")
+    @classmethod
+    def _arguments_are_an_object(cls, kind: InputKind, info: ValidationInfo) -> InputKind:
+        if kind == "arguments" and not isinstance(info.data.get("input"), dict):
+            raise ValueError(
+                "'arguments' needs an object input: the call's arguments by parameter name"
+            )
+        return kind
+
+    @model_serializer(mode="wrap")
+    def _omit_value_kind(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.input_kind == "value":  # the default: stored bodies keep the hash they had
+            data.pop("input_kind", None)
+        return data
+
     def content_hash(self) -> str:
-        """Hash of what defines the case's behaviour: input and expected (not tags or who)."""
-        return content_hash({"input": self.input, "expected": self.expected.model_dump()})
+        """Hash of what defines the case's behaviour: input, how the target takes it, and
+        expected (not tags or who)."""
+        defining = {"input": self.input, "expected": self.expected.model_dump()}
+        if self.input_kind != "value":
+            defining["input_kind"] = self.input_kind
+        return content_hash(defining)
 
 
 class Score(BaseModel):

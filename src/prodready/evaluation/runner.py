@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from prodready import store as _store
 from prodready import tracing
-from prodready.evaluation import _run_engine, _run_progress, _run_store, _types
+from prodready.evaluation import _run_calls, _run_engine, _run_progress, _run_store, _types
 from prodready.evaluation._run_models import (
     DatasetRef,
     EvalRun,
@@ -59,7 +59,8 @@ __all__ = [
 log = logging.getLogger("prodready.evaluation")
 
 Target = Callable[[Any], Any]
-"""The system under test: takes a case's ``input``, returns the output (sync or async)."""
+"""The system under test: takes a case's ``input`` (or its arguments), returns the output
+(sync or async)."""
 
 INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, ConnectionError, OSError)
 """What ``retry_on`` defaults to: timeouts and network or OS errors."""
@@ -92,7 +93,9 @@ async def evaluate(
     pass), so it counts as a failure in every denominator.
 
     Args:
-        target: called with each case's ``input``; sync targets run in worker threads.
+        target: called with each case's ``input`` (with a case whose ``input_kind`` is
+            ``arguments``: with its arguments, by parameter name); sync targets run in
+            worker threads.
         data: a dataset version or a list of cases (case ids must be unique).
         scorers: each gives one score per case run; score names must be unique.
         store: where the run is stored (default: the store tracing writes to, else
@@ -118,12 +121,13 @@ async def evaluate(
         The run, with every result in dataset order (repeats together).
 
     Raises:
-        ValueError: a bad option, duplicate case ids or score names, or resuming a run
-            made with another release.
+        ValueError: a bad option, duplicate case ids or score names, a case whose
+            arguments the target cannot take, or resuming a run made with another release.
     """
     _check_options(concurrency, rate_limit, timeout, retries, repeats)
     cases, dataset = _cases(data)
     _check_unique(cases, scorers)
+    _run_calls.TargetCalls(target).check(cases)
     with _stores(store) as (run_store, trace_store):
         return await _evaluate(
             target,
