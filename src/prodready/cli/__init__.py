@@ -1,6 +1,6 @@
 """The ``prodready`` command line: thin commands over the same API users import.
 
-One module per command group (``_traces``, ``_store``, ``_datasets``, ``_serve``); heavy
+One module per command group (``_traces``, ``_store``, ``_datasets``, ``_serve``, ...); heavy
 imports (SQLAlchemy, Rich renderables) happen inside commands, so ``--help`` stays quick.
 """
 
@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from prodready.cli import _datasets, _eval, _review, _serve, _store, _traces
+from prodready.cli import _datasets, _eval, _review, _serve, _store, _testing, _traces
 
 __all__ = ["app", "main"]
 
@@ -25,6 +25,7 @@ app.add_typer(_store.app)
 app.add_typer(_datasets.app)
 app.add_typer(_review.app)
 app.add_typer(_eval.app)
+app.add_typer(_testing.app)
 app.command("serve")(_serve.serve)
 
 _SOURCES = {"COMMANDLINE": "--store", "ENVIRONMENT": f"${_store.URL_ENV}"}
