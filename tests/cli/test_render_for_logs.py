@@ -53,3 +53,15 @@ def test_columns_set_by_the_user_is_still_the_width(seeded: Seeded) -> None:
     result = invoke("--store", seeded.url, "traces", "list", "--full-ids", columns="60")
     assert result.exit_code == 0, result.output
     assert max(map(len, result.stdout.splitlines())) <= 60
+
+
+def test_a_note_on_standard_error_longer_than_80_columns_stays_on_one_line(
+    tmp_path: Path,
+) -> None:
+    release = "feature-branch-with-a-rather-long-name-" + "x" * 40
+    store = f"sqlite:///{tmp_path / 's.db'}"
+    suite = write_project(tmp_path)
+    result = invoke("--store", store, "eval", "run", str(suite), "--release", release)
+    assert result.exit_code == 0, result.output
+    header = result.stderr.splitlines()[0]
+    assert header.startswith("run ") and header.endswith(f"release {release}, 20 cases")

@@ -560,9 +560,9 @@ def _print_outcome(run: EvalRun, gate: GateReport | None, written: list[Path]) -
 
 
 def _note(message: str) -> None:
-    from rich.console import Console
+    from prodready.cli._render import stderr
 
-    Console(stderr=True, highlight=False).print(message, markup=False, style="dim")
+    stderr().print(message, markup=False, style="dim")
 
 
 # --- tables ----------------------------------------------------------------------------------
