@@ -193,6 +193,19 @@ def test_agreement_prints_kappa_and_whether_the_judge_may_gate(run: Run, lite: S
     assert "kappa 1.000" in result.stdout and "the judge may gate (saved)" in result.stdout
 
 
+def test_agreement_with_one_label_on_both_sides_says_kappa_is_undefined(
+    run: Run, lite: Store
+) -> None:
+    evaluated = run_of(lite, judge([0.9] * 6))
+    run("queue", evaluated.run_id, "--name", "correctness", "--sample", "6")
+    for task in list_tasks(lite):
+        run("label", task.id, "--by", "ana", "--pass")
+    result = run("agreement", "correctness", "--save")
+    assert result.exit_code == 0, result.output
+    assert "kappa undefined: judge and humans all 'pass' on 6 cases" in result.stdout
+    assert "the judge may NOT gate" in result.stdout
+
+
 def test_agreement_without_labels_exits_1(run: Run, lite: Store) -> None:
     result = run("agreement", "correctness")
     assert result.exit_code == 1 and "no judge score named 'correctness'" in result.stderr

@@ -56,6 +56,14 @@ def test_kappa_is_undefined_when_both_raters_always_agree_on_one_label() -> None
     assert cal.agreement == 1.0 and cal.kappa is None and not cal.passes(floor=0.0)
 
 
+def test_an_undefined_kappa_is_described_as_what_it_is() -> None:
+    all_pass = calibrate([True] * 12, [True] * 12)
+    assert all_pass.describe() == "kappa undefined: judge and humans all 'pass' on 12 cases"
+    assert calibrate([False] * 3, [False] * 3).describe().endswith("all 'fail' on 3 cases")
+    defined = calibrate([True, True, False, False], [True, False, False, False])
+    assert defined.describe() == "kappa 0.50 on 4 cases (agreement 0.75)"
+
+
 def test_the_floor_decides_whether_a_judge_may_gate() -> None:
     cal = calibrate(*labels(20, 5, 10, 15))
     assert (cal.passes(), cal.passes(floor=0.4)) == (False, True)

@@ -21,6 +21,7 @@ from prodready.evaluation.review import (
     queue_low_scores,
 )
 from prodready.evaluation.runner import load_run
+from prodready.evaluation.suite import gate_run
 from prodready.store import Store
 from tests.evaluation.test_review import candidate_in, judge, run_of, rv_check
 
@@ -112,6 +113,17 @@ def test_a_saved_agreement_above_the_floor_lets_the_judge_gate(store: Store) -> 
     judge_agreement(store, "correctness", save=True)
     kappas = {k: v for k, v in load_calibrations(store).items() if v is not None}
     assert evaluate_gate(criteria, run.results, judge_calibration=kappas).passed
+
+
+def test_a_gate_on_a_judge_with_undefined_kappa_says_so_and_fails(store: Store) -> None:
+    run = run_of(store, judge([0.9] * 6))  # the judge passes every case
+    queue_calibration_sample(store, run, "correctness", n=6)
+    label_all(store, {f"c{i}": True for i in range(6)})  # and so do the humans
+    judge_agreement(store, "correctness", save=True)
+    criteria = parse_criteria("metrics:\n  correctness: {source: correctness, target: '>= 0.4'}\n")
+    (metric,) = gate_run(store, run, criteria).metrics
+    assert metric.passed is False and "no calibration" not in metric.reason
+    assert "kappa undefined: judge and humans all 'pass' on 6 cases" in metric.reason
 
 
 def test_agreement_compares_only_the_newest_judge(store: Store) -> None:

@@ -399,4 +399,6 @@ def _calibration_text(cal: Calibration, *, floor: float, saved: bool) -> str:
         f"judge fail    {cal.fn:>10}  {cal.tn:>10}",
         f"kappa floor {floor:g}: the judge {may}" + (" (saved)" if saved else " (not saved)"),
     ]
+    if cal.kappa is None:
+        lines.insert(-1, f"{cal.describe()}: label cases of both outcomes (review queue --sample)")
     return "\n".join(lines)

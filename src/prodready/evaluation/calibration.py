@@ -65,8 +65,21 @@ class Calibration(BaseModel):
         }
 
     def passes(self, floor: float = DEFAULT_KAPPA_FLOOR) -> bool:
-        """Whether the judge may gate: kappa defined and at least ``floor``."""
+        """Whether the judge may gate: kappa defined and at least ``floor``.
+
+        An undefined kappa never passes: when judge and humans gave every case the same
+        single label, the sample cannot show that the judge tells pass from fail (a judge
+        that passes everything would score the same).
+        """
         return self.kappa is not None and self.kappa >= floor
+
+    def describe(self) -> str:
+        """One line: ``kappa 0.62 on 50 cases (agreement 0.88)``, or, when kappa is
+        undefined, ``kappa undefined: judge and humans all 'pass' on 12 cases``."""
+        if self.kappa is None:
+            label = "pass" if self.tp else "fail"
+            return f"kappa undefined: judge and humans all {label!r} on {self.n} cases"
+        return f"kappa {self.kappa:.2f} on {self.n} cases (agreement {self.agreement:.2f})"
 
 
 def cohen_kappa(tp: int, fp: int, fn: int, tn: int) -> float | None:
@@ -198,11 +211,16 @@ def load_calibration(
 
 def load_calibrations(store: _stores.Store) -> dict[str, float | None]:
     """The latest kappa per score name, whatever the judge identity (``None``: undefined)."""
+    return {name: c.kappa for name, c in latest_calibrations(store).items()}
+
+
+def latest_calibrations(store: _stores.Store) -> dict[str, Calibration]:
+    """The latest calibration per score name, whatever the judge identity (what gates read)."""
     latest: dict[str, Calibration] = {}
     for c in sorted(_all(store), key=lambda c: c.created_at_ns or 0):
         if c.name is not None:
             latest[c.name] = c
-    return {name: c.kappa for name, c in sorted(latest.items())}
+    return dict(sorted(latest.items()))
 
 
 def _all(store: _stores.Store) -> list[Calibration]:
@@ -218,6 +236,7 @@ __all__ = [
     "Calibration",
     "calibrate",
     "cohen_kappa",
+    "latest_calibrations",
     "load_calibration",
     "load_calibrations",
     "save_calibration",

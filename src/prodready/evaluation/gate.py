@@ -23,6 +23,7 @@ from prodready.evaluation import criteria as _criteria
 from prodready.evaluation import stats as _stats
 from prodready.evaluation._format import fmt as _fmt
 from prodready.evaluation._format import target_text as _target_text
+from prodready.evaluation.calibration import Calibration as _Calibration
 
 __all__ = ["GateReport", "MetricResult", "evaluate_gate"]
 
@@ -108,7 +109,7 @@ def evaluate_gate(
     *,
     cases: Iterable[_types.Case] | _types.DatasetVersion | None = None,
     baseline: Sequence[_types.CaseResult] | None = None,
-    judge_calibration: Mapping[str, float] | None = None,
+    judge_calibration: Mapping[str, float | _Calibration] | None = None,
 ) -> GateReport:
     """Apply ``criteria`` to a run's ``results``.
 
@@ -120,7 +121,10 @@ def evaluate_gate(
             ``business.false_positive_rate`` (their expected escalation).
         baseline: the current production release's results on the same cases, for
             ``non_inferior`` metrics.
-        judge_calibration: score name -> Cohen's kappa of its judge against human labels.
+        judge_calibration: score name -> Cohen's kappa of its judge against human labels,
+            or the judge's :class:`~prodready.evaluation.calibration.Calibration`. An
+            undefined kappa (judge and humans gave every case one label) does not let a
+            judge gate: such a sample cannot show the judge tells pass from fail.
     """
     if isinstance(cases, _types.DatasetVersion):
         cases = cases.cases
@@ -140,7 +144,7 @@ class _Gate:
         criteria: _criteria.Criteria,
         expected: Mapping[str, _types.Expected] | None,
         baseline: Sequence[_types.CaseResult] | None,
-        calibration: Mapping[str, float],
+        calibration: Mapping[str, float | _Calibration],
     ) -> None:
         self.criteria = criteria
         self.expected = expected
@@ -192,8 +196,13 @@ class _Gate:
         if "judge" not in obs.layers:
             return None
         floor = self.criteria.judge_kappa_floor
-        kappa = self.calibration.get(metric.source)
-        if kappa is None:
+        found = self.calibration.get(metric.source)
+        kappa = found.kappa if isinstance(found, _Calibration) else found
+        if isinstance(found, _Calibration) and kappa is None:
+            # One label on both sides: a judge that passes everything would agree as well.
+            why = f"{found.describe()}, which cannot show it tells pass from fail; label "
+            why += f"cases of both outcomes; floor {floor:.2f}"
+        elif kappa is None:
             why = f"no calibration; floor {floor:.2f}"
         elif kappa < floor:
             why = f"kappa {kappa:.2f} < floor {floor:.2f}"

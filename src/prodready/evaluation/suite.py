@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from prodready.evaluation._dataset_subset import Strata
     from prodready.evaluation._registry import Scorer
     from prodready.evaluation._types import Case, CaseResult, DatasetVersion, Split
+    from prodready.evaluation.calibration import Calibration
     from prodready.evaluation.criteria import Criteria
     from prodready.evaluation.gate import GateReport
     from prodready.evaluation.runner import EvalRun, Target
@@ -447,13 +448,11 @@ def _with_traces(store: Store, results: Sequence[CaseResult]) -> list[CaseResult
     ]
 
 
-def _calibrations(store: Store) -> dict[str, float]:
-    try:
-        from prodready.evaluation.calibration import load_calibrations
-    except ImportError:  # pragma: no cover - calibration is part of the package
-        return {}
-    # An undefined kappa (None) is left out: the gate then says "no calibration".
-    return {k: v for k, v in load_calibrations(store).items() if v is not None}
+def _calibrations(store: Store) -> dict[str, Calibration]:
+    from prodready.evaluation.calibration import latest_calibrations
+
+    # Undefined kappas included: the gate refuses them, saying what the labels were.
+    return latest_calibrations(store)
 
 
 def find_baseline(
