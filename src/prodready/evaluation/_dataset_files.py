@@ -24,6 +24,10 @@ from prodready.evaluation._types import Case, Expected
 MAX_PROBLEMS = 50
 """Reading stops after this many problems."""
 
+MAX_DEPTH = 100
+"""The deepest JSON nesting a case field may have: deeper values are refused, since
+hashing, storing and rendering a case walk its values recursively."""
+
 CSV_COLUMNS: tuple[str, ...] = (
     "id",
     "input",
@@ -105,6 +109,10 @@ def read_cases(path: str | os.PathLike[str], *, max_errors: int = MAX_PROBLEMS) 
     cases: list[Case] = []
     first_line: dict[str, int] = {}
     for line, record in records:
+        deep = _too_deep(record)
+        if deep is not None:
+            problems.add(line, deep, f"JSON nested deeper than {MAX_DEPTH} levels")
+            continue
         case = _validate(record, line, problems)
         if case is None:
             continue
@@ -117,6 +125,8 @@ def read_cases(path: str | os.PathLike[str], *, max_errors: int = MAX_PROBLEMS) 
             cases.append(case)
         if problems.full:
             break
+    if not cases and not problems.items:
+        problems.add(None, None, "no cases in the file")
     problems.raise_if_any()
     return cases
 
@@ -129,6 +139,23 @@ def _decode(raw: bytes, problems: _Problems) -> str:
         problems.add(line, None, f"not UTF-8 (byte {exc.start}); save the file as UTF-8")
         problems.raise_if_any()
         raise  # unreachable: a problem was just added
+
+
+def _too_deep(record: dict[str, Any]) -> str | None:
+    """The path of the first field nested deeper than :data:`MAX_DEPTH`, else ``None``.
+
+    Walked with a stack rather than recursion, so no depth can exhaust Python's stack.
+    """
+    stack: list[tuple[Any, tuple[str, ...], int]] = [(record, (), 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > MAX_DEPTH:  # named down to an expected.custom field, else the field
+            return ".".join(path[:3] if path[0] == "expected" else path[:1])
+        if isinstance(value, dict):
+            stack.extend((v, (*path, str(k)), depth + 1) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, path, depth + 1) for v in value)
+    return None
 
 
 def _jsonl_records(text: str, problems: _Problems) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -190,14 +217,16 @@ def _reason(error: Any) -> str:
 
 
 def _csv_records(text: str, problems: _Problems) -> Iterator[tuple[int, dict[str, Any]]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    if not text.strip():
+        return  # no header and no cases: read_cases says so
+    # strict: a quote that never closes is an error, not the rest of the file in one cell
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
     except StopIteration:
-        problems.add(1, None, "empty file: expected a header row (id,input,...)")
         return
     except csv.Error as exc:
-        problems.add(1, None, f"unreadable header: {exc}")
+        problems.add(1, None, _csv_error(exc))
         return
     header = [h.strip() for h in header]
     if not _check_header(header, problems):
@@ -210,7 +239,7 @@ def _csv_records(text: str, problems: _Problems) -> Iterator[tuple[int, dict[str
         except StopIteration:
             return
         except csv.Error as exc:
-            problems.add(start, None, f"unreadable row: {exc}")
+            problems.add(start, None, _csv_error(exc))
             return
         end = reader.line_num
         if not any(cell.strip() for cell in row):
@@ -241,8 +270,49 @@ def _check_header(header: list[str], problems: _Problems) -> bool:
     return ok
 
 
+def _csv_error(exc: csv.Error) -> str:
+    """What a csv module error means in the file's terms."""
+    text = str(exc)
+    if text == "unexpected end of data":
+        return (
+            "a quote opened in this row never closes, so the rest of the file would be one "
+            'cell (write "" for a quote inside a quoted cell)'
+        )
+    if text.startswith("',' expected after"):
+        return 'text after a closing quote: a quoted cell ends at a comma (write "" inside it)'
+    if text.startswith("field larger than field limit"):
+        return f"a cell is longer than {csv.field_size_limit()} characters; use JSONL for it"
+    return f"unreadable row: {text}"
+
+
+class _TooDeep(Exception):
+    """A cell holds JSON nested too deep for ``json.loads``, which recurses per level."""
+
+    def __init__(self, column: str) -> None:
+        super().__init__(column)
+        self.column = column
+
+
+def _json(text: str, column: str) -> Any:
+    """``json.loads``, with a ``RecursionError`` from deep nesting turned into
+    :class:`_TooDeep` (orjson would bound the depth itself, but reads big integers as
+    floats, which would change custom values)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise _TooDeep(column) from None
+
+
 def _csv_record(cells: dict[str, str], line: int, problems: _Problems) -> dict[str, Any] | None:
     """A case record from one row's cells; blank cells mean "not given"."""
+    try:
+        return _csv_cells(cells, line, problems)
+    except _TooDeep as exc:
+        problems.add(line, exc.column, f"JSON nested deeper than {MAX_DEPTH} levels")
+        return None
+
+
+def _csv_cells(cells: dict[str, str], line: int, problems: _Problems) -> dict[str, Any] | None:
     before = len(problems.items)
     record: dict[str, Any] = {"id": cells["id"].strip(), "input": _csv_input(cells["input"])}
     expected: dict[str, Any] = {}
@@ -266,7 +336,7 @@ def _csv_record(cells: dict[str, str], line: int, problems: _Problems) -> dict[s
         elif column in CSV_COLUMNS:
             record[column] = value
         else:
-            custom[column] = _csv_custom(value)
+            custom[column] = _csv_custom(value, column)
     if custom:
         expected["custom"] = custom
     if expected:
@@ -278,7 +348,7 @@ def _csv_input(raw: str) -> str | dict[str, Any]:
     """A cell holding a JSON object is an object input; anything else is text, as written."""
     if raw.lstrip().startswith("{"):
         try:
-            value = json.loads(raw)
+            value = _json(raw, "input")
         except ValueError:
             return raw
         if isinstance(value, dict):
@@ -290,7 +360,7 @@ def _csv_list(value: str, line: int, column: str, problems: _Problems) -> list[s
     """``a; b; c`` or a JSON list ``["a", "b"]`` (for items that contain ``;``)."""
     if value.startswith("["):
         try:
-            items = json.loads(value)
+            items = _json(value, column)
         except ValueError as exc:
             problems.add(line, column, f"invalid JSON list: {exc}")
             return []
@@ -311,10 +381,10 @@ def _csv_bool(value: str, line: int, problems: _Problems) -> bool | None:
     return None
 
 
-def _csv_custom(value: str) -> Any:
+def _csv_custom(value: str, column: str) -> Any:
     """JSON if the cell parses as JSON (numbers, true, lists, quoted text), else the text."""
     try:
-        return json.loads(value)
+        return _json(value, column)
     except ValueError:
         return value
 
@@ -368,10 +438,14 @@ def _csv_text(cases: Sequence[Case]) -> str:
 def _csv_row(case: Case, custom: Sequence[str]) -> list[str]:
     e: Expected = case.expected
     if isinstance(case.input, str):
-        if _csv_input(case.input) != case.input:
+        try:
+            as_text = _csv_input(case.input) == case.input
+        except _TooDeep:
+            as_text = False  # the reader would refuse it
+        if not as_text:
             raise ValueError(
-                f"case {case.id!r}: its text input is a JSON object, which CSV would read back "
-                "as an object input; use JSONL"
+                f"case {case.id!r}: its text input is a JSON object, which CSV would not read "
+                "back as text; use JSONL"
             )
         text = case.input
     else:
@@ -402,6 +476,10 @@ def _list_cell(items: Sequence[str]) -> str:
 
 
 def _custom_cell(value: Any) -> str:
-    if isinstance(value, str) and value.strip() == value and value and _csv_custom(value) == value:
-        return value
+    if isinstance(value, str) and value.strip() == value and value:
+        try:
+            if _csv_custom(value, "") == value:
+                return value
+        except _TooDeep:
+            pass  # deep JSON text: quoted below, it reads back as this text
     return json.dumps(value, ensure_ascii=False)
