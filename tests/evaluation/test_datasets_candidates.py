@@ -203,3 +203,27 @@ def test_concurrent_confirmations_lose_no_case(store: Store) -> None:
         )
     latest = load_dataset(store, "support")
     assert latest.version == 1 + len(ids) and len(latest.cases) == 1 + len(ids)
+
+
+def test_a_case_from_a_traced_call_records_that_its_input_is_the_calls_arguments(
+    store: Store, trace_id: str
+) -> None:
+    case = get_candidate(store, propose(store, trace_id)).case
+    assert (case.input, case.input_kind) == ({"question": "How long do refunds take?"}, "arguments")
+
+
+def test_an_object_a_span_recorded_as_its_input_stays_one_value(store: Store) -> None:
+    save_dataset(store, "support", [])
+    with capture(store=store) as cap:
+        with prodready.span("answer", kind="agent") as s:
+            s.input({"question": "Where is my card?"})
+        trace_id = cap.trace().summary.trace_id
+    case = get_candidate(store, propose(store, trace_id)).case
+    assert (case.input, case.input_kind) == ({"question": "Where is my card?"}, "value")
+
+
+def test_arguments_cut_short_by_capture_are_refused(store: Store) -> None:
+    save_dataset(store, "support", [])
+    trace_id = traced(store, "refund " * 20_000)  # over the 100,000 characters captured
+    with pytest.raises(DatasetError, match="arguments were cut at 100,000 characters"):
+        propose(store, trace_id)

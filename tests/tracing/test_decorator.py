@@ -28,6 +28,15 @@ def test_sync_function_records_input_output_and_children() -> None:
     assert root["prodready.output"] == "HI"
 
 
+def test_captured_input_is_marked_as_the_calls_arguments_by_name() -> None:
+    with capture() as cap:
+        answer("hi")
+    assert cap.trace().spans[0].attributes["prodready.input.kind"] == "arguments"
+    with capture() as cap, prodready.span("by hand") as s:
+        s.input({"question": "hi"})
+    assert "prodready.input.kind" not in cap.trace().spans[0].attributes
+
+
 def test_bare_decorator_uses_qualified_name() -> None:
     @prodready.trace
     def helper() -> int:

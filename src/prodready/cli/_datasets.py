@@ -550,7 +550,8 @@ def _candidate_detail(c: CandidateCase) -> Table:
     from prodready.cli._render import detail_grid
 
     grid = detail_grid()
-    grid.add_row("Input", Text(_cell(c.case.input, 200)))
+    label = "Arguments" if c.case.input_kind == "arguments" else "Input"  # as the target gets it
+    grid.add_row(label, Text(_cell(c.case.input, 200)))
     grid.add_row("Provenance", Text(c.case.provenance))
     for key, value in c.suggested.items():
         grid.add_row(f"Suggested {key}", Text(_cell(value, 200)))

@@ -31,8 +31,9 @@ from prodready.evaluation._dataset_store import (
     save_version,
 )
 from prodready.evaluation._tables import candidate_cases
-from prodready.evaluation._types import Case, DatasetVersion, Expected, Split
+from prodready.evaluation._types import Case, DatasetVersion, Expected, InputKind, Split
 from prodready.store import Span, Store, Trace
+from prodready.tracing import MAX_CAPTURE_CHARS
 from prodready.tracing import attributes as attrs
 
 
@@ -57,7 +58,9 @@ def add_from_trace(
     """Propose a stored trace as a new case of ``dataset``; it waits for a human to confirm.
 
     The case's input is the root span's ``prodready.input`` (a JSON object of the agent's
-    arguments, or text), else the root span's name. The trace's output, classified intent,
+    arguments, or text), else the root span's name. Arguments recorded by
+    ``@prodready.trace`` make a case with ``input_kind="arguments"``, so the runner calls the
+    target exactly as the traced call was made. The trace's output, classified intent,
     tool calls and escalation are kept as *suggestions* for the reviewer, never as the
     expected answer. Provenance is ``trace:<trace id>``.
 
@@ -75,7 +78,8 @@ def add_from_trace(
     Raises:
         LookupError: no such trace (``DatasetNotFound`` if no such dataset).
         DatasetError: no proposer or reason; the input or id is already in the dataset; the
-            trace is already a pending candidate for it.
+            trace is already a pending candidate for it; its recorded arguments are not a
+            whole JSON object (cut short when captured).
     """
     added_by = _person(added_by, "added_by")
     if not reason or not reason.strip():
@@ -85,9 +89,11 @@ def add_from_trace(
         raise LookupError(f"no trace {trace_id!r} in the store")
     tid = trace.summary.trace_id
     root = _root(trace)
+    value, kind = _input(trace, root)
     case = Case(
         id=case_id or f"trace-{tid[:12]}",
-        input=_input(trace, root),
+        input=value,
+        input_kind=kind,
         expected=expected or Expected(),
         tags=list(tags),
         split=split,
@@ -331,16 +337,34 @@ def _root(trace: Trace) -> Span | None:
     return by_id or next((s for s in trace.spans if s.parent_span_id is None), None)
 
 
-def _input(trace: Trace, root: Span | None) -> str | dict[str, Any]:
+def _input(trace: Trace, root: Span | None) -> tuple[str | dict[str, Any], InputKind]:
+    """The case's input, and whether it is the traced call's arguments (``@trace`` says so)."""
     raw = root.attributes.get(attrs.INPUT) if root is not None else None
     value = _decode(raw)
+    if root is not None and root.attributes.get(attrs.INPUT_KIND) == "arguments":
+        if isinstance(value, dict):
+            return value, "arguments"
+        raise DatasetError(_unreplayable(trace.summary.trace_id, raw))
     if isinstance(value, dict):
-        return value
+        return value, "value"
     if isinstance(raw, str) and raw.strip():
-        return raw
+        return raw, "value"
     if raw is not None and not isinstance(raw, str):
-        return json.dumps(raw, ensure_ascii=False)
-    return (root.name if root is not None else None) or trace.summary.name or trace.summary.trace_id
+        return json.dumps(raw, ensure_ascii=False), "value"
+    name = (root.name if root is not None else None) or trace.summary.name
+    return name or trace.summary.trace_id, "value"
+
+
+def _unreplayable(trace_id: str, raw: Any) -> str:
+    why = (
+        f"its recorded arguments were cut at {MAX_CAPTURE_CHARS:,} characters"
+        if isinstance(raw, str) and raw.endswith(" chars]") and "…[truncated " in raw
+        else "its recorded arguments are not a JSON object"
+    )
+    return (
+        f"trace {trace_id}: {why}, so the call cannot be replayed; add the case with its "
+        "arguments in a dataset file instead (prodready datasets import)"
+    )
 
 
 def _decode(value: Any) -> Any:
