@@ -215,3 +215,15 @@ def test_gate_run_refuses_an_uncalibrated_judge_and_accepts_a_calibrated_one(
     agreement = Calibration(n=40, agreement=0.95, kappa=0.9, tp=20, fp=1, fn=1, tn=18)
     save_calibration(lite, "correct", agreement)
     assert gate_run(lite, run, JUDGED).passed
+
+
+def test_a_missing_relative_suite_file_says_where_it_was_looked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SuiteError) as caught:
+        load_suite("evals/suite.py")
+    assert str(caught.value) == (
+        f"suite file 'evals/suite.py' not found (looked for {tmp_path / 'evals' / 'suite.py'}: "
+        "a relative path is read from the current directory)"
+    )

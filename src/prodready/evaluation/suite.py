@@ -269,7 +269,11 @@ def load_suite(spec: str | os.PathLike[str], *, name: str | None = None) -> Suit
     """
     path, name = _split_spec(spec, name)
     if not path.is_file():
-        raise SuiteError(f"suite file {str(path)!r} not found")
+        where = ""
+        if not path.is_absolute():
+            where = f" (looked for {path.resolve()}: a relative path is read from the current "
+            where += "directory)"
+        raise SuiteError(f"suite file {str(path)!r} not found{where}")
     if path.suffix != ".py":
         raise SuiteError(f"suite file {str(path)!r} is not a Python file (.py)")
     module = _import_file(path)
