@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
+import pytest
+
 from prodready.evaluation import CaseResult, Layer, Score
 from prodready.evaluation.criteria import parse_criteria
 from prodready.evaluation.gate import GateReport, evaluate_gate
+from prodready.evaluation.stats import quantile_interval
 
 
 def runs(
@@ -92,10 +97,35 @@ def test_a_number_missing_on_some_case_fails_rather_than_averaging_it_away() -> 
     assert "1 case(s) have no value, e.g. 'c0'" in m.reason
 
 
-def test_percentile_gate_uses_a_bootstrap_interval() -> None:
+def test_percentile_gate_uses_an_order_statistic_interval() -> None:
     (m,) = gate("{source: ms, aggregate: p95, target: '<= 150'}", runs(rate(40, 40))).metrics
-    assert m.interval is not None and m.interval.method == "bootstrap-percentile"
+    assert m.interval is not None and m.interval.method == "order-statistic"
     assert (round(m.estimate or 0, 2), m.passed) == (137.05, True)
+
+
+def test_confident_p95_fails_and_names_the_cases_it_needs_below_72() -> None:
+    (m,) = gate(
+        "{source: ms, aggregate: p95, target: '<= 1000', gate: confident}", runs(rate(40, 40))
+    ).metrics
+    assert m.interval is not None and m.interval.high == float("inf")
+    assert (m.passed, m.cases_needed) == (False, 72)
+    assert "40 case(s) cannot bound p95 at 95% (order-statistic): needs at least 72" in m.reason
+
+
+def test_confident_p95_passes_from_72_cases_on_the_order_statistic_bound() -> None:
+    (m,) = gate(
+        "{source: ms, aggregate: p95, target: '<= 1000', gate: confident}", runs(rate(72, 72))
+    ).metrics
+    assert m.interval is not None and m.interval.high == 171.0  # the largest of 72
+    assert (m.passed, m.cases_needed) == (True, None)
+
+
+def test_confident_mean_from_fewer_than_ten_cases_fails_and_needs_ten() -> None:
+    metric = "{source: ms, aggregate: mean, target: '<= 1000', gate: confident}"
+    (m,) = gate(metric, runs(rate(9, 9))).metrics
+    assert (m.passed, m.cases_needed) == (False, 10)
+    assert "9 case(s) cannot bound mean at 95% (bootstrap-t): needs at least 10" in m.reason
+    assert gate(metric, runs(rate(10, 10))).passed
 
 
 def test_an_uncalibrated_judge_cannot_gate_and_the_gate_says_so() -> None:
@@ -142,14 +172,43 @@ def test_non_inferior_without_a_baseline_fails_with_a_reason() -> None:
     assert m.reason.endswith("needs a baseline (the production release's results), none given")
 
 
-def test_non_inferior_on_a_number_uses_a_paired_bootstrap_lower_is_better() -> None:
+def test_non_inferior_on_a_number_uses_a_studentized_bootstrap_lower_is_better() -> None:
     baseline = runs(rate(30, 30))
     faster, slower = runs(rate(30, 30)), runs(rate(30, 30), value=500.0)
     metric = "{source: ms, aggregate: mean, gate: non_inferior, margin: 10, better: lower}"
     assert gate(metric, faster, baseline=baseline).passed
     (m,) = gate(metric, slower, baseline=baseline).metrics
-    assert m.comparison is not None and m.comparison.method == "paired-bootstrap"
+    assert m.comparison is not None and m.comparison.method == "bootstrap-t"
     assert m.passed is False and "upper bound" in m.reason and "> +margin 10" in m.reason
+
+
+def test_non_inferior_on_a_mean_from_fewer_than_ten_cases_fails_and_needs_ten() -> None:
+    metric = "{source: ms, aggregate: mean, gate: non_inferior, margin: 10, better: lower}"
+    (m,) = gate(metric, runs(rate(9, 9)), baseline=runs(rate(9, 9))).metrics
+    assert (m.passed, m.cases_needed) == (False, 10)
+    assert "9 paired case(s) cannot bound the difference of mean" in m.reason
+
+
+def test_non_inferior_p95_needs_72_paired_cases() -> None:
+    metric = "{source: ms, aggregate: p95, gate: non_inferior, margin: 10, better: lower}"
+    (m,) = gate(metric, runs(rate(71, 71)), baseline=runs(rate(71, 71))).metrics
+    assert (m.passed, m.cases_needed) == (False, 72)
+    (m,) = gate(metric, runs(rate(72, 72)), baseline=runs(rate(72, 72))).metrics
+    assert m.comparison is not None and m.comparison.method == "order-statistic-bonferroni"
+    low_a = quantile_interval([100.0 + i for i in range(72)], 0.95, confidence=0.95).low
+    assert m.comparison.high == 171.0 - low_a == 8.0 and m.passed is True  # max(b) - low(a)
+
+
+def test_non_inferior_mde_is_the_margin_these_cases_show_with_80_percent_power() -> None:
+    metric = "{source: correctness, gate: non_inferior, margin: 0.02}"
+    base = runs(rate(90, 100))
+    cand = runs([i < 85 or 90 <= i < 95 for i in range(100)])  # 5 lost, 5 gained
+    (m,) = gate(metric, cand, baseline=base).metrics
+    assert m.comparison is not None and m.mde is not None and m.cases_needed is not None
+    half = m.comparison.difference - m.comparison.low
+    assert m.mde == pytest.approx(half * (1.6449 + 0.8416) / 1.6449, rel=1e-3)
+    assert m.cases_needed == math.ceil(100 * (m.mde / 0.02) ** 2) > 100
+    assert f"{m.cases_needed} cases would show this margin with power 0.8" in m.reason
 
 
 def test_repeats_are_averaged_per_case() -> None:

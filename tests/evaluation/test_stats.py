@@ -13,8 +13,13 @@ from prodready.evaluation.stats import (
     bootstrap_interval,
     flaky_cases,
     mcnemar,
+    mean_interval,
     minimum_detectable_effect,
     paired_bootstrap,
+    paired_test,
+    permutation_p_value,
+    quantile_cases_needed,
+    quantile_interval,
     wilson_interval,
 )
 
@@ -133,3 +138,53 @@ def test_stats_refuse_empty_or_mismatched_input() -> None:
         bootstrap_interval([])
     with pytest.raises(ValueError):
         mcnemar([True], [True, False])
+
+
+def binomial_cdf(k: int, n: int, p: float) -> float:
+    return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k + 1))
+
+
+def test_quantile_bounds_are_the_order_statistics_the_binomial_picks() -> None:
+    values = [float(x) for x in range(1, 201)]  # x(k) == k
+    ci = quantile_interval(values, 0.95)
+    k_high, k_low = int(ci.high), int(ci.low)
+    assert binomial_cdf(k_high - 1, 200, 0.95) >= 0.975 > binomial_cdf(k_high - 2, 200, 0.95)
+    assert 1 - binomial_cdf(k_low - 1, 200, 0.95) >= 0.975 > 1 - binomial_cdf(k_low, 200, 0.95)
+    assert (ci.method, ci.estimate) == ("order-statistic", pytest.approx(190.05))
+
+
+def test_a_p95_upper_bound_needs_72_cases_and_a_median_6() -> None:
+    assert quantile_cases_needed(0.95, side="high") == 72
+    assert quantile_cases_needed(0.95, side="low") == 2
+    assert quantile_cases_needed(0.5, side="high") == 6
+    assert quantile_interval([1.0] * 71, 0.95).high == math.inf
+    assert quantile_interval([1.0] * 72, 0.95).high == 1.0
+
+
+def test_one_pair_or_five_pairs_that_all_moved_are_not_significant() -> None:
+    for test in (paired_bootstrap, paired_test):
+        assert test([0.0], [1.0]).p_value == 1.0
+        assert test([0.0] * 5, [1.0] * 5).p_value == pytest.approx(0.0625)
+
+
+def test_permutation_p_value_is_exact_up_to_12_cases_and_seeded_beyond() -> None:
+    a, b = [0.0] * 12, [1.0] * 11 + [-1.0]
+    assert permutation_p_value(a, b) == pytest.approx(2 * 13 / 4096)  # sign test's count
+    many = [float(i % 7) for i in range(40)]
+    moved = [x + (0.5 if i % 3 else -0.2) for i, x in enumerate(many)]
+    assert permutation_p_value(many, moved, seed=1) == permutation_p_value(many, moved, seed=1)
+    assert permutation_p_value(many, moved, seed=1) < 0.01
+
+
+def test_mean_interval_is_unbounded_from_one_case_and_flat_without_spread() -> None:
+    one = mean_interval([3.0])
+    assert (one.low, one.high) == (-math.inf, math.inf)
+    flat = mean_interval([2.0] * 10)
+    assert (flat.low, flat.high, flat.method) == (2.0, 2.0, "bootstrap-t")
+
+
+def test_mean_interval_widens_on_the_long_side_of_a_skewed_sample() -> None:
+    rng = random.Random(3)
+    sample = [rng.lognormvariate(0, 1) for _ in range(60)]
+    ci = mean_interval(sample)
+    assert ci.high - ci.estimate > 1.3 * (ci.estimate - ci.low)

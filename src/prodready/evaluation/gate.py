@@ -4,8 +4,11 @@
 >>> print(report.render_text())
 >>> raise SystemExit(report.exit_code)
 
-Each metric gets an estimate, a 95% interval (Wilson for rates, bootstrap for means and
-percentiles), the number of cases and errors, a verdict and a one-line reason. Rates count
+Each metric gets an estimate, a 95% interval (Wilson for rates, a studentized bootstrap for
+means, distribution-free order statistics for percentiles), the number of cases and errors, a
+verdict and a one-line reason. A bound that the cases cannot support (a 95th percentile's
+upper bound from fewer than 72 cases) is infinite, and a gate that reads it fails and says
+how many cases it needs. Rates count
 every errored run as a failure; a number that could not be measured on some case fails the
 metric rather than being averaged away. A metric whose scores come from a judge that is not
 calibrated (Cohen's kappa below ``criteria.judge_kappa_floor``) fails and says why.
@@ -14,7 +17,9 @@ calibrated (Cohen's kappa below ``criteria.judge_kappa_floor``) fails and says w
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
 
 from pydantic import BaseModel, computed_field
 
@@ -51,8 +56,14 @@ class MetricResult(BaseModel):
     missing: int = 0
     """Cases with no value at all (numbers only)."""
     mde: float | None = None
-    """For rates: the smallest true difference the dataset detects (alpha 0.05, power 0.8):
-    from the target for ``point``/``confident``, between releases for ``non_inferior``."""
+    """``point``/``confident`` rates: the smallest true distance from the target the dataset
+    detects (alpha 0.05 two-sided, power 0.8). ``non_inferior``: the smallest margin these
+    cases show with power 0.8 when the candidate is truly as good as the baseline."""
+    cases_needed: int | None = None
+    """Cases the gate needs: for a bound that these cases cannot support (a percentile's
+    order statistic, a mean from one case), the fewest that support it; for
+    ``non_inferior``, the cases that show non-inferiority at ``margin`` with power 0.8 when
+    the candidate is truly as good as the baseline."""
     baseline_estimate: float | None = None
     comparison: _stats.PairedTest | None = None
     """``non_inferior``: candidate minus baseline on the shared cases, 90% two-sided."""
@@ -172,7 +183,7 @@ class _Gate:
         if obs.problem or not obs.values:
             why = obs.problem or "no case to measure"
             return _verdict(base, metric, f"{name}: {why}", passed=False)
-        interval = _interval(metric, list(obs.values.values()))
+        interval = _stats.interval(list(obs.values.values()), metric.aggregate)
         base = base.model_copy(
             update={"estimate": interval.estimate, "interval": interval, "n": interval.n}
         )
@@ -237,30 +248,65 @@ class _Gate:
         higher = metric.direction == "higher"
         margin = metric.margin or 0.0
         bound, limit = (test.low, -margin) if higher else (test.high, margin)
+        mde, needed = _non_inferior_power(test, higher=higher, margin=margin)
+        update = {
+            "baseline_estimate": baseline_estimate,
+            "comparison": test,
+            "mde": mde,
+            "cases_needed": needed,
+        }
+        unpaired = len(obs.values) - len(shared)
+        extra = f", {unpaired} not in the baseline" if unpaired else ""
+        head = f"{summary} vs baseline {_fmt(baseline_estimate)}: difference {test.difference:+.3f}"
+        # A percentile difference reads one release's upper bound at one-sided 97.5%
+        # (Bonferroni): the quantile interval of each release at two-sided 95%.
+        floor = _cases_for_bound(
+            "mean" if test.method == "bootstrap-t" else metric.aggregate,
+            "high",
+            1 - (1 - test.confidence) / 2,
+        )
+        if floor > len(shared):
+            why = (
+                f"{len(shared)} paired case(s) cannot bound the difference of "
+                f"{metric.aggregate} at one-sided 95% ({test.method}): needs at least "
+                f"{floor} cases (non_inferior)"
+            )
+            update |= {"cases_needed": floor}
+            return base.model_copy(update={**update, "passed": False, "reason": f"{head} — {why}"})
         ok = bound >= limit if higher else bound <= limit
         side, sign = ("lower", ">=" if ok else "<") if higher else ("upper", "<=" if ok else ">")
         bound_text, limit_text = _pair(bound, limit)
-        unpaired = len(obs.values) - len(shared)
-        extra = f", {unpaired} not in the baseline" if unpaired else ""
         reason = (
-            f"{summary} vs baseline {_fmt(baseline_estimate)}: difference "
-            f"{test.difference:+.3f}, one-sided 95% {side} bound {bound_text} {sign} "
+            f"{head}, one-sided 95% {side} bound {bound_text} {sign} "
             f"{'-' if higher else '+'}margin {limit_text} (non_inferior; {test.method} "
             f"p={test.p_value:.2g}, {len(shared)} paired cases{extra})"
         )
-        mde = None
-        if metric.aggregate == "rate" and 0 < baseline_estimate < 1:
-            mde = _stats.minimum_detectable_effect(
-                len(shared), baseline_rate=baseline_estimate, paired=True
-            )
-        update = {"baseline_estimate": baseline_estimate, "comparison": test, "mde": mde}
+        if needed is not None and needed > len(shared):
+            reason += f"; {needed} cases would show this margin with power 0.8"
         return base.model_copy(update={**update, "passed": ok, "reason": reason})
 
 
-def _interval(metric: _criteria.Metric, values: list[float]) -> _stats.Interval:
-    if metric.aggregate == "rate":
-        return _stats.wilson_interval(math.fsum(values), len(values))
-    return _stats.bootstrap_interval(values, metric.aggregate)
+_Z_ONE_SIDED_95 = statistics.NormalDist().inv_cdf(0.95)
+_Z_POWER_80 = statistics.NormalDist().inv_cdf(0.80)
+
+
+def _non_inferior_power(
+    test: _stats.PairedTest, *, higher: bool, margin: float
+) -> tuple[float | None, int | None]:
+    """What a non-inferiority test of this precision can show, read off its own interval.
+
+    The bound sits ``h = z(0.95) · se`` from the difference. A candidate truly as good as the
+    baseline passes with power 0.8 when the margin is at least ``(z(0.95) + z(0.8)) · se``:
+    that is the ``mde``. The cases needed for ``margin`` scale the same width by
+    ``(mde / margin)²`` (the standard error falls as ``1/√n``).
+    """
+    half = test.difference - test.low if higher else test.high - test.difference
+    if not math.isfinite(half):
+        return None, None
+    mde = half * (_Z_ONE_SIDED_95 + _Z_POWER_80) / _Z_ONE_SIDED_95
+    if margin <= 0:
+        return mde, None
+    return mde, max(1, math.ceil(test.n * (mde / margin) ** 2))
 
 
 def _paired(
@@ -271,7 +317,7 @@ def _paired(
             [x == 1.0 for x in a], [x == 1.0 for x in b], confidence=_ONE_SIDED_95
         )
     statistic = "mean" if metric.aggregate == "rate" else metric.aggregate
-    return _stats.paired_bootstrap(a, b, statistic=statistic, confidence=_ONE_SIDED_95)
+    return _stats.paired_test(a, b, statistic=statistic, confidence=_ONE_SIDED_95)
 
 
 def _against_target(
@@ -279,11 +325,18 @@ def _against_target(
 ) -> MetricResult:
     target = metric.target
     assert target is not None  # the criteria model requires one for these modes
+    value, label = interval.estimate, ""
     if metric.gate == "confident":
-        lower = target.op == ">="
-        value, label = (interval.low, "lower bound ") if lower else (interval.high, "upper bound ")
-    else:
-        value, label = interval.estimate, ""
+        side: Literal["low", "high"] = "low" if target.op == ">=" else "high"
+        value = interval.low if side == "low" else interval.high
+        label = "lower bound " if side == "low" else "upper bound "
+        needed = _cases_for_bound(metric.aggregate, side, interval.confidence)
+        if needed > interval.n:
+            why = (
+                f"{interval.n} case(s) cannot bound {metric.aggregate} at 95% "
+                f"({interval.method}): needs at least {needed} cases ({metric.gate})"
+            )
+            return _verdict(base, metric, f"{summary} — {why}", passed=False, cases_needed=needed)
     ok = target.met(value)
     value_text, target_text = _pair(value, target.value)
     sign = target.op if ok else target.fail_sign
@@ -291,8 +344,31 @@ def _against_target(
     return _verdict(base, metric, reason, passed=ok)
 
 
+MIN_CASES_FOR_MEAN = 10
+"""Fewer cases than this cannot gate on a mean's bound. No interval bounds the mean of an
+unbounded, skewed quantity for every distribution (Bahadur and Savage, 1956); the
+studentized bootstrap comes closest, and below 10 cases even it passes a 1-5 rating or a
+latency on its target several times too often (the simulated rates are in
+docs/criteria.md)."""
+
+
+def _cases_for_bound(
+    aggregate: _criteria.Aggregate, side: Literal["low", "high"], confidence: float
+) -> int:
+    """The fewest cases from which a gate may read the interval's bound on ``side``."""
+    if aggregate in _stats.QUANTILES:
+        q = _stats.QUANTILES[aggregate]
+        return _stats.quantile_cases_needed(q, side=side, confidence=confidence)
+    return MIN_CASES_FOR_MEAN if aggregate == "mean" else 1  # Wilson's bounds always exist
+
+
 def _verdict(
-    base: MetricResult, metric: _criteria.Metric, reason: str, *, passed: bool | None
+    base: MetricResult,
+    metric: _criteria.Metric,
+    reason: str,
+    *,
+    passed: bool | None,
+    cases_needed: int | None = None,
 ) -> MetricResult:
     mde = None
     if metric.aggregate == "rate" and base.estimate is not None:
@@ -300,7 +376,8 @@ def _verdict(
         rate = target if target is not None and 0 < target < 1 else base.estimate
         if 0 < rate < 1:
             mde = _stats.minimum_detectable_effect(base.n, baseline_rate=rate)
-    return base.model_copy(update={"passed": passed, "reason": reason, "mde": mde})
+    update = {"passed": passed, "reason": reason, "mde": mde, "cases_needed": cases_needed}
+    return base.model_copy(update=update)
 
 
 def _summary(

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import statistics
@@ -19,16 +20,30 @@ from typing import Literal
 from prodready.evaluation import _types
 
 __all__ = [
+    "QUANTILES",
+    "Aggregate",
     "Interval",
     "PairedTest",
     "Statistic",
     "bootstrap_interval",
     "flaky_cases",
+    "interval",
     "mcnemar",
+    "mean_interval",
     "minimum_detectable_effect",
     "paired_bootstrap",
+    "paired_test",
+    "permutation_p_value",
+    "quantile_cases_needed",
+    "quantile_interval",
     "wilson_interval",
 ]
+
+Aggregate = Literal["rate", "mean", "p50", "p95"]
+"""How per-case values summarise into one number (the criteria file's ``aggregate``)."""
+
+QUANTILES: dict[str, float] = {"p50": 0.5, "p95": 0.95}
+"""The percentile aggregates and the quantile each one is."""
 
 Statistic = Literal["mean", "p50", "p95"] | Callable[[Sequence[float]], float]
 """What a bootstrap estimates: a named statistic or any function of a sample."""
@@ -47,7 +62,7 @@ class Interval:
     n: int
     confidence: float
     method: str
-    """``wilson`` or ``bootstrap-percentile``."""
+    """``wilson``, ``bootstrap-t``, ``order-statistic`` or ``bootstrap-percentile``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,7 +78,8 @@ class PairedTest:
     n: int
     confidence: float
     method: str
-    """``mcnemar-exact``, ``mcnemar-chi2`` (continuity-corrected) or ``paired-bootstrap``."""
+    """``mcnemar-exact``, ``mcnemar-chi2`` (continuity-corrected), ``bootstrap-t`` (means),
+    ``order-statistic-bonferroni`` (percentiles) or ``paired-bootstrap`` (other statistics)."""
     statistic: float | None = None
     """The chi-square statistic (``mcnemar-chi2`` only)."""
     a_only: int | None = None
@@ -104,13 +120,19 @@ def wilson_interval(successes: float, n: int, *, confidence: float = 0.95) -> In
 
 
 def _percentile(ordered: Sequence[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default) of a sorted sample."""
+    """Linear interpolation between closest ranks (numpy's default) of a sorted sample.
+
+    Between a finite and an infinite value it returns the infinite one: the conservative
+    end for the tails of bootstrap statistics."""
     pos = (len(ordered) - 1) * q
     lo = math.floor(pos)
     hi = min(lo + 1, len(ordered) - 1)
-    if ordered[lo] == ordered[hi]:  # also keeps inf - inf out of the interpolation
-        return ordered[lo]
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+    x, y = ordered[lo], ordered[hi]
+    if x == y or pos == lo:  # also keeps inf - inf out of the interpolation
+        return x
+    if math.isinf(x) or math.isinf(y):
+        return x if math.isinf(x) else y
+    return x + (y - x) * (pos - lo)
 
 
 def _statistic(statistic: Statistic) -> Callable[[Sequence[float]], float]:
@@ -118,8 +140,8 @@ def _statistic(statistic: Statistic) -> Callable[[Sequence[float]], float]:
         return statistic
     if statistic == "mean":
         return lambda xs: math.fsum(xs) / len(xs)
-    if statistic in ("p50", "p95"):
-        q = 0.5 if statistic == "p50" else 0.95
+    if statistic in QUANTILES:
+        q = QUANTILES[statistic]
         return lambda xs: _percentile(sorted(xs), q)
     raise ValueError(f"unknown statistic {statistic!r}: use 'mean', 'p50', 'p95' or a function")
 
@@ -238,9 +260,11 @@ def paired_bootstrap(
 ) -> PairedTest:
     """Bootstrap ``statistic(b) - statistic(a)`` resampling cases (pairs kept together).
 
-    The interval is the percentile interval of the resampled differences; the two-sided
-    p-value inverts it: twice the smaller share of resampled differences on either side of
-    zero, with the usual ``+1`` so it is never 0.
+    The interval is the percentile interval of the resampled differences. The two-sided
+    p-value is the paired permutation test's (:func:`permutation_p_value`): a percentile
+    bootstrap cannot give one from a few cases (five cases that all moved by +1 are
+    p = 0.0625, not 0.001). For gates and comparisons use :func:`paired_test`, whose
+    interval keeps its level on small samples.
 
     Raises:
         ValueError: empty or unequal lengths.
@@ -257,18 +281,260 @@ def paired_bootstrap(
         picks = rng.choices(index, k=n)
         draws.append(fn([b[i] for i in picks]) - fn([a[i] for i in picks]))
     draws.sort()
-    below = sum(1 for d in draws if d <= 0)
-    above = sum(1 for d in draws if d >= 0)
     alpha = 1 - confidence
     return PairedTest(
         difference=fn(b) - fn(a),
         low=_percentile(draws, alpha / 2),
         high=_percentile(draws, 1 - alpha / 2),
-        p_value=min(1.0, 2 * (min(below, above) + 1) / (resamples + 1)),
+        p_value=permutation_p_value(a, b, statistic=statistic, resamples=resamples, seed=seed),
         n=n,
         confidence=confidence,
         method="paired-bootstrap",
     )
+
+
+# --- Intervals with valid small-sample coverage (what the gate and comparisons use) --------
+
+
+def interval(
+    values: Sequence[float], aggregate: Aggregate, *, confidence: float = 0.95
+) -> Interval:
+    """The interval a gate reads for ``aggregate`` of per-case ``values``.
+
+    - ``rate``: :func:`wilson_interval` on the summed values (fractional for repeats).
+    - ``mean``: :func:`mean_interval` (studentized bootstrap).
+    - ``p50``, ``p95``: :func:`quantile_interval` (distribution-free order statistics).
+
+    Raises:
+        ValueError: no values, or an unknown aggregate.
+    """
+    if not values:
+        raise ValueError("an interval needs at least one value")
+    if aggregate == "rate":
+        return wilson_interval(math.fsum(values), len(values), confidence=confidence)
+    if aggregate == "mean":
+        return mean_interval(values, confidence=confidence)
+    if aggregate in QUANTILES:
+        return quantile_interval(values, QUANTILES[aggregate], confidence=confidence)
+    raise ValueError(f"unknown aggregate {aggregate!r}: use 'rate', 'mean', 'p50' or 'p95'")
+
+
+def quantile_interval(values: Sequence[float], q: float, *, confidence: float = 0.95) -> Interval:
+    """A distribution-free interval for the ``q`` quantile: two order statistics.
+
+    The upper bound is the smallest order statistic ``x(k)`` with
+    ``P(Binomial(n, q) <= k - 1) >= 1 - alpha/2``, the lower bound the largest ``x(k)`` with
+    ``P(Binomial(n, q) >= k) >= 1 - alpha/2`` (the bounds of scipy's ``quantile_test``).
+    Each side covers at least its nominal level for any distribution, ties included. When
+    ``n`` is too small for any order statistic to bound the quantile on a side, that side is
+    infinite: :func:`quantile_cases_needed` says how many cases would bound it. The estimate
+    interpolates linearly between ranks, as numpy does by default.
+
+    Raises:
+        ValueError: no values, or ``q`` outside (0, 1).
+    """
+    if not values:
+        raise ValueError("quantile_interval needs at least one value")
+    if not 0 < q < 1:
+        raise ValueError(f"q must be in (0, 1), got {q}")
+    alpha = (1 - confidence) / 2
+    _z(confidence)
+    ordered = sorted(values)
+    n = len(ordered)
+    below = _binomial_cdf(n, q)  # below[k] = P(Binomial(n, q) <= k)
+    tol = 1e-12  # float noise must not decide a boundary case
+    high = next(
+        (ordered[k - 1] for k in range(1, n + 1) if below[k - 1] >= 1 - alpha - tol), math.inf
+    )
+    low = next((ordered[k - 1] for k in range(n, 0, -1) if below[k - 1] <= alpha + tol), -math.inf)
+    return Interval(
+        estimate=_percentile(ordered, q),
+        low=low,
+        high=high,
+        n=n,
+        confidence=confidence,
+        method="order-statistic",
+    )
+
+
+def quantile_cases_needed(
+    q: float, *, side: Literal["low", "high"], confidence: float = 0.95
+) -> int:
+    """The fewest cases for which :func:`quantile_interval` has a finite bound on ``side``.
+
+    An upper bound for the ``q`` quantile needs ``1 - q**n >= 1 - alpha/2``; a lower bound
+    ``1 - (1 - q)**n >= 1 - alpha/2``. For the 95th percentile at 95% confidence: 72 cases
+    for the upper bound, 2 for the lower.
+    """
+    alpha = (1 - confidence) / 2
+    p = q if side == "high" else 1 - q
+    n = math.ceil(math.log(alpha) / math.log(p))
+    while p**n > alpha + 1e-12:  # guard the float edge of the logarithm ratio
+        n += 1
+    while n > 1 and p ** (n - 1) <= alpha + 1e-12:
+        n -= 1
+    return n
+
+
+def mean_interval(
+    values: Sequence[float], *, confidence: float = 0.95, resamples: int = 2000, seed: int = 0
+) -> Interval:
+    """A studentized (bootstrap-t) interval for the mean.
+
+    Each resample's mean is standardised by its own standard error, and the interval is
+    ``mean - t*(1 - alpha/2) · se .. mean - t*(alpha/2) · se``. Unlike the percentile
+    bootstrap it corrects for skew (latency, cost) and for the small-sample width the
+    percentile bootstrap lacks, so each side keeps close to its level from a handful of cases
+    (``docs/criteria.md`` shows the simulated rates). One case has no spread to learn from:
+    its interval is unbounded. Identical values give a zero-width interval: no method can
+    bound a mean from a sample without spread (gate a rare event as a rate instead).
+
+    Raises:
+        ValueError: no values.
+    """
+    if not values:
+        raise ValueError("mean_interval needs at least one value")
+    alpha = (1 - confidence) / 2
+    _z(confidence)
+    n = len(values)
+    mean = math.fsum(values) / n
+    bounds = (-math.inf, math.inf)
+    if n > 1:
+        centred = [x - mean for x in values]
+        se = math.sqrt(math.fsum(c * c for c in centred) / (n - 1) / n)
+        bounds = (mean, mean)
+        if se > 0:
+            ts = sorted(_studentized(centred, resamples, random.Random(seed)))
+            t_low, t_high = _percentile(ts, alpha), _percentile(ts, 1 - alpha)
+            bounds = (mean - t_high * se, mean - t_low * se)
+    return Interval(
+        estimate=mean,
+        low=bounds[0],
+        high=bounds[1],
+        n=n,
+        confidence=confidence,
+        method="bootstrap-t",
+    )
+
+
+def _studentized(centred: Sequence[float], resamples: int, rng: random.Random) -> list[float]:
+    """Bootstrap t statistics of a centred sample: ``mean* / se*`` per resample."""
+    n = len(centred)
+    out = []
+    for _ in range(resamples):
+        xs = rng.choices(centred, k=n)
+        m = sum(xs) / n
+        var = (sum(x * x for x in xs) - n * m * m) / (n - 1)
+        if var > 1e-24 * (1 + m * m):
+            out.append(m / math.sqrt(var / n))
+        else:  # a resample of one repeated value: infinitely far, on the side it moved
+            out.append(0.0 if m == 0 else math.copysign(math.inf, m))
+    return out
+
+
+def paired_test(
+    a: Sequence[float],
+    b: Sequence[float],
+    *,
+    statistic: Literal["mean", "p50", "p95"] = "mean",
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> PairedTest:
+    """``statistic(b) - statistic(a)`` on paired values, with valid small-sample error rates.
+
+    - ``mean``: the studentized bootstrap (:func:`mean_interval`) of the per-case
+      differences ``b[i] - a[i]``.
+    - ``p50``, ``p95``: each release's order-statistic interval at ``1 - alpha/2``
+      (Bonferroni): the upper bound of the difference is ``high(b) - low(a)``, the lower
+      ``low(b) - high(a)``. Distribution-free, so conservative; a bound that no order
+      statistic supports is infinite (see :func:`quantile_cases_needed`).
+
+    The two-sided p-value is a paired permutation test (each case's two values swapped at
+    random; for the mean, the signs of the differences flipped), exact by enumeration up to
+    12 cases: five cases that all moved by +1 give 2/32 = 0.0625, one case gives 1.
+
+    Raises:
+        ValueError: empty or unequal lengths, or an unknown statistic.
+    """
+    if len(a) != len(b) or not a:
+        raise ValueError(f"need two equal, non-empty lists, got {len(a)} and {len(b)}")
+    if statistic == "mean":
+        d = [y - x for x, y in zip(a, b, strict=True)]
+        ci = mean_interval(d, confidence=confidence, resamples=resamples, seed=seed)
+        low, high, method = ci.low, ci.high, "bootstrap-t"
+    elif statistic in QUANTILES:
+        each = 1 - (1 - confidence) / 2
+        ia = quantile_interval(a, QUANTILES[statistic], confidence=each)
+        ib = quantile_interval(b, QUANTILES[statistic], confidence=each)
+        low, high, method = ib.low - ia.high, ib.high - ia.low, "order-statistic-bonferroni"
+    else:
+        raise ValueError(f"unknown statistic {statistic!r}: use 'mean', 'p50' or 'p95'")
+    fn = _statistic(statistic)
+    return PairedTest(
+        difference=fn(b) - fn(a),
+        low=low,
+        high=high,
+        p_value=permutation_p_value(a, b, statistic=statistic, resamples=resamples, seed=seed),
+        n=len(a),
+        confidence=confidence,
+        method=method,
+    )
+
+
+_EXACT_PERMUTATIONS_UP_TO = 12
+"""Paired permutation tests enumerate all 2**n swaps up to this many cases (4,096)."""
+
+
+def permutation_p_value(
+    a: Sequence[float],
+    b: Sequence[float],
+    *,
+    statistic: Statistic = "mean",
+    resamples: int = 2000,
+    seed: int = 0,
+) -> float:
+    """Two-sided p-value of a paired permutation test of "no difference".
+
+    Under the null hypothesis each case's two values are exchangeable, so the statistic
+    ``statistic(b) - statistic(a)`` is compared with its value under every swap of pairs
+    (all ``2**n`` up to 12 cases, else ``resamples`` random swaps, counting the observed
+    one): the share at least as far from zero as observed. Never below ``1 / 2**n``.
+
+    Raises:
+        ValueError: empty or unequal lengths.
+    """
+    if len(a) != len(b) or not a:
+        raise ValueError(f"need two equal, non-empty lists, got {len(a)} and {len(b)}")
+    fn = _statistic(statistic)
+    n = len(a)
+    observed = abs(fn(b) - fn(a))
+    edge = observed - 1e-9 * max(1.0, observed)  # ties with the observed value count
+    d = [y - x for x, y in zip(a, b, strict=True)]
+
+    def moved(swaps: int) -> bool:
+        if statistic == "mean":  # a swap flips the sign of that case's difference
+            return abs(sum(-x if swaps >> i & 1 else x for i, x in enumerate(d))) / n >= edge
+        xs = [b[i] if swaps >> i & 1 else a[i] for i in range(n)]
+        ys = [a[i] if swaps >> i & 1 else b[i] for i in range(n)]
+        return abs(fn(ys) - fn(xs)) >= edge
+
+    if n <= _EXACT_PERMUTATIONS_UP_TO:
+        return float(sum(moved(s) for s in range(2**n)) / 2**n)
+    rng = random.Random(seed)
+    extreme = sum(moved(rng.getrandbits(n)) for _ in range(resamples))
+    return (1 + extreme) / (1 + resamples)
+
+
+def _binomial_cdf(n: int, p: float) -> list[float]:
+    """``[P(Binomial(n, p) <= k) for k in 0..n]``, from log-space terms (no underflow)."""
+    log_p, log_q = math.log(p), math.log1p(-p)
+    lg = math.lgamma(n + 1)
+    terms = [
+        math.exp(lg - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * log_p + (n - k) * log_q)
+        for k in range(n + 1)
+    ]
+    return list(itertools.accumulate(terms))
 
 
 def minimum_detectable_effect(
