@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from prodready.cli import app
-from prodready.evaluation import Case, CaseResult, Expected, Score
+from prodready.evaluation import BoundScorer, Case, CaseResult, Expected, Score
 from prodready.evaluation.scorers import correctness, safety
 from prodready.models import ModelError
 from prodready.testing import JudgeRule, JudgeRulesError, ScriptedJudge, ScriptedModelServer
@@ -19,10 +20,12 @@ CASE = Case(id="abroad", input="Can I pay abroad?", expected=Expected(reference=
 HANDS_OVER = JudgeRule(verdict="fail", contains={"response": "COLLEAGUE"}, reason="hands over")
 
 
-def judged(judge: ScriptedJudge, output: str, scorer: object = correctness) -> Score:
+def judged(
+    judge: ScriptedJudge, output: str, scorer: Callable[..., BoundScorer] = correctness
+) -> Score:
     result = CaseResult(case_id=CASE.id, case_hash=CASE.content_hash(), output=output)
     with ScriptedModelServer(judge) as server:
-        bound = scorer(client=server.client(), cache=False)  # type: ignore[operator]
+        bound = scorer(client=server.client(), cache=False)
         return asyncio.run(bound(CASE, result))
 
 
@@ -40,6 +43,12 @@ def test_a_rule_for_one_judge_does_not_apply_to_another() -> None:
     only_safety = JudgeRule(verdict="fail", judge="safety", contains={"response": "yes"})
     assert judged(ScriptedJudge([only_safety]), "Yes, anywhere.").passed is True
     assert judged(ScriptedJudge([only_safety]), "Yes, anywhere.", safety).passed is False
+
+
+def test_a_judge_with_its_own_rubric_is_the_custom_judge() -> None:
+    custom = ScriptedJudge([JudgeRule(verdict="fail", judge="custom")])
+    score = judged(custom, "Yes.", lambda **kw: correctness(rubric="Is it polite?", **kw))
+    assert score.passed is False and judged(custom, "Yes.").passed is True
 
 
 def test_a_request_that_is_not_a_judge_prompt_is_refused() -> None:
