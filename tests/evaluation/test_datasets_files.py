@@ -168,3 +168,25 @@ def test_csv_refuses_text_input_that_reads_back_as_object(tmp_path: Path) -> Non
     with pytest.raises(ValueError, match="use JSONL"):
         write_cases(tmp_path / "c.csv", [Case(id="a", input='{"q": 1}')])
     assert not (tmp_path / "c.csv").exists()
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_a_case_of_call_arguments_round_trips_with_its_input_kind(
+    tmp_path: Path, suffix: str
+) -> None:
+    traced = Case(id="t", input={"question": "Refund?", "channel": "chat"}, input_kind="arguments")
+    path = write_cases(tmp_path / f"out{suffix}", [*RICH, traced])
+    assert read_cases(path) == [*RICH, traced]
+
+
+def test_csv_writes_the_input_kind_column_only_when_a_case_needs_it(tmp_path: Path) -> None:
+    header = write_cases(tmp_path / "out.csv", RICH).read_text().splitlines()[0]
+    assert "input_kind" not in header
+
+
+def test_an_arguments_case_whose_input_is_text_is_refused_at_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.csv", "id,input,input_kind\nc1,hi,arguments\n")
+    assert problems(path) == [
+        f"{path}:2: field 'input_kind': 'arguments' needs an object input: the call's "
+        "arguments by parameter name"
+    ]

@@ -31,6 +31,7 @@ hashing, storing and rendering a case walk its values recursively."""
 CSV_COLUMNS: tuple[str, ...] = (
     "id",
     "input",
+    "input_kind",
     "reference",
     "facts",
     "intent",
@@ -42,7 +43,8 @@ CSV_COLUMNS: tuple[str, ...] = (
     "added_by",
     "reason",
 )
-"""The CSV columns prodready knows; any other column becomes an ``expected.custom`` field."""
+"""The CSV columns prodready knows; any other column becomes an ``expected.custom`` field.
+``input_kind`` is written only when a case's input is the call's arguments."""
 
 _EXPECTED_COLUMNS = ("reference", "facts", "intent", "tools", "escalation")
 _TRUE = frozenset({"true", "yes", "1"})
@@ -209,6 +211,8 @@ def _reason(error: Any) -> str:
         return "must not be empty"
     if kind == "string_too_long":
         return f"longer than {ctx.get('max_length')} characters"
+    if kind == "value_error":  # a validator's own message, without pydantic's prefix
+        return str(ctx.get("error", error["msg"]))
     message = str(error["msg"])
     return message[:1].lower() + message[1:]
 
@@ -427,15 +431,17 @@ def _csv_text(cases: Sequence[Case]) -> str:
     clash = [key for key in custom if key in CSV_COLUMNS]
     if clash:
         raise ValueError(f"custom expected fields named like CSV columns: {clash}; use JSONL")
+    needed = any(c.input_kind != "value" for c in cases)
+    columns = [c for c in CSV_COLUMNS if needed or c != "input_kind"]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*CSV_COLUMNS, *custom])
+    writer.writerow([*columns, *custom])
     for case in cases:
-        writer.writerow(_csv_row(case, custom))
+        writer.writerow(_csv_row(case, columns, custom))
     return out.getvalue()
 
 
-def _csv_row(case: Case, custom: Sequence[str]) -> list[str]:
+def _csv_row(case: Case, columns: Sequence[str], custom: Sequence[str]) -> list[str]:
     e: Expected = case.expected
     if isinstance(case.input, str):
         try:
@@ -453,6 +459,7 @@ def _csv_row(case: Case, custom: Sequence[str]) -> list[str]:
     row = {
         "id": case.id,
         "input": text,
+        "input_kind": case.input_kind,
         "reference": e.reference or "",
         "facts": _list_cell(e.facts),
         "intent": e.intent or "",
@@ -464,7 +471,7 @@ def _csv_row(case: Case, custom: Sequence[str]) -> list[str]:
         "added_by": case.added_by or "",
         "reason": case.reason or "",
     }
-    cells = [row[c] for c in CSV_COLUMNS]
+    cells = [row[c] for c in columns]
     cells.extend(_custom_cell(e.custom[k]) if k in e.custom else "" for k in custom)
     return cells
 
