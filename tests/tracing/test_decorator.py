@@ -35,6 +35,9 @@ def test_captured_input_is_marked_as_the_calls_arguments_by_name() -> None:
     with capture() as cap, prodready.span("by hand") as s:
         s.input({"question": "hi"})
     assert "prodready.input.kind" not in cap.trace().spans[0].attributes
+    with capture() as cap, prodready.span("by hand") as s:
+        s.input({"question": "hi"}, arguments=True)
+    assert cap.trace().spans[0].attributes["prodready.input.kind"] == "arguments"
 
 
 def test_bare_decorator_uses_qualified_name() -> None:

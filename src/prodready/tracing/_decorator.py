@@ -9,7 +9,6 @@ from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from typing import Any, ParamSpec, TypeVar, overload
 
 from prodready.tracing import _config
-from prodready.tracing import attributes as attrs
 from prodready.tracing._span import Span
 from prodready.tracing.kinds import SpanKind as Kind
 
@@ -107,9 +106,8 @@ class _Spec:
         capture_in = self.capture_input if self.capture_input is not None else default
         if capture_in and span.is_recording:
             try:
-                span.input(self._arguments(args, kwargs))
-                if self.signature is not None:  # by parameter name: replayable
-                    span.set(attrs.INPUT_KIND, "arguments")
+                # By parameter name (with a signature): a case from the trace can replay it.
+                span.input(self._arguments(args, kwargs), arguments=self.signature is not None)
             except Exception:
                 log.debug("could not capture the input of %s", self.name, exc_info=True)
         capture_out = self.capture_output if self.capture_output is not None else default

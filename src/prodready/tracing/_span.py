@@ -265,9 +265,19 @@ class Span:
             log.debug("could not record error on %r", self._name, exc_info=True)
         return self
 
-    def input(self, value: Any) -> Span:
-        """Record what the step received (truncated to ``MAX_CAPTURE_CHARS``)."""
-        return self._safe_set(attrs.INPUT, value, capture=True)
+    def input(self, value: Any, *, arguments: bool = False) -> Span:
+        """Record what the step received (truncated to ``MAX_CAPTURE_CHARS``).
+
+        Args:
+            value: the input.
+            arguments: ``value`` is the call's arguments by parameter name, as
+                ``@prodready.trace`` records them (``prodready.input.kind``), so a case made
+                from the trace calls the target with them.
+        """
+        self._safe_set(attrs.INPUT, value, capture=True)
+        if arguments:
+            self._safe_set(attrs.INPUT_KIND, "arguments", capture=False)
+        return self
 
     def output(self, value: Any) -> Span:
         """Record what the step produced (truncated to ``MAX_CAPTURE_CHARS``)."""
