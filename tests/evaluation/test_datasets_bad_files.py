@@ -109,3 +109,19 @@ def test_a_custom_text_that_is_deep_json_round_trips_through_csv(tmp_path: Path)
     cases = [Case(id="a", input="q", expected=Expected(custom={"raw": DEEP}))]
     path = write_cases(tmp_path / "c.csv", cases)
     assert read_cases(path) == cases
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("cases.jsonl", b'\xef\xbb\xbf{"id": "a", "input": "q"}\r\n'),
+        ("cases.csv", b"\xef\xbb\xbfid,input\r\na,q\r\n"),
+        ("cases.csv", b'id,input\ra,"q, ""quoted"""\r'),
+    ],
+)
+def test_a_byte_order_mark_and_other_line_ends_are_read(
+    tmp_path: Path, name: str, raw: bytes
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(raw)
+    assert [c.id for c in read_cases(path)] == ["a"]
