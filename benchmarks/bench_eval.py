@@ -181,6 +181,7 @@ class Spec:
     concurrency: int
     repeats: int
     warmup: int
+    audit_network: bool = False
 
 
 def mark(phase: str, edge: str) -> None:
@@ -589,8 +590,19 @@ def inspect_worker(spec: Spec) -> dict[str, Any]:
     return {"walls": walls, "checks": checks}
 
 
+def watch_network(event: str, args: tuple[Any, ...], seen: set[str]) -> None:
+    """An audit hook: every address a socket of this process connects to or looks up."""
+    if event == "socket.connect":
+        seen.add(f"connect {args[1]}")
+    elif event == "socket.getaddrinfo":
+        seen.add(f"getaddrinfo {args[0]}:{args[1]}")
+
+
 def worker(system: str, spec: Spec) -> None:
     started = time.perf_counter()
+    network: set[str] = set()
+    if spec.audit_network:  # off when timing matters: the hook sees every audited event
+        sys.addaudithook(lambda event, args: watch_network(event, args, network))
     if system == "floor":
         result = asyncio.run(floor_worker(spec))
         result["versions"] = dist_versions(["httpx"])
@@ -606,6 +618,13 @@ def worker(system: str, spec: Spec) -> None:
     else:
         raise SystemExit(f"unknown system {system!r}")
     result["worker_s"] = time.perf_counter() - started
+    if spec.audit_network:
+        from urllib.parse import urlsplit
+
+        server = urlsplit(spec.base_url)
+        ours = f"connect ('{server.hostname}', {server.port})"
+        result["network"] = sorted(network)
+        result["network_foreign"] = sorted(a for a in network if a != ours)
     report_result(result)
     hard_exit(0)  # peers' atexit hooks (trace workers, flushes) must not hold the run up
 
@@ -620,6 +639,7 @@ class Plan:
     concurrencies: list[int]
     repeats: int
     warmup: int
+    audit_network: bool = False
 
 
 FULL = Plan(n=200, latency=0.1, concurrencies=[10, 20], repeats=5, warmup=20)
@@ -860,6 +880,7 @@ def measure_all(
                 concurrency=concurrency,
                 repeats=plan.repeats,
                 warmup=plan.warmup,
+                audit_network=plan.audit_network,
             )
             systems = [("floor", sys.executable), ("prodready", sys.executable)]
             if peer_python is not None:
@@ -1066,6 +1087,19 @@ def server_note(plan: Plan, results: dict[tuple[str, int], Measured]) -> str:
     )
 
 
+def network_notes(results: dict[tuple[str, int], Measured]) -> list[str]:
+    """With --audit-network: where each worker's sockets went (only the model server is ok)."""
+    notes = []
+    for (system, concurrency), measured in sorted(results.items()):
+        seen = measured.data.get("network")
+        if seen is None:
+            continue
+        foreign = measured.data.get("network_foreign", [])
+        warning = f"WARNING, not the model server: {', '.join(foreign)}; " if foreign else ""
+        notes.append(f"network audit {system} C={concurrency}: {warning}{', '.join(seen)}")
+    return notes
+
+
 def sanity_notes(plan: Plan, results: dict[tuple[str, int], Measured]) -> list[str]:
     """Every timed run must have called the server once per case and scored every case."""
     notes = []
@@ -1101,6 +1135,7 @@ def run(
     peer: bool = True,
     setup_peer: bool = True,
     with_inspect: bool = True,
+    audit_network: bool = False,
 ) -> Report:
     started = time.perf_counter()
     base = QUICK if quick else FULL
@@ -1110,6 +1145,7 @@ def run(
         concurrencies=concurrencies or base.concurrencies,
         repeats=repeats or base.repeats,
         warmup=base.warmup,
+        audit_network=audit_network,
     )
     peer_note = "DeepEval not run (--no-peer or --no-deepeval)"
     python = None
@@ -1147,6 +1183,7 @@ def run(
         + " (see docs/performance-evaluation.md).",
         server_note(plan, results),
         *sanity_notes(plan, results),
+        *network_notes(results),
         *[f"{s} C={c} failed: {m.error}" for (s, c), m in results.items() if m.error],
     ]
     report.elapsed_s = time.perf_counter() - started
@@ -1165,6 +1202,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-deepeval", action="store_true", help="skip DeepEval")
     parser.add_argument("--no-inspect", action="store_true", help="skip Inspect AI")
     parser.add_argument("--no-peer-setup", action="store_true", help="never create the venv")
+    parser.add_argument(
+        "--audit-network",
+        action="store_true",
+        help="list every address each worker's sockets reach (an audit hook: slows workers)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--spec", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -1181,6 +1223,7 @@ def main(argv: list[str] | None = None) -> int:
         peer=not (args.no_peer or args.no_deepeval),
         setup_peer=not args.no_peer_setup,
         with_inspect=not (args.no_peer or args.no_inspect),
+        audit_network=args.audit_network,
     )
     print(report.markdown())
     return 0
