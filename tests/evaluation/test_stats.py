@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import statistics
@@ -188,3 +189,23 @@ def test_mean_interval_widens_on_the_long_side_of_a_skewed_sample() -> None:
     sample = [rng.lognormvariate(0, 1) for _ in range(60)]
     ci = mean_interval(sample)
     assert ci.high - ci.estimate > 1.3 * (ci.estimate - ci.low)
+
+
+def test_a_paired_mean_from_five_cases_is_bounded_by_the_extreme_differences() -> None:
+    # 2**5 sign patterns: at one-sided 5% only the all-positive one may lie beyond the bound
+    a, b = [0.0] * 5, [3.0, -1.0, 2.0, 5.0, 0.5]
+    test = paired_test(a, b, confidence=0.90)
+    assert (test.method, test.low, test.high) == ("sign-flip", -1.0, 5.0)
+    four = paired_test(a[:4], b[:4], confidence=0.90)
+    assert (four.low, four.high) == (-math.inf, math.inf)  # 1/16 > 5%: no bound
+
+
+def test_a_paired_mean_interval_is_hartigans_order_statistic_of_subset_means() -> None:
+    rng = random.Random(11)
+    d = [rng.gauss(0.4, 1) for _ in range(8)]
+    means = sorted(
+        statistics.fmean(sub) for k in range(1, 9) for sub in itertools.combinations(d, k)
+    )
+    c = math.floor(0.05 * 2**8) - 1  # at most c subset means may fall beyond the bound
+    test = paired_test([0.0] * 8, d, confidence=0.90)
+    assert test.low == pytest.approx(means[c]) and test.high == pytest.approx(means[-1 - c])

@@ -30,7 +30,7 @@ from prodready.evaluation._format import fmt as _fmt
 from prodready.evaluation._format import target_text as _target_text
 from prodready.evaluation.calibration import Calibration as _Calibration
 
-__all__ = ["GateReport", "MetricResult", "evaluate_gate"]
+__all__ = ["MIN_CASES_FOR_MEAN", "GateReport", "MetricResult", "evaluate_gate"]
 
 _ONE_SIDED_95 = 0.90
 """Non-inferiority reads one bound of a two-sided 90% interval: a one-sided 95% test."""
@@ -261,7 +261,7 @@ class _Gate:
         # A percentile difference reads one release's upper bound at one-sided 97.5%
         # (Bonferroni): the quantile interval of each release at two-sided 95%.
         floor = _cases_for_bound(
-            "mean" if test.method == "bootstrap-t" else metric.aggregate,
+            "mean" if test.method == "sign-flip" else metric.aggregate,
             "high",
             1 - (1 - test.confidence) / 2,
         )

@@ -78,7 +78,7 @@ class PairedTest:
     n: int
     confidence: float
     method: str
-    """``mcnemar-exact``, ``mcnemar-chi2`` (continuity-corrected), ``bootstrap-t`` (means),
+    """``mcnemar-exact``, ``mcnemar-chi2`` (continuity-corrected), ``sign-flip`` (means),
     ``order-statistic-bonferroni`` (percentiles) or ``paired-bootstrap`` (other statistics)."""
     statistic: float | None = None
     """The chi-square statistic (``mcnemar-chi2`` only)."""
@@ -443,8 +443,13 @@ def paired_test(
 ) -> PairedTest:
     """``statistic(b) - statistic(a)`` on paired values, with valid small-sample error rates.
 
-    - ``mean``: the studentized bootstrap (:func:`mean_interval`) of the per-case
-      differences ``b[i] - a[i]``.
+    - ``mean``: the sign-flip (Fisher-Pitman permutation) interval of the per-case
+      differences ``d[i] = b[i] - a[i]``, by Hartigan's random subset means: each bound is an
+      order statistic of the means of ``d`` over random subsets (all of them up to 12
+      cases). It is exact when the differences are symmetric about their mean, as they are
+      when the two releases' values differ by a shift plus noise of the same shape, and the
+      studentized form of the same test, so it stays close to its level otherwise. Bounds
+      that the cases cannot support (fewer than 5 cases at one-sided 95%) are infinite.
     - ``p50``, ``p95``: each release's order-statistic interval at ``1 - alpha/2``
       (Bonferroni): the upper bound of the difference is ``high(b) - low(a)``, the lower
       ``low(b) - high(a)``. Distribution-free, so conservative; a bound that no order
@@ -461,8 +466,8 @@ def paired_test(
         raise ValueError(f"need two equal, non-empty lists, got {len(a)} and {len(b)}")
     if statistic == "mean":
         d = [y - x for x, y in zip(a, b, strict=True)]
-        ci = mean_interval(d, confidence=confidence, resamples=resamples, seed=seed)
-        low, high, method = ci.low, ci.high, "bootstrap-t"
+        low, high = _sign_flip_bounds(d, confidence, resamples, random.Random(seed))
+        method = "sign-flip"
     elif statistic in QUANTILES:
         each = 1 - (1 - confidence) / 2
         ia = quantile_interval(a, QUANTILES[statistic], confidence=each)
@@ -510,11 +515,14 @@ def permutation_p_value(
     n = len(a)
     observed = abs(fn(b) - fn(a))
     edge = observed - 1e-9 * max(1.0, observed)  # ties with the observed value count
-    d = [y - x for x, y in zip(a, b, strict=True)]
+    if statistic == "mean":  # swapping the cases of subset F moves the sum by -2 sum_F(d)
+        d = [y - x for x, y in zip(a, b, strict=True)]
+        total = math.fsum(d)
+        subsets = _subset_sums(d, resamples, random.Random(seed))
+        extreme = sum(abs(total - 2 * s) / n >= edge for s, _ in subsets)
+        return (1 + extreme) / (1 + len(subsets))  # the observed sample counts as one
 
     def moved(swaps: int) -> bool:
-        if statistic == "mean":  # a swap flips the sign of that case's difference
-            return abs(sum(-x if swaps >> i & 1 else x for i, x in enumerate(d))) / n >= edge
         xs = [b[i] if swaps >> i & 1 else a[i] for i in range(n)]
         ys = [a[i] if swaps >> i & 1 else b[i] for i in range(n)]
         return abs(fn(ys) - fn(xs)) >= edge
@@ -524,6 +532,55 @@ def permutation_p_value(
     rng = random.Random(seed)
     extreme = sum(moved(rng.getrandbits(n)) for _ in range(resamples))
     return (1 + extreme) / (1 + resamples)
+
+
+def _sign_flip_bounds(
+    d: Sequence[float], confidence: float, resamples: int, rng: random.Random
+) -> tuple[float, float]:
+    """The sign-flip test of "mean(d) = delta", inverted: the confidence interval for mean(d).
+
+    Flipping the signs of ``d - delta`` on a subset F moves the sum past the observed one
+    exactly when the mean of ``d`` over F is on the other side of ``delta``. So the test
+    rejects "mean <= delta" at level alpha when at most ``alpha · T - 1`` of the ``T - 1``
+    subset means are ``<= delta`` (``T`` sign patterns, the observed one included): the
+    lower bound is the ``c``-th smallest subset mean (Hartigan 1969), the upper the ``c``-th
+    largest.
+    """
+    _z(confidence)
+    means = [s / k for s, k in _subset_sums(d, resamples, rng)]
+    total = len(means) + 1
+    c = math.floor((1 - confidence) / 2 * total + 1e-9) - 1
+    if c < 0:
+        return -math.inf, math.inf
+    means.sort()
+    return means[c], means[-1 - c]
+
+
+def _subset_sums(d: Sequence[float], resamples: int, rng: random.Random) -> list[tuple[float, int]]:
+    """Sum and size of ``d`` over every non-empty subset (up to 12 values), else over
+    ``resamples`` random non-empty subsets (each value in with probability 1/2)."""
+    n = len(d)
+    if n <= _EXACT_PERMUTATIONS_UP_TO:
+        sums = _partial_sums(d)
+        return [(sums[m], m.bit_count()) for m in range(1, 1 << n)]
+    # A random subset is summed eight members at a time through tables of partial sums.
+    tables = [_partial_sums(d[start : start + 8]) for start in range(0, n, 8)]
+    out: list[tuple[float, int]] = []
+    while len(out) < resamples:
+        bits = rng.getrandbits(n)
+        if bits:  # the empty subset is the observed sample itself, counted apart
+            total = sum(t[bits >> (8 * j) & 255] for j, t in enumerate(tables))
+            out.append((total, bits.bit_count()))
+    return out
+
+
+def _partial_sums(values: Sequence[float]) -> list[float]:
+    """``sums[mask]``: the sum of the values whose bits are set in ``mask``."""
+    sums = [0.0] * (1 << len(values))
+    for mask in range(1, 1 << len(values)):  # each from the subset without its lowest bit
+        low = mask & -mask
+        sums[mask] = sums[mask ^ low] + values[low.bit_length() - 1]
+    return sums
 
 
 def _binomial_cdf(n: int, p: float) -> list[float]:
