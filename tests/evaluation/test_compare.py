@@ -69,13 +69,13 @@ def test_only_shared_cases_are_compared_and_the_dropped_are_counted() -> None:
     assert "10 case(s) dropped" in result.render_text()
 
 
-def test_values_are_compared_by_paired_bootstrap_and_lower_can_be_better() -> None:
+def test_values_are_compared_by_a_paired_permutation_test_and_lower_can_be_better() -> None:
     fast = value_run("fast", [100.0 + i for i in range(30)])
     slow = value_run("slow", [300.0 + i for i in range(30)])
     result = compare_runs([slow, fast], metric="ok", aggregate="mean", better="lower")
-    assert result.best.label == "fast" and result.best.interval.method == "bootstrap-percentile"
+    assert result.best.label == "fast" and result.best.interval.method == "bootstrap-t"
     other = result.candidates[1].vs_best
-    assert other is not None and other.method == "paired-bootstrap"
+    assert other is not None and other.method == "sign-flip"
     assert other.difference == pytest.approx(200.0) and other.p_value < 0.05
 
 

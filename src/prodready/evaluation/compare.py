@@ -6,12 +6,13 @@
 
 Every candidate is measured on the cases all of them have a value for (the others are
 dropped, and counted; cases a scorer marked not applicable are counted apart, since they
-are neither passes nor failures), with a 95% interval: Wilson for rates, bootstrap for means
-and percentiles. Each is then compared with the best on those same cases, pairwise: McNemar
-for pass/fail, a paired bootstrap for values. A candidate whose difference from the best is
-not significant (p >= 0.05 after Holm's correction for the several comparisons) is marked
-*indistinguishable from best*: on this data, choosing between them is not a statistical
-question, so pick on cost or latency.
+are neither passes nor failures), with the gate's 95% interval (:func:`stats.interval`:
+Wilson for rates, a studentized bootstrap for means, order statistics for percentiles).
+Each is then compared with the best on those same cases, pairwise: McNemar for pass/fail,
+a paired permutation test for values (:func:`stats.paired_test`). A candidate whose
+difference from the best is not significant (p >= 0.05 after Holm's correction for the
+several comparisons) is marked *indistinguishable from best*: on this data, choosing
+between them is not a statistical question, so pick on cost or latency.
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ def compare_runs(
         raise ValueError(_no_shared(runs, observed, metric))
     values = [[o.values[c] for c in shared] for o in observed]
     binary = aggregate == "rate" and all(o.binary for o in observed)
-    intervals = [_interval(aggregate, v) for v in values]
+    intervals = [_stats.interval(v, aggregate) for v in values]
     sign = 1 if better == "higher" else -1
     order = sorted(range(len(runs)), key=lambda i: (-sign * intervals[i].estimate, i))
     best = order[0]
@@ -234,19 +235,13 @@ def _no_shared(
     return f"no case has a {metric!r} value in every run (cases with a value per run: {counts})"
 
 
-def _interval(aggregate: _criteria.Aggregate, values: list[float]) -> _stats.Interval:
-    if aggregate == "rate":
-        return _stats.wilson_interval(math.fsum(values), len(values))
-    return _stats.bootstrap_interval(values, aggregate)
-
-
 def _paired(
     aggregate: _criteria.Aggregate, best: list[float], other: list[float], binary: bool
 ) -> _stats.PairedTest:
     if binary:
         return _stats.mcnemar([x == 1.0 for x in best], [x == 1.0 for x in other])
     statistic = "mean" if aggregate == "rate" else aggregate
-    return _stats.paired_bootstrap(best, other, statistic=statistic)
+    return _stats.paired_test(best, other, statistic=statistic)
 
 
 def _holm(p_values: dict[int, float]) -> dict[int, float]:
