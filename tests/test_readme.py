@@ -11,6 +11,7 @@ import contextlib
 import io
 import re
 import shlex
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,16 @@ def test_the_ci_command_uses_only_options_eval_run_has() -> None:
     known = {o for p in params for o in getattr(p, "opts", [])}
     used = {w for w in inline[1].split() if w.startswith("--")}
     assert used and used <= known, used - known
+
+
+def test_every_extra_the_docs_install_exists_and_the_make_targets_too() -> None:
+    root = Path(__file__).parents[1]
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    extras = set(pyproject["project"]["optional-dependencies"])
+    pages = [README, *(p.read_text(encoding="utf-8") for p in (root / "docs").glob("*.md"))]
+    named = {x for page in pages for m in re.findall(r"prodready\[([\w,]+)\]", page)
+             for x in m.split(",")}  # fmt: skip
+    assert named and named <= extras, named - extras
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^([\w-]+):", makefile, re.M))
+    assert set(re.findall(r"`?make ([\w-]+)", README)) <= targets
