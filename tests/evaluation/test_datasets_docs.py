@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from prodready.evaluation.datasets import read_cases
 from tests.cli.factories import T1, support_trace
 
 DOC = Path(__file__).parents[2] / "docs" / "datasets.md"
@@ -42,3 +43,26 @@ def test_the_candidate_example_runs_after_the_versions_example(
     assert candidate.suggested["intent"] == "refund"
     assert names["v3"].version == 3 and len(names["v3"].cases) == 3
     capsys.readouterr()
+
+
+def test_the_jsonl_and_csv_samples_read_as_the_page_describes(tmp_path: Path) -> None:
+    text = DOC.read_text(encoding="utf-8")
+    jsonl = re.search(r"^```json\n(\{\"id\": \"pin\".*?)^```$", text, re.M | re.S)
+    csv = re.search(r"^```csv\n(.*?)^```$", text, re.M | re.S)
+    assert jsonl and csv
+    (tmp_path / "cases.jsonl").write_text(jsonl[1], encoding="utf-8")
+    (tmp_path / "cases.csv").write_text(csv[1], encoding="utf-8")
+    pin, freeze = read_cases(tmp_path / "cases.jsonl")
+    assert pin.expected.intent == "card" and freeze.input == {
+        "question": "Freeze my card",
+        "card": "1234",
+    }
+    assert freeze.expected.tools == ["freeze_card"] and freeze.expected.escalation is False
+    pin, refund = read_cases(tmp_path / "cases.csv")
+    assert (
+        pin.expected.tools == []
+        and pin.tags == ["card", "p1"]
+        and pin.expected.custom == {"channel": "app"}
+    )
+    assert refund.expected.tools == ["lookup_order"] and refund.expected.escalation is None
+    assert (refund.split, refund.expected.facts) == ("holdout", ["14 days"])
