@@ -108,12 +108,13 @@ def test_the_console_example_header_has_the_shape_eval_run_prints(tmp_path: Path
 
 def test_the_pytest_failure_in_review_md_shows_the_same_gate() -> None:
     review = (ROOT / "docs" / "review.md").read_text(encoding="utf-8")
-    failure = review.split("```text\nFAILED ", 1)[1].split("```", 1)[0]
+    failure = review.split("```text\n____", 1)[1].split("```", 1)[0]
     head, _, table = failure.partition("\n\n")
     cases = re.search(r"\d+ cases", HEADER)
     assert cases and re.fullmatch(
-        rf"\S+ - prodready gate failed \(run [0-9a-f]{{32}}, {cases[0]}, store sqlite:///\S+\):",
-        head,
+        rf"_+ test_support_agent _+\nprodready gate failed \(run [0-9a-f]{{32}}, {cases[0]}, "
+        r"store sqlite:///\S+\):",
+        "____" + head,
     )
     *rows, rest = table.splitlines()
     assert rest == "…" and GATE.startswith("\n".join(rows) + "\n")
