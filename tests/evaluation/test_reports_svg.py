@@ -54,3 +54,18 @@ def test_forest_plot_is_well_formed_escaped_svg_with_a_row_per_metric() -> None:
 def test_histogram_says_when_there_are_no_values() -> None:
     root = ET.fromstring(histogram([], title="tone"))
     assert root.find("rect") is None and "no values" in [t.text for t in root.iter("text")]
+
+
+def test_an_unbounded_side_is_drawn_to_the_edge_and_labelled_infinite() -> None:
+    row = ForestRow(
+        label="p95",
+        estimate=2024.0,
+        low=1840.0,
+        high=math.inf,
+        target=2500.0,
+        op="<=",
+        verdict="fail",
+    )
+    (group,) = ET.fromstring(forest_plot([row])).findall("g")
+    assert group.find("polyline[@class='whisker unbounded']") is not None
+    assert "2024 [1840, ∞] fail" in [t.text for t in group.iter("text")]

@@ -115,16 +115,36 @@ def _estimate(row: ForestRow, x: Callable[[float], float], y: float) -> list[str
     if not _ok(row.estimate):
         return [_text("value", _PLOT_X1 + 12, y + 4, "no estimate")]
     parts = []
-    if _ok(row.low) and _ok(row.high):
+    if _bound(row.low) and _bound(row.high):
+        # An infinite bound (too few cases to support it) runs to the axis' edge as an arrow.
         x0, x1 = x(row.low), x(row.high)
         parts += [_line("whisker", x0, y, x1, y)]
-        parts += [_line("whisker", x0, y - 5, x0, y + 5), _line("whisker", x1, y - 5, x1, y + 5)]
-        shown = f"{fmt(row.estimate)} [{fmt(row.low)}, {fmt(row.high)}]"
+        parts += [_whisker_end(x0, y, open_=math.isinf(row.low), left=True)]
+        parts += [_whisker_end(x1, y, open_=math.isinf(row.high), left=False)]
+        shown = f"{fmt(row.estimate)} [{_bound_text(row.low)}, {_bound_text(row.high)}]"
     else:
         shown = fmt(row.estimate)
     parts.append(f'<circle class="dot" cx="{x(row.estimate):.1f}" cy="{y}" r="5"/>')
     parts.append(_text("value", _PLOT_X1 + 12, y + 4, f"{shown} {row.verdict}"))
     return parts
+
+
+def _bound(v: float | None) -> TypeGuard[float]:
+    """A bound to draw: finite, or infinite where the cases cannot support one."""
+    return v is not None and not math.isnan(v)
+
+
+def _bound_text(v: float) -> str:
+    return ("-∞" if v < 0 else "∞") if math.isinf(v) else fmt(v)
+
+
+def _whisker_end(at: float, y: float, *, open_: bool, left: bool) -> str:
+    """A bar at a finite bound; an arrowhead at the edge for an unbounded side."""
+    if not open_:
+        return _line("whisker", at, y - 5, at, y + 5)
+    tip = -6 if left else 6
+    points = f"{at - tip:.1f},{y - 5} {at:.1f},{y} {at - tip:.1f},{y + 5}"
+    return f'<polyline class="whisker unbounded" points="{points}"/>'
 
 
 def bins(values: Sequence[float]) -> list[tuple[float, float, int]]:
