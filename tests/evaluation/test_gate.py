@@ -222,3 +222,21 @@ def test_the_report_serialises_and_reads_back() -> None:
     again = GateReport.model_validate_json(report.model_dump_json())
     assert again == report and again.metrics[0].interval == report.metrics[0].interval
     assert '"passed":false' in report.model_dump_json()
+
+
+def test_a_confident_mean_on_a_skewed_sample_says_its_bound_is_approximate() -> None:
+    skewed = runs(rate(20, 20))
+    skewed[0] = skewed[0].model_copy(
+        update={
+            "scores": [
+                skewed[0].scores[0],
+                skewed[0].scores[1].model_copy(update={"value": 5000.0}),
+            ]
+        }
+    )
+    metric = "{source: ms, aggregate: mean, target: '<= 10000', gate: confident}"
+    (m,) = gate(metric, skewed).metrics
+    assert "the sample is strongly skewed (skewness 4.1)" in m.reason
+    assert "a p50 or p95 target is exact" in m.reason
+    (m,) = gate(metric, runs(rate(20, 20))).metrics
+    assert "skewed" not in m.reason

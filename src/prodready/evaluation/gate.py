@@ -199,7 +199,7 @@ class _Gate:
             return _verdict(base, metric, f"{summary} — {why}", passed=False)
         if metric.gate == "non_inferior":
             return self._non_inferior(base, metric, obs, summary)
-        return _against_target(base, metric, interval, summary)
+        return _against_target(base, metric, interval, summary, list(obs.values.values()))
 
     def _judge_refusal(
         self, metric: _criteria.Metric, obs: _criteria_observe.Observed
@@ -283,6 +283,8 @@ class _Gate:
         )
         if needed is not None and needed > len(shared):
             reason += f"; {needed} cases would show this margin with power 0.8"
+        if test.method == "sign-flip":
+            reason += _skew_note([y - x for x, y in zip(a, b, strict=True)], "the differences")
         return base.model_copy(update={**update, "passed": ok, "reason": reason})
 
 
@@ -321,7 +323,11 @@ def _paired(
 
 
 def _against_target(
-    base: MetricResult, metric: _criteria.Metric, interval: _stats.Interval, summary: str
+    base: MetricResult,
+    metric: _criteria.Metric,
+    interval: _stats.Interval,
+    summary: str,
+    values: Sequence[float],
 ) -> MetricResult:
     target = metric.target
     assert target is not None  # the criteria model requires one for these modes
@@ -341,7 +347,25 @@ def _against_target(
     value_text, target_text = _pair(value, target.value)
     sign = target.op if ok else target.fail_sign
     reason = f"{summary} — {label}{value_text} {sign} target {target_text} ({metric.gate})"
+    if metric.gate == "confident" and metric.aggregate == "mean":
+        reason += _skew_note(values, "the sample")
     return _verdict(base, metric, reason, passed=ok)
+
+
+SKEWED = 1.0
+"""Sample skewness beyond which a mean's bound is flagged as approximate in the reason."""
+
+
+def _skew_note(values: Sequence[float], what: str) -> str:
+    """A warning for a strongly skewed sample: there no interval for a mean keeps its level
+    on few cases (docs/criteria.md shows the simulated rates), while a percentile's does."""
+    skew = _stats.skewness(values)
+    if abs(skew) <= SKEWED:
+        return ""
+    return (
+        f"; {what} is strongly skewed (skewness {skew:.1f}), so the mean's bound is "
+        "approximate: a p50 or p95 target is exact"
+    )
 
 
 MIN_CASES_FOR_MEAN = 10

@@ -36,6 +36,7 @@ __all__ = [
     "permutation_p_value",
     "quantile_cases_needed",
     "quantile_interval",
+    "skewness",
     "wilson_interval",
 ]
 
@@ -581,6 +582,18 @@ def _partial_sums(values: Sequence[float]) -> list[float]:
         low = mask & -mask
         sums[mask] = sums[mask ^ low] + values[low.bit_length() - 1]
     return sums
+
+
+def skewness(values: Sequence[float]) -> float:
+    """The sample skewness ``m3 / m2**1.5`` (0 for fewer than 3 values or no spread)."""
+    n = len(values)
+    if n < 3:
+        return 0.0
+    mean = math.fsum(values) / n
+    m2 = math.fsum((x - mean) ** 2 for x in values) / n
+    if m2 <= 0:
+        return 0.0
+    return math.fsum((x - mean) ** 3 for x in values) / n / m2**1.5
 
 
 def _binomial_cdf(n: int, p: float) -> list[float]:
