@@ -593,7 +593,7 @@ def skewness(values: Sequence[float]) -> float:
     m2 = math.fsum((x - mean) ** 2 for x in values) / n
     if m2 <= 0:
         return 0.0
-    return math.fsum((x - mean) ** 3 for x in values) / n / m2**1.5
+    return math.fsum((x - mean) ** 3 for x in values) / n / (m2 * math.sqrt(m2))
 
 
 def _binomial_cdf(n: int, p: float) -> list[float]:
