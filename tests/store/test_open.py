@@ -92,3 +92,10 @@ def test_ephemeral_store_keeps_concurrent_writers_isolated() -> None:
         t.join()
     assert store.info().trace_count == 120
     store.close()
+
+
+def test_redact_url_hides_the_password_and_passes_other_text_through() -> None:
+    from prodready.store import redact_url
+
+    assert redact_url("postgresql://ann:secret@db/x") == "postgresql://ann:***@db/x"
+    assert redact_url("not a url") == "not a url"

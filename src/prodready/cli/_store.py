@@ -45,11 +45,11 @@ def open_store(ctx: typer.Context, *, migrate: bool = True, must_exist: bool = T
     from sqlalchemy.exc import SQLAlchemyError
 
     from prodready.cli._render import fail
-    from prodready.store import Store, StoreError, resolve_url
+    from prodready.store import Store, StoreError, redact_url, resolve_url
 
     state = ctx.obj if isinstance(ctx.obj, CliState) else CliState()
     url = resolve_url(state.store)
-    where = f"store URL {_redact(url)!r} (from {state.source})"
+    where = f"store URL {redact_url(url)!r} (from {state.source})"
     store: Store | None = None
     try:
         path = _sqlite_file(url)
@@ -65,7 +65,7 @@ def open_store(ctx: typer.Context, *, migrate: bool = True, must_exist: bool = T
     except (StoreError, SQLAlchemyError, ValueError, OSError) as exc:
         if store is not None:
             store.close()
-        reason = str(getattr(exc, "orig", None) or exc).replace(url, _redact(url))
+        reason = str(getattr(exc, "orig", None) or exc).replace(url, redact_url(url))
         fail(2, f"cannot open {where}: {reason}")
     return store
 
@@ -85,17 +85,9 @@ def _sqlite_file(url: str) -> Path | None:
 
 def display_url(store: Store) -> str:
     """The store's URL without its password."""
-    return store.engine.url.render_as_string(hide_password=True)
+    from prodready.store import redact_url
 
-
-def _redact(url: str) -> str:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    return redact_url(store.engine.url)
 
 
 @app.command()

@@ -352,7 +352,7 @@ def _against_target(
     return _verdict(base, metric, reason, passed=ok)
 
 
-SKEWED = 1.0
+_SKEWED = 1.0
 """Sample skewness beyond which a mean's bound is flagged as approximate in the reason."""
 
 
@@ -360,7 +360,7 @@ def _skew_note(values: Sequence[float], what: str) -> str:
     """A warning for a strongly skewed sample: there no interval for a mean keeps its level
     on few cases (docs/criteria.md shows the simulated rates), while a percentile's does."""
     skew = _stats.skewness(values)
-    if abs(skew) <= SKEWED:
+    if abs(skew) <= _SKEWED:
         return ""
     return (
         f"; {what} is strongly skewed (skewness {skew:.1f}), so the mean's bound is "

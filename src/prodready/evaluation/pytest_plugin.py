@@ -305,7 +305,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if not records:
         return
     terminalreporter.section("prodready gates")
-    terminalreporter.write_line(f"store {_redact(_settings(config).store_url)}")
+    from prodready.store import redact_url
+
+    terminalreporter.write_line(f"store {redact_url(_settings(config).store_url)}")
     for r in records:
         verdict = "not gated" if r.report is None else "PASSED" if r.report.passed else "FAILED"
         totals = r.run.totals
@@ -374,17 +376,9 @@ def _anchored(url: str, base: Path) -> str:
 
 
 def _display(store: Store) -> str:
-    return store.engine.url.render_as_string(hide_password=True)
+    from prodready.store import redact_url
 
-
-def _redact(url: str) -> str:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    return redact_url(store.engine.url)
 
 
 def _junit_document(records: Sequence[_Record]) -> str:

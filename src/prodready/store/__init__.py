@@ -15,6 +15,7 @@ from prodready.store._store import (
     StoreError,
     encode_json,
     prepare_span,
+    redact_url,
     resolve_url,
 )
 from prodready.store.records import (
@@ -51,5 +52,6 @@ __all__ = [
     "TraceSummary",
     "encode_json",
     "prepare_span",
+    "redact_url",
     "resolve_url",
 ]

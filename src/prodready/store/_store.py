@@ -25,7 +25,8 @@ from sqlalchemy import (
     literal,
     select,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
 
 from prodready.store import _sql
 from prodready.store.records import (
@@ -64,6 +65,14 @@ def resolve_url(url: str | None = None) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def redact_url(url: str | URL) -> str:
+    """``url`` with its password hidden, for messages; text that is no URL comes back whole."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return str(url)
 
 
 def encode_json(value: Any) -> str:
