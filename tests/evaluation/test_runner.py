@@ -176,6 +176,28 @@ async def test_cost_tokens_and_latency_come_from_the_runs_trace(lite: Store) -> 
     assert run.totals.cost_usd == pytest.approx(0.004)
 
 
+@scorer(layer="check")
+def rt_hogs_the_loop(seconds: float) -> ScoreFn:
+    def score(case: Case, result: CaseResult) -> Verdict:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:  # CPU-bound, on the event loop
+            pass
+        return Verdict(1.0, passed=True)
+
+    return score
+
+
+async def test_latency_is_the_targets_own_time_not_the_runners_scheduling(lite: Store) -> None:
+    def agent(question: str) -> str:
+        time.sleep(0.05)
+        return question
+
+    scorers = [rt_hogs_the_loop(0.3)]
+    run = await evaluate(agent, CASES[:4], scorers, store=lite, concurrency=4, progress=False)
+    latencies = [r.latency_ms for r in run.results]
+    assert all(x is not None and 50 <= x < 250 for x in latencies), latencies
+
+
 async def test_repeats_give_k_results_per_case(lite: Store) -> None:
     run = await evaluate(echo, CASES[:2], [rt_nonempty()], store=lite, repeats=3, progress=False)
     assert [(r.case_id, r.repeat) for r in run.results] == [

@@ -89,6 +89,9 @@ class _Ran:
 @dataclass(slots=True)
 class _Tries:
     n: int = 0
+    seconds: float = 0.0
+    """Time spent inside the target over every attempt: its latency, without the event
+    loop's scheduling, the queue for a slot, or the backoff between attempts."""
 
 
 class Engine:
@@ -168,7 +171,6 @@ class Engine:
         output: Any = None
         error: str | None = None
         async with self._slots:
-            started = time.perf_counter()
             with tracing.context(release=self._s.release, attributes=labels):
                 span = tracing.span(f"eval case {case.id}", kind="workflow").start()
                 traced = span.is_recording  # False when tracing is off or the trace unsampled
@@ -185,7 +187,6 @@ class Engine:
                     if self._capture_io:
                         span.output(output)
                     span.end()
-            elapsed_ms = (time.perf_counter() - started) * 1000
         # The slot is free: let the case waiting for it send its request before this one is
         # recorded and scored. Cases of a wave finish together; without this, each new
         # request waited behind the bookkeeping of every case that finished before it.
@@ -200,7 +201,7 @@ class Engine:
             output=output,
             error=error,
             trace_id=span.trace_id if traced else None,
-            latency_ms=elapsed_ms,
+            latency_ms=tries.seconds * 1000,
         )
         span_id = span.span_id if traced and self._trace_store is not None else None
         return _Ran(result, digest(text) if text is not None else None, span_id=span_id)
@@ -211,38 +212,44 @@ class Engine:
             if self._rate is not None:
                 await self._rate.wait()
             try:
-                return await self._invoke(call)
+                return await self._invoke(call, tries)
             except self._s.retry_on as exc:
                 if tries.n > self._s.retries:
                     raise
                 span.event("retry", {"attempt": tries.n, "error": _describe(exc, 1)})
                 await asyncio.sleep(min(0.05 * 2 ** (tries.n - 1), 2.0))
 
-    async def _invoke(self, call: Call) -> Any:
+    async def _invoke(self, call: Call, tries: _Tries) -> Any:
         if self._s.timeout is None:
-            return await self._call_target(call)
+            return await self._call_target(call, tries)
         deadline = asyncio.timeout(self._s.timeout)
         try:
             async with deadline:
-                return await self._call_target(call)
+                return await self._call_target(call, tries)
         except TimeoutError:
             if deadline.expired():
                 raise TimeoutError(f"no answer within {self._s.timeout:g} s") from None
             raise
 
-    async def _call_target(self, call: Call) -> Any:
+    async def _call_target(self, call: Call, tries: _Tries) -> Any:
         args, kwargs = call
-        if self._is_async:
-            out = self._target(*args, **kwargs)
-        else:
-            if self._pool is None:
-                # Threads stuck in timed-out calls keep their worker: leave room for retries.
-                workers = self._s.concurrency * (self._s.retries + 2)
-                self._pool = ThreadPoolExecutor(workers, thread_name_prefix="prodready-eval")
-            loop = asyncio.get_running_loop()
-            bound = functools.partial(self._target, *args, **kwargs)
-            out = await loop.run_in_executor(self._pool, tracing.bind_context(bound))
-        if inspect.isawaitable(out):
+        if self._is_async:  # shares the loop: its time is the await's, other cases' included
+            started = time.perf_counter()
+            try:
+                out = self._target(*args, **kwargs)
+                if inspect.isawaitable(out):
+                    out = await out
+            finally:
+                tries.seconds += time.perf_counter() - started
+            return out
+        if self._pool is None:
+            # Threads stuck in timed-out calls keep their worker: leave room for retries.
+            workers = self._s.concurrency * (self._s.retries + 2)
+            self._pool = ThreadPoolExecutor(workers, thread_name_prefix="prodready-eval")
+        loop = asyncio.get_running_loop()
+        bound = tracing.bind_context(functools.partial(self._target, *args, **kwargs))
+        out = await loop.run_in_executor(self._pool, functools.partial(_timed, bound, tries))
+        if inspect.isawaitable(out):  # a plain function that returned a coroutine
             out = await out
         return out
 
@@ -284,7 +291,7 @@ class Engine:
         for ran in wanted:
             ran.trace = traces.get((ran.result.trace_id or "").lower())
             if ran.span_id is not None and ran.trace is not None:
-                _measure(ran.result, ran.trace, ran.span_id)
+                _measure(ran.result, ran.trace)
         return [None] * len(batch)
 
     # --- scoring -----------------------------------------------------------------------------
@@ -364,11 +371,17 @@ def _output_entry(job: Job, release: str, ran: _Ran) -> tuple[str, str, str]:
     return output_key(job.case_hash, release, job.repeat), "output", dumps(value)
 
 
-def _measure(result: CaseResult, trace: Trace, span_id: str) -> None:
-    """Latency from the wrapper span; cost and tokens from the trace's LLM spans."""
-    wrapper = next((s for s in trace.spans if s.span_id == span_id), None)
-    if wrapper is not None:
-        result.latency_ms = wrapper.duration_ns / 1e6
+def _timed(call: Callable[[], Any], tries: _Tries) -> Any:
+    """``call()`` in the worker thread, its time added to ``tries.seconds``."""
+    started = time.perf_counter()
+    try:
+        return call()
+    finally:
+        tries.seconds += time.perf_counter() - started
+
+
+def _measure(result: CaseResult, trace: Trace) -> None:
+    """Cost and tokens from the trace's LLM spans."""
     result.cost_usd, result.input_tokens, result.output_tokens = llm_totals(trace)
 
 
