@@ -6,6 +6,9 @@ Rows are as long as they need and never wrap at 80 columns; no colour codes; an 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner, Result
@@ -65,3 +68,34 @@ def test_a_note_on_standard_error_longer_than_80_columns_stays_on_one_line(
     assert result.exit_code == 0, result.output
     header = result.stderr.splitlines()[0]
     assert header.startswith("run ") and header.endswith(f"release {release}, 20 cases")
+
+
+def test_key_value_and_list_tables_end_their_lines_without_spaces(seeded: Seeded) -> None:
+    for args in (["traces", "show", T1], ["traces", "list"], ["store", "info"]):
+        result = invoke("--store", seeded.url, *args)
+        assert result.exit_code == 0, result.output
+        assert [line for line in result.stdout.splitlines() if line != line.rstrip()] == []
+
+
+def script(*args: str) -> subprocess.CompletedProcess[str]:
+    """The ``prodready`` script in a subprocess, its output a pipe, as in a CI log."""
+    env = {k: v for k, v in os.environ.items() if k not in NOT_A_TERMINAL}
+    code = "from prodready.cli import main; main()"
+    command = [sys.executable, "-c", code, *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+
+
+def test_help_in_a_pipe_is_plain_text_with_no_line_cut_short() -> None:
+    result = script("eval", "run", "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: prodready eval run [OPTIONS] {SUITE}\n")
+    assert "╭" not in result.stdout
+    example = "https://obs.example/traces/{trace_id}."
+    assert any(line.endswith(example) for line in result.stdout.splitlines())
+
+
+def test_a_usage_error_in_a_pipe_is_one_plain_line() -> None:
+    result = script("eval", "run")
+    assert result.returncode == 2
+    assert "╭" not in result.stderr
+    assert result.stderr.splitlines()[-1] == "Error: Missing argument 'SUITE'."

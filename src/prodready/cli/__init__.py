@@ -6,6 +6,7 @@ imports (SQLAlchemy, Rich renderables) happen inside commands, so ``--help`` sta
 
 from __future__ import annotations
 
+import copy
 from typing import Annotated
 
 import typer
@@ -66,5 +67,16 @@ def _root(
 
 
 def main() -> None:
-    """Entry point of the ``prodready`` script."""
-    app(prog_name="prodready")
+    """Entry point of the ``prodready`` script.
+
+    Off a terminal, help and usage errors are plain text with no width limit, as tables are
+    (``_render``): Rich would box them at 80 columns, cutting long lines short.
+    """
+    from prodready.cli._render import LOG_WIDTH, for_log
+
+    if not (for_log() or for_log(stderr=True)):
+        app(prog_name="prodready")
+        return
+    plain = copy.copy(app)  # shallow: the real app's commands are shared, not changed
+    plain.rich_markup_mode = None
+    plain(prog_name="prodready", terminal_width=LOG_WIDTH, max_content_width=LOG_WIDTH)

@@ -37,7 +37,10 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-RunId = Annotated[str, typer.Argument(help="Run id, or a unique prefix of it.", show_default=False)]
+RunId = Annotated[
+    str,
+    typer.Argument(metavar="RUN_ID", help="Run id, or a unique prefix of it.", show_default=False),
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 Baseline = Annotated[
     str | None,
@@ -92,7 +95,9 @@ def run(
     ctx: typer.Context,
     suite: Annotated[
         str,
-        typer.Argument(help="A suite file, path/to/suite.py[:name].", show_default=False),
+        typer.Argument(
+            metavar="SUITE", help="A suite file, path/to/suite.py[:name].", show_default=False
+        ),
     ],
     release: Annotated[
         str | None,

@@ -14,17 +14,21 @@ import json
 import os
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
-from pydantic import BaseModel
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from prodready.store import Span, SpanNode, Trace, TraceStats, TraceSummary
 from prodready.tracing import attributes as attrs
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from prodready.store import Span, SpanNode, Trace, TraceStats, TraceSummary
 
 KIND_STYLES: dict[str, str] = {
     "agent": "bold magenta",
@@ -52,7 +56,13 @@ _DETAIL_WIDTH = 60
 _MAX_DOC_IDS = 5
 # Rich needs a width; off a terminal, one no row reaches. Tables and trees take only the width
 # their cells need, and nothing here pads to the full width (no justify, expand or rules).
-_LOG_WIDTH = 1_000_000
+LOG_WIDTH = 1_000_000
+
+
+def for_log(*, stderr: bool = False) -> bool:
+    """Whether that stream is rendered for a log: not a terminal, and no ``COLUMNS`` set."""
+    console = Console(stderr=stderr)
+    return not console.is_terminal and not os.environ.get("COLUMNS", "").isdigit()
 
 
 def stdout() -> Console:
@@ -66,11 +76,35 @@ def stderr() -> Console:
 
 
 def _console(*, stderr: bool) -> Console:
-    console = Console(stderr=stderr, highlight=False)
+    console = _TrimmingConsole(stderr=stderr, highlight=False)
     # Rich falls back to 80 columns off a terminal, wrapping gate rows in CI logs.
-    if not console.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
-        console.width = _LOG_WIDTH
+    if for_log(stderr=stderr):
+        console.width = LOG_WIDTH
     return console
+
+
+class _TrimmingConsole(Console):
+    """A console whose lines end without the spaces a table pads its last column with."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(o if isinstance(o, str | Text) else _Trimmed(o) for o in objects), **kwargs)
+
+
+class _Trimmed:
+    """A renderable rendered line by line, with trailing spaces dropped from each line."""
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in console.render_lines(self.renderable, options, pad=False):
+            while line and not line[-1].control and not line[-1].text.rstrip(" "):
+                line.pop()
+            if line and not line[-1].control:
+                last = line.pop()
+                line.append(Segment(last.text.rstrip(" "), last.style))
+            yield from line
+            yield Segment.line()
 
 
 def fail(code: int, message: str) -> NoReturn:
@@ -82,7 +116,7 @@ def fail(code: int, message: str) -> NoReturn:
 # --- values ----------------------------------------------------------------------------------
 
 
-RowT = TypeVar("RowT", bound=BaseModel)
+RowT = TypeVar("RowT", bound="BaseModel")
 
 
 def detail_grid() -> Table:
