@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from prodready.evaluation import CaseResult, Score
+import prodready
+from prodready.evaluation import Case, CaseResult, Expected, Score
 from prodready.evaluation.compare import compare_runs
-from prodready.evaluation.runner import EvalRun
+from prodready.evaluation.criteria import parse_criteria
+from prodready.evaluation.runner import EvalRun, evaluate_sync, load_run
+from prodready.evaluation.suite import compare_stored, gate_run
+from prodready.store import Store
 
 
 def _score(passed: bool | None, value: float | None = None) -> Score:
@@ -137,3 +141,69 @@ def test_scorer_errors_and_missing_scores_count_in_the_errors_column() -> None:
     worse = result.candidates[1]
     assert (worse.label, worse.estimate, worse.errors) == ("b", 0.7, 3)
     assert result.best.errors == 0
+
+
+def test_a_name_no_run_scored_is_refused_listing_the_scores() -> None:
+    a, b = make_run("a", [True] * 3), make_run("b", [True] * 3)
+    with pytest.raises(
+        ValueError, match=r"no run has a score named 'okk'; scores in these runs: ok \(or business"
+    ):
+        compare_runs([a, b], metric="okk")
+
+
+def test_cases_not_applicable_in_one_run_are_neither_dropped_nor_errors_of_another() -> None:
+    a = _with_scores(make_run("a", [True] * 10), {i: [_score(None)] for i in range(3, 10)})
+    b = _with_scores(make_run("b", [True] * 10), {i: [] for i in range(10)})  # never scored
+    result = compare_runs([a, b], metric="ok")
+    assert result.cases == 3 and (result.not_applicable_cases, result.dropped_cases) == (7, 0)
+    assert [c.errors for c in result.candidates] == [0, 3] and result.unscored == [b.run_id]
+    heading = result.render_text().splitlines()[0]
+    assert "7 case(s) not applicable in some run" in heading and "dropped" not in heading
+
+
+def test_a_case_without_a_value_in_one_run_is_dropped_once() -> None:
+    broken = _score(None).model_copy(update={"error": "boom"})
+    a = value_run("a", [1.0] * 10)
+    b = _with_scores(value_run("b", [2.0] * 10), {0: [broken]})
+    result = compare_runs([a, b], metric="ok", aggregate="mean")
+    assert result.cases == 9 and result.dropped_cases == 1
+    assert [c.errors for c in result.candidates] == [0, 0]  # errors count shared cases only
+    assert "1 case(s) dropped" in result.render_text().splitlines()[0]
+
+
+def test_escalation_metrics_need_each_runs_cases() -> None:
+    a, b = make_run("a", [True] * 2), make_run("b", [True] * 2)
+    with pytest.raises(ValueError, match=r"needs each run's cases .* pass cases="):
+        compare_runs([a, b], metric="business.wrong_escalation")
+    cases = [Case(id=f"c{i}", input="q", expected=Expected(escalation=False)) for i in range(2)]
+    with pytest.raises(ValueError, match=f"run {b.run_id} has none"):
+        compare_runs([a, b], metric="business.wrong_escalation", cases={a.run_id: cases})
+    result = compare_runs([a, b], metric="business.wrong_escalation", cases=cases)
+    assert result.better == "lower"
+    assert [c.errors for c in result.candidates] == [2, 2]  # no traces: each run is an error
+
+
+def _escalating(question: str) -> str:
+    if "human" in question:
+        with prodready.span("hand off", kind="escalation"):
+            return "connecting you"
+    return "done"
+
+
+REPORT = """metrics:
+  deflection: {source: business.deflection, gate: report}
+  wrong_escalation: {source: business.wrong_escalation, gate: report}
+"""
+
+
+def test_compare_stored_reads_traces_and_remembered_cases_as_the_gate_does(store: Store) -> None:
+    cases = [Case(id="h", input="a human please", expected=Expected(escalation=True)),
+             Case(id="b", input="balance", expected=Expected(escalation=False))]  # fmt: skip
+    done = [evaluate_sync(_escalating, cases, [], store=store, release=x, progress=False)
+            for x in "ab"]  # fmt: skip
+    runs = [load_run(store, r.run_id) for r in done]
+    gated = gate_run(store, runs[0], parse_criteria(REPORT)).metrics
+    for gate in gated:
+        best = compare_stored(store, runs, metric=f"business.{gate.name}").best
+        assert (best.estimate, best.errors) == (gate.estimate, gate.errors)
+    assert [g.estimate for g in gated] == [0.5, 0.0]

@@ -2,7 +2,7 @@
 
 Each command calls what a user imports: :func:`prodready.evaluation.suite.load_suite`,
 :func:`~prodready.evaluation.runner.evaluate_sync`, :func:`~prodready.evaluation.suite.gate_run`,
-:func:`~prodready.evaluation.compare.compare_runs`, the report writers.
+:func:`~prodready.evaluation.suite.compare_stored`, the report writers.
 
 Exit codes, which CI relies on: 0 the gate passed (or the command did its work); 1 success
 criteria not met; 2 a usage or configuration error (a bad option, a missing or broken suite
@@ -229,27 +229,45 @@ def compare(
     ],
     metric: Annotated[
         str,
-        typer.Option(help="The score name to rank on (e.g. correctness).", show_default=False),
+        typer.Option(
+            help="The score name to rank on (e.g. correctness), or business.<name>.",
+            show_default=False,
+        ),
     ],
     aggregate: Annotated[
         Literal["rate", "mean", "p50", "p95"],
         typer.Option(help="rate: share of cases passing; mean/p50/p95: of the score's value."),
     ] = "rate",
     better: Annotated[
-        Literal["higher", "lower"], typer.Option(help="Which way is better.")
-    ] = "higher",
+        Literal["higher", "lower"] | None,
+        typer.Option(
+            help="Which way is better (default: a business metric's own way, else higher).",
+            show_default=False,
+        ),
+    ] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME[@V]|FILE",
+            help="The runs' cases, for escalation metrics (default: the cases each run ran, "
+            "which the store keeps).",
+            show_default=False,
+        ),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Rank candidates on the cases they share, with intervals and paired significance."""
     from prodready.cli._render import fail
-    from prodready.evaluation.compare import compare_runs
+    from prodready.evaluation.suite import compare_stored
 
     with open_store(ctx) as store:
         runs = [_find_run(store, r) for r in run_ids]
-    try:
-        result = compare_runs(runs, metric=metric, aggregate=aggregate, better=better)
-    except ValueError as exc:
-        fail(_USAGE, str(exc))
+        data = _compare_cases(store, runs, metric, dataset)
+        try:
+            result = compare_stored(store, runs, metric=metric, aggregate=aggregate,
+                                    better=better, cases=data)  # fmt: skip
+        except ValueError as exc:
+            fail(_USAGE, str(exc))
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
     else:
@@ -393,16 +411,37 @@ def _run_cases(store: Store, run: EvalRun, spec: str | None) -> DatasetVersion |
 
 def _require_cases(criteria: Criteria, run: EvalRun) -> None:
     """Exit 2 naming ``--dataset`` if a metric needs cases the store does not hold."""
-    from prodready.cli._render import fail
-
     needing = [n for n, m in criteria.metrics.items() if m.business in _CASE_METRICS]
     if needing:
-        fail(
-            _USAGE,
-            f"metric {needing[0]!r} needs the run's cases (their expected escalation), and the "
-            f"store does not hold every case run {run.run_id} ran (it was stored before runs "
-            "remembered their cases): pass --dataset NAME[@V]|FILE",
-        )
+        _no_cases(needing[0], run)
+
+
+def _compare_cases(
+    store: Store, runs: list[EvalRun], metric: str, spec: str | None
+) -> DatasetVersion | list[Case] | dict[str, DatasetVersion | list[Case]] | None:
+    """An escalation metric's cases: ``--dataset`` for every run, else each run's own."""
+    if not metric.startswith("business.") or metric[9:] not in _CASE_METRICS:
+        return None
+    if spec is not None:
+        return _run_cases(store, runs[0], spec)
+    found: dict[str, DatasetVersion | list[Case]] = {}
+    for r in runs:
+        cases = _run_cases(store, r, None)
+        if cases is None:
+            _no_cases(metric, r)
+        found[r.run_id] = cases
+    return found
+
+
+def _no_cases(metric: str, run: EvalRun) -> NoReturn:
+    from prodready.cli._render import fail
+
+    fail(
+        _USAGE,
+        f"metric {metric!r} needs the run's cases (their expected escalation), and the "
+        f"store does not hold every case run {run.run_id} ran (it was stored before runs "
+        "remembered their cases): pass --dataset NAME[@V]|FILE",
+    )
 
 
 def _find_run(store: Store, ref: str) -> EvalRun:

@@ -5,9 +5,12 @@
 >>> comparison.best.label, [c.indistinguishable for c in comparison.candidates]
 
 Every candidate is measured on the cases all of them have a value for (the others are
-dropped, and counted; cases a scorer marked not applicable are counted apart, since they
-are neither passes nor failures), with the gate's 95% interval (:func:`stats.interval`:
-Wilson for rates, a studentized bootstrap for means, order statistics for percentiles).
+dropped, and counted; cases a scorer marked not applicable in some run are counted apart,
+since they are neither passes nor failures), with the gate's 95% interval
+(:func:`stats.interval`: Wilson for rates, a studentized bootstrap for means, order
+statistics for percentiles). A metric is measured per case as the gate measures it, so a
+``business.*`` metric reads the results' traces, and the escalation metrics each run's
+cases: :func:`prodready.evaluation.suite.compare_stored` loads both from the store.
 Each is then compared with the best on those same cases, pairwise: McNemar for pass/fail,
 a paired permutation test for values (:func:`stats.paired_test`). A candidate whose
 difference from the best is not significant (p >= 0.05 after Holm's correction for the
@@ -18,21 +21,27 @@ between them is not a statistical question, so pick on cost or latency.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from prodready.evaluation import _criteria_observe
+from prodready.evaluation import _criteria_observe, _types
 from prodready.evaluation import criteria as _criteria
 from prodready.evaluation import stats as _stats
 
 if TYPE_CHECKING:
+    from prodready.evaluation._types import Expected
     from prodready.evaluation.runner import EvalRun
 
-__all__ = ["Adjust", "Comparison", "Ranked", "compare_runs"]
+__all__ = ["Adjust", "CaseSet", "Comparison", "Ranked", "compare_runs"]
 
 Adjust = Literal["holm", "none"]
+CaseSet = _types.DatasetVersion | Sequence[_types.Case]
+"""A run's cases: a dataset version or a list of cases."""
+
+_CASE_METRICS = frozenset({"wrong_escalation", "false_positive_rate"})
+"""Business metrics that read each case's expected escalation."""
 
 
 class Ranked(BaseModel):
@@ -48,9 +57,10 @@ class Ranked(BaseModel):
     estimate: float
     interval: _stats.Interval
     errors: int
-    """Runs of the cases every run has that could not be measured, as the gate counts them:
-    case errors, scorer errors and missing scores (failures for a rate; a number leaves
-    such cases out, and they are counted in ``dropped``)."""
+    """Runs of the shared cases (those ranked) that could not be measured, as the gate
+    counts them: case errors, scorer errors, missing scores or traces. A rate counts them
+    as failures; a number leaves such runs out of their case's value (a case with no value
+    left is not shared: it is counted in ``dropped``)."""
     vs_best: _stats.PairedTest | None = None
     """This candidate minus the best on the shared cases; ``None`` for the best itself."""
     p_adjusted: float | None = None
@@ -69,12 +79,19 @@ class Comparison(BaseModel):
     better: _criteria.Direction
     cases: int
     """Cases every candidate has a value for: the ranking is over these only."""
+    dropped_cases: int = 0
+    """Cases (of any run) left out for want of a value: not in every run, or no value in
+    some run. Cases not applicable in some run are not among them."""
+    not_applicable_cases: int = 0
+    """Cases (of any run) left out because the scorer marked them not applicable
+    (:attr:`~prodready.evaluation.Score.not_applicable`) in every repeat of some run."""
     dropped: dict[str, int] = Field(default_factory=dict)
-    """Run id -> how many of its cases were left out (not in every run, or no value in
-    some run), not counting those not applicable."""
+    """Run id -> how many of its cases are among ``dropped_cases``."""
     not_applicable: dict[str, int] = Field(default_factory=dict)
-    """Run id -> how many of its cases the scorer marked not applicable in every repeat
-    (:attr:`~prodready.evaluation.Score.not_applicable`): outside the comparison."""
+    """Run id -> how many of its cases the scorer marked not applicable in every repeat."""
+    unscored: list[str] = Field(default_factory=list)
+    """Ids of the runs without a single score named ``metric``: each of their runs of a
+    shared case is an error."""
     alpha: float = 0.05
     adjust: Adjust = "holm"
     candidates: list[Ranked]
@@ -101,18 +118,23 @@ class Comparison(BaseModel):
             "  ".join(x.ljust(w) for x, w in zip(r, widths, strict=True)).rstrip() for r in rows
         ]
         lines.insert(1, "  ".join("-" * w for w in widths))
-        return "\n".join([self._heading(), "", *lines, "", self._conclusion()])
+        legend = "errors: runs of the shared cases that could not be measured " + (
+            "(counted as failures)" if self.aggregate == "rate" else "(left out of the values)"
+        )
+        notes = [
+            f"note: run {run_id} has no {self.metric!r} score: every case is an error"
+            for run_id in self.unscored
+        ]
+        body = [self._heading(), "", *lines, "", legend, *notes]
+        return "\n".join([*body, "", self._conclusion()])
 
     def _heading(self) -> str:
         what = "pass rate" if self.aggregate == "rate" else self.aggregate
         note = ""
-        counts = sorted(set(self.not_applicable.values()))
-        if counts and counts[-1]:
-            span = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
-            note += f"; {span} case(s) not applicable"
-        dropped = sum(self.dropped.values())
-        if dropped:
-            note += f"; {dropped} case(s) dropped (not measured in every run)"
+        if self.not_applicable_cases:
+            note += f"; {self.not_applicable_cases} case(s) not applicable in some run"
+        if self.dropped_cases:
+            note += f"; {self.dropped_cases} case(s) dropped (not in every run, or no value in one)"
         return (
             f"{self.metric} ({what}, {self.better} is better) on {self.cases} shared case(s){note}"
         )
@@ -142,35 +164,44 @@ def compare_runs(
     *,
     metric: str,
     aggregate: _criteria.Aggregate = "rate",
-    better: _criteria.Direction = "higher",
+    better: _criteria.Direction | None = None,
     alpha: float = 0.05,
     adjust: Adjust = "holm",
+    cases: Mapping[str, CaseSet] | CaseSet | None = None,
 ) -> Comparison:
     """Rank ``runs`` on ``metric`` over the cases they all have.
 
     Args:
         runs: two or more runs (one per candidate) of the same dataset.
         metric: a score name (``correctness``), or a ``business.<name>`` metric whose
-            runs carry what it reads.
+            results carry what it reads (traces; see
+            :func:`prodready.evaluation.suite.compare_stored` for stored runs).
         aggregate: ``rate`` (share of cases passing; an errored run is a failure), or
             ``mean``, ``p50``, ``p95`` of the score's value.
-        better: which way is better (``lower`` for latency or cost).
+        better: which way is better (``lower`` for latency or cost); by default the
+            business metric's own direction, else higher.
         alpha: the significance level for "indistinguishable from best".
         adjust: ``holm`` corrects the p-values for comparing several candidates with the
             best (Holm-Bonferroni); ``none`` keeps the raw p-values.
+        cases: the runs' cases, which ``business.wrong_escalation`` and
+            ``business.false_positive_rate`` need (their expected escalation): one set for
+            every run, or a mapping of run id to that run's cases.
 
     Raises:
-        ValueError: fewer than two runs, a run given twice, a bad aggregate, or no case
-            with a value in every run.
+        ValueError: fewer than two runs, a run given twice, a bad aggregate, a score no run
+            has, an escalation metric without the runs' cases, or no case with a value in
+            every run.
     """
     if len(runs) < 2:
         raise ValueError(f"compare needs at least two runs, got {len(runs)}")
     ids = [r.run_id for r in runs]
     if len(set(ids)) != len(ids):
         raise ValueError("each run may be compared once; a run id is repeated")
-    spec = _criteria.Metric(source=metric, aggregate=aggregate, gate="report", better=better)
-    observed = [_criteria_observe.observe(spec, r.results, None) for r in runs]
-    common = set.intersection(*({x.case_id for x in r.results} for r in runs))
+    spec = _spec(metric, aggregate, better)
+    unscored = _unscored(runs, spec)
+    expected = _expected(runs, spec, cases)
+    pairs = list(zip(runs, expected, strict=True))
+    observed = [_criteria_observe.observe(spec, r.results, e) for r, e in pairs]
     for run, obs in zip(runs, observed, strict=True):
         if obs.problem:
             raise ValueError(f"run {run.run_id}: {obs.problem}")
@@ -180,7 +211,7 @@ def compare_runs(
     values = [[o.values[c] for c in shared] for o in observed]
     binary = aggregate == "rate" and all(o.binary for o in observed)
     intervals = [_stats.interval(v, aggregate) for v in values]
-    sign = 1 if better == "higher" else -1
+    sign = 1 if spec.direction == "higher" else -1
     order = sorted(range(len(runs)), key=lambda i: (-sign * intervals[i].estimate, i))
     best = order[0]
     tests = {i: _paired(aggregate, values[best], values[i], binary) for i in order[1:]}
@@ -197,26 +228,78 @@ def compare_runs(
                 label=labels[i],
                 estimate=intervals[i].estimate,
                 interval=intervals[i],
-                errors=_errors(spec, runs[i], common),
+                errors=_errors(spec, runs[i], set(shared), expected[i]),
                 vs_best=test,
                 p_adjusted=p,
                 indistinguishable=p is None or p >= alpha,
             )
         )
     inapplicable = {r.run_id: _inapplicable(r, o) for r, o in zip(runs, observed, strict=True)}
+    any_inapplicable = set().union(*inapplicable.values())
     left_out = {r.run_id: {x.case_id for x in r.results} - set(shared) for r in runs}
-    dropped = {i: len(cases - inapplicable[i]) for i, cases in left_out.items()}
+    dropped = {i: cases - any_inapplicable for i, cases in left_out.items()}
     return Comparison(
         metric=metric,
         aggregate=aggregate,
-        better=better,
+        better=spec.direction,
         cases=len(shared),
-        dropped=dropped,
-        not_applicable={i: len(cases) for i, cases in inapplicable.items()},
+        dropped_cases=len(set().union(*dropped.values())),
+        not_applicable_cases=len(set().union(*left_out.values()) & any_inapplicable),
+        dropped={i: len(c) for i, c in dropped.items()},
+        not_applicable={i: len(c) for i, c in inapplicable.items()},
+        unscored=unscored,
         alpha=alpha,
         adjust=adjust,
         candidates=ranked,
     )
+
+
+def _spec(
+    metric: str, aggregate: _criteria.Aggregate, better: _criteria.Direction | None
+) -> _criteria.Metric:
+    try:
+        return _criteria.Metric(source=metric, aggregate=aggregate, gate="report", better=better)
+    except ValidationError as exc:  # the message alone: no pydantic boilerplate
+        reasons = (str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise ValueError("; ".join(reasons)) from None
+
+
+def _unscored(runs: Sequence[EvalRun], spec: _criteria.Metric) -> list[str]:
+    """Ids of the runs without a score named ``spec.source``; ValueError if no run has one."""
+    if spec.business is not None:
+        return []
+    names = [{s.name for x in r.results for s in x.scores} for r in runs]
+    lacking = [r.run_id for r, n in zip(runs, names, strict=True) if spec.source not in n]
+    if len(lacking) == len(runs):
+        known = ", ".join(sorted(set().union(*names))) or "none"
+        raise ValueError(
+            f"no run has a score named {spec.source!r}; scores in these runs: {known} "
+            "(or business.<name>)"
+        )
+    return lacking
+
+
+def _expected(
+    runs: Sequence[EvalRun], spec: _criteria.Metric, cases: Mapping[str, CaseSet] | CaseSet | None
+) -> list[dict[str, Expected] | None]:
+    """Each run's expected outcomes by case id, from its cases; ``None`` without cases."""
+    per_run: Mapping[str, CaseSet | None]
+    per_run = cases if isinstance(cases, Mapping) else {r.run_id: cases for r in runs}
+    found = [_by_id(per_run.get(r.run_id)) for r in runs]
+    lacking = [r.run_id for r, e in zip(runs, found, strict=True) if e is None]
+    if spec.business in _CASE_METRICS and lacking:
+        raise ValueError(
+            f"{spec.source} needs each run's cases (their expected escalation), and run "
+            f"{lacking[0]} has none: pass cases="
+        )
+    return found
+
+
+def _by_id(cases: CaseSet | None) -> dict[str, Expected] | None:
+    if cases is None:
+        return None
+    listed = cases.cases if isinstance(cases, _types.DatasetVersion) else cases
+    return {c.id: c.expected for c in listed}
 
 
 def _order(run: EvalRun) -> Callable[[str], tuple[int, str]]:
@@ -268,10 +351,12 @@ def _inapplicable(run: EvalRun, observed: _criteria_observe.Observed) -> set[str
     return {r.case_id for r in run.results} - observed.values.keys() - set(observed.missing)
 
 
-def _errors(spec: _criteria.Metric, run: EvalRun, cases: set[str]) -> int:
+def _errors(
+    spec: _criteria.Metric, run: EvalRun, cases: set[str], expected: dict[str, Expected] | None
+) -> int:
     """Runs of ``cases`` the gate's observation counts as errors."""
     results = [r for r in run.results if r.case_id in cases]
-    return _criteria_observe.observe(spec, results, None).errors.total()
+    return _criteria_observe.observe(spec, results, expected).errors.total()
 
 
 def _fmt(x: float) -> str:

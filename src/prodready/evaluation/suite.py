@@ -18,7 +18,8 @@
 ``"evals/suite.py:support_agent"``) and returns the :class:`Suite`; every problem is a
 :class:`SuiteError` naming the file and what is missing. :func:`gate_run` applies criteria
 to a run the way CI does (judge calibrations from the store, traces for business metrics,
-a baseline for non-inferiority); :func:`find_baseline` finds that baseline by release.
+a baseline for non-inferiority); :func:`find_baseline` finds that baseline by release;
+:func:`compare_stored` ranks stored runs, measuring a metric as :func:`gate_run` does.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from prodready.evaluation._registry import Scorer
     from prodready.evaluation._types import Case, CaseResult, DatasetVersion, Split
     from prodready.evaluation.calibration import Calibration
+    from prodready.evaluation.compare import Adjust, CaseSet, Comparison
     from prodready.evaluation.criteria import Criteria
     from prodready.evaluation.gate import GateReport
     from prodready.evaluation.runner import EvalRun, Target
@@ -53,6 +55,7 @@ __all__ = [
     "RELEASE_ENV",
     "Suite",
     "SuiteError",
+    "compare_stored",
     "default_release",
     "find_baseline",
     "gate_run",
@@ -68,6 +71,7 @@ _MARK = "__prodready_suite__"
 _FILE_SUFFIXES = frozenset({".jsonl", ".ndjson", ".csv"})
 _NAMED = re.compile(r"^(?P<name>[^@]+?)(?:@v?(?P<version>\d+))?$")
 _TRACE_METRICS = frozenset({"deflection", "wrong_escalation", "false_positive_rate"})
+_CASE_METRICS = frozenset({"wrong_escalation", "false_positive_rate"})
 _BASELINE_SEARCH = 20
 """How many of the baseline release's newest runs :func:`find_baseline` looks through."""
 
@@ -441,6 +445,39 @@ def gate_run(
         baseline=prior,
         judge_calibration=_calibrations(store),
     )
+
+
+def compare_stored(
+    store: Store,
+    runs: Sequence[EvalRun],
+    *,
+    metric: str,
+    aggregate: _criteria.Aggregate = "rate",
+    better: _criteria.Direction | None = None,
+    alpha: float = 0.05,
+    adjust: Adjust = "holm",
+    cases: Mapping[str, CaseSet] | CaseSet | None = None,
+) -> Comparison:
+    """:func:`~prodready.evaluation.compare.compare_runs` on stored runs, measured as
+    :func:`gate_run` measures them.
+
+    A ``business.*`` metric that reads traces (deflection, wrong escalation, false
+    positives) gets each result's trace from ``store``; an escalation metric gets, unless
+    ``cases`` is given, the cases each run remembers
+    (:func:`~prodready.evaluation.runner.load_run_cases`). The other arguments, and the
+    ``ValueError`` raised, are :func:`~prodready.evaluation.compare.compare_runs`'s.
+    """
+    from prodready.evaluation.compare import compare_runs
+    from prodready.evaluation.runner import load_run_cases
+
+    business = metric.removeprefix("business.") if metric.startswith("business.") else None
+    if cases is None and business in _CASE_METRICS:
+        remembered = {r.run_id: load_run_cases(store, r.run_id) for r in runs}
+        cases = {i: c for i, c in remembered.items() if c is not None}
+    if business in _TRACE_METRICS:
+        runs = [r.model_copy(update={"results": _with_traces(store, r.results)}) for r in runs]
+    return compare_runs(runs, metric=metric, aggregate=aggregate, better=better, alpha=alpha,
+                        adjust=adjust, cases=cases)  # fmt: skip
 
 
 def _with_traces(store: Store, results: Sequence[CaseResult]) -> list[CaseResult]:
