@@ -14,13 +14,15 @@ from pathlib import Path
 
 import pytest
 import typer
+from sqlalchemy import update
 from typer.models import TyperInfo
 from typer.testing import CliRunner, Result
 
 from prodready.cli import _datasets, app
+from prodready.evaluation._tables import candidate_cases
 from prodready.evaluation.datasets import list_candidates, load_dataset, read_cases
 from prodready.store import Store
-from tests.cli.factories import T1, support_trace
+from tests.cli.factories import T1, T3, support_trace
 
 JSONL = (
     '{"id": "pin", "input": "How do I reset my PIN?", "expected": {"reference": "In the app."}, '
@@ -211,3 +213,33 @@ def test_reject_then_confirm_is_refused(run: Run, proposed: str) -> None:
 def test_unknown_candidate_exits_1(run: Run, imported: None) -> None:
     result = run("reject", "nope", "--by", "lead")
     assert result.exit_code == 1 and "no candidate case 'nope'" in result.stderr
+
+
+def test_confirm_takes_a_unique_prefix_of_the_candidate_id(run: Run, proposed: str) -> None:
+    result = run("confirm", proposed[:8], "--by", "lead", "--use-suggested")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"Confirmed {proposed}: support v2")
+
+
+def test_reject_takes_a_unique_prefix_of_the_candidate_id(run: Run, proposed: str) -> None:
+    result = run("reject", proposed[:6], "--by", "lead")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"Rejected {proposed} ")
+
+
+def test_an_ambiguous_candidate_prefix_exits_2_listing_the_matches(
+    run: Run, proposed: str, url: str
+) -> None:
+    with Store(url) as store:
+        records = support_trace(T3, time.time_ns())
+        store.write_spans(records)
+        assert run("add-trace", "support", T3, "--by", "ops", "--reason", "r").exit_code == 0
+        ids = sorted(c.id for c in list_candidates(store, "support"))
+        with store.engine.begin() as conn:
+            for old, new in zip(ids, ("abcd1111", "abcd2222"), strict=True):
+                conn.execute(
+                    update(candidate_cases).where(candidate_cases.c.id == old).values(id=new)
+                )
+    result = run("confirm", "abcd", "--by", "lead", "--use-suggested")
+    assert result.exit_code == 2
+    assert "candidate id prefix 'abcd' is ambiguous: abcd1111, abcd2222" in result.stderr

@@ -2,7 +2,8 @@
 
 Each command calls the function a user imports from ``prodready.evaluation.datasets``.
 Exit codes: 0 done; 1 not found or refused (a candidate already reviewed, an input the
-dataset already has); 2 bad input (a malformed file, a bad name, repeated ids or inputs).
+dataset already has); 2 bad input (a malformed file, a bad name, repeated ids or inputs, an
+ambiguous candidate id prefix).
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ Name = Annotated[str, typer.Argument(help="The dataset's name.", show_default=Fa
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 By = Annotated[
     str, typer.Option("--by", metavar="WHO", help="Who reviews (required).", show_default=False)
+]
+CandidateId = Annotated[
+    str,
+    typer.Argument(
+        metavar="CANDIDATE_ID",
+        help="The candidate's id, or a unique prefix of it.",
+        show_default=False,
+    ),
 ]
 _CELL = 60
 
@@ -268,7 +277,7 @@ def candidates(
 @app.command()
 def confirm(
     ctx: typer.Context,
-    candidate_id: Annotated[str, typer.Argument(help="The candidate's id.", show_default=False)],
+    candidate_id: CandidateId,
     by: By,
     reference: Annotated[
         str | None, typer.Option(help="The expected answer.", show_default=False)
@@ -324,6 +333,7 @@ def confirm(
     }
     overrides = {k: v for k, v in overrides.items() if v is not None}
     with open_store(ctx) as store:
+        candidate_id = _candidate_id(store, candidate_id)
         try:
             candidate = get_candidate(store, candidate_id)
             expected = _expected(candidate, overrides, use_suggested=use_suggested)
@@ -348,7 +358,7 @@ def confirm(
 @app.command()
 def reject(
     ctx: typer.Context,
-    candidate_id: Annotated[str, typer.Argument(help="The candidate's id.", show_default=False)],
+    candidate_id: CandidateId,
     by: By,
     note: Annotated[
         str | None, typer.Option(help="Why it is rejected.", show_default=False)
@@ -360,6 +370,7 @@ def reject(
 
     _person(by)
     with open_store(ctx) as store:
+        candidate_id = _candidate_id(store, candidate_id)
         try:
             done = reject_candidate(store, candidate_id, reviewer=by, note=note)
         except CandidateNotFound as exc:
@@ -375,6 +386,19 @@ def reject(
 def _person(by: str) -> None:
     if not by.strip():
         raise typer.BadParameter("must name a person", param_hint="'--by'")
+
+
+def _candidate_id(store: Store, ref: str) -> str:
+    """The id of the candidate ``ref`` names (its id or a unique prefix); else exit 1 or 2."""
+    from prodready.cli._render import fail
+    from prodready.evaluation.datasets import CandidateNotFound, find_candidate_id
+
+    try:
+        return find_candidate_id(store, ref)
+    except CandidateNotFound as exc:
+        fail(1, f"{exc}; see `prodready datasets candidates --status all`")
+    except ValueError as exc:
+        fail(2, str(exc))
 
 
 def _load(store: Store, name: str, version: int | None) -> DatasetVersion:

@@ -30,6 +30,7 @@ from prodready.evaluation._dataset_store import (
     lock_dataset,
     save_version,
 )
+from prodready.evaluation._ids import find_id
 from prodready.evaluation._tables import candidate_cases
 from prodready.evaluation._types import Case, DatasetVersion, Expected, InputKind, Split
 from prodready.store import Span, Store, Trace
@@ -217,6 +218,18 @@ def _claim(conn: Connection, candidate_id: str, status: str, reviewer: str) -> C
     if claimed != 1:
         raise _not_pending(candidate)
     return candidate
+
+
+def find_candidate_id(store: Store, ref: str) -> str:
+    """The id of the candidate called ``ref``, else of the one whose id starts with ``ref``.
+
+    Raises:
+        CandidateNotFound: no candidate has that id or prefix.
+        ValueError: the prefix is ambiguous (the message lists the first matching ids).
+    """
+    column = candidate_cases.c.id
+    what, kind = "candidate case", "candidate id"
+    return find_id(store, column, ref, what=what, kind=kind, missing=CandidateNotFound)
 
 
 def get_candidate(store: Store, candidate_id: str) -> CandidateCase:

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from prodready.evaluation._dataset_models import DatasetNotFound
 from prodready.evaluation._dataset_store import case_body, insert_ignore, load_version
+from prodready.evaluation._ids import find_id
 from prodready.evaluation._registry import ScorerSpec
 from prodready.evaluation._run_models import DatasetRef, EvalRun, RunSummary, RunTotals
 from prodready.evaluation._tables import (
@@ -33,7 +34,6 @@ from prodready.evaluation._types import Case, CaseResult, Score
 from prodready.store import Store
 
 _CHUNK = 500  # ids per IN (...) list
-_LISTED = 10  # ids an ambiguous prefix lists
 HUMAN_LAYER = "human"
 """The layer of human labels (``review.label``): stored beside a run's scores, not among them."""
 
@@ -260,19 +260,7 @@ def find_run_id(store: Store, ref: str) -> str:
         KeyError: no run has that id or prefix.
         ValueError: the prefix is ambiguous (the message lists the first matching ids).
     """
-    ref = ref.strip()
-    c = eval_runs.c
-    with store.engine.connect() as conn:
-        if conn.execute(select(c.run_id).where(c.run_id == ref)).first() is not None:
-            return ref
-        stmt = select(c.run_id).where(c.run_id.startswith(ref, autoescape=True))
-        found = sorted(conn.execute(stmt.limit(_LISTED + 1)).scalars()) if ref else []
-    if not found:
-        raise KeyError(f"no eval run {ref!r} in the store")
-    if len(found) > 1:
-        more = ", …" if len(found) > _LISTED else ""
-        raise ValueError(f"run id prefix {ref!r} is ambiguous: {', '.join(found[:_LISTED])}{more}")
-    return str(found[0])
+    return find_id(store, eval_runs.c.run_id, ref, what="eval run", kind="run id")
 
 
 def load_run_cases(store: Store, run_id: str) -> list[Case] | None:

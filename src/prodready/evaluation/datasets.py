@@ -20,6 +20,7 @@ The lifecycle (see ``docs/datasets.md``):
 from prodready.evaluation._dataset_candidates import (
     add_from_trace,
     confirm_candidate,
+    find_candidate_id,
     get_candidate,
     list_candidates,
     reject_candidate,
@@ -73,6 +74,7 @@ __all__ = [
     "confirm_candidate",
     "dataset_history",
     "diff_datasets",
+    "find_candidate_id",
     "find_duplicates",
     "get_candidate",
     "input_key",
