@@ -171,6 +171,20 @@ def test_subset_with_a_seed_is_deterministic_and_stratified_by_tag(
     assert (tags.count("cards"), tags.count("loans"), tags.count("fees")) == (5, 3, 2)
 
 
+def test_a_seed_without_subset_warns_that_every_case_runs(
+    tmp_path: Path, run: Run, url: str
+) -> None:
+    result = run("run", write_project(tmp_path), "--seed", "7")
+    assert result.exit_code == 0, result.output
+    assert "warning: --seed only chooses the cases of --subset N" in result.stderr
+    assert len(case_ids(url, runs(url)[0])) == 20
+
+
+def test_a_seed_with_subset_gives_no_warning(tmp_path: Path, run: Run) -> None:
+    result = run("run", write_project(tmp_path), "--subset", "5", "--seed", "7")
+    assert result.exit_code == 0 and "warning" not in result.stderr
+
+
 def test_reports_are_written_and_the_junit_parses(tmp_path: Path, run: Run) -> None:
     out = tmp_path / "out"
     result = run("run", write_project(tmp_path), "--junit", out / "eval.xml",

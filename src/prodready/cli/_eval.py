@@ -161,6 +161,8 @@ def run(
     error. A suite without criteria is run and summarised, and exits 0.
     """
     _one_baseline(baseline, baseline_release)
+    if subset is None:
+        _unused_without_subset(ctx)
     loaded = _load_suite(suite)
     criteria = _suite_criteria(loaded)
     with open_store(ctx, must_exist=False) as store:
@@ -498,6 +500,20 @@ def _evaluate(
         fail(_USAGE, str(exc))
     except KeyboardInterrupt:
         fail(_INTERRUPTED, f"interrupted; resume with `prodready eval run ... --resume {run_id}`")
+
+
+def _unused_without_subset(ctx: typer.Context) -> None:
+    """Warn that ``--seed`` and ``--by`` were given but, with every case run, do nothing."""
+    given = [f"--{name}" for name in ("seed", "by") if _given(ctx, name)]
+    if given:
+        verb = "chooses" if len(given) == 1 else "choose"
+        _note(f"warning: {' and '.join(given)} only {verb} the cases of --subset N; "
+              "without --subset every case runs")  # fmt: skip
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name != "DEFAULT"
 
 
 def _one_baseline(baseline: str | None, release: str | None) -> None:
