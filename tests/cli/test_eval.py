@@ -171,6 +171,20 @@ def test_subset_with_a_seed_is_deterministic_and_stratified_by_tag(
     assert (tags.count("cards"), tags.count("loans"), tags.count("fees")) == (5, 3, 2)
 
 
+def test_a_metric_whose_score_the_run_lacks_names_it_and_the_scores_there_are(
+    tmp_path: Path, run: Run
+) -> None:
+    suite = write_project(tmp_path)
+    (tmp_path / "criteria.yaml").write_text(
+        "version: 1\nmetrics:\n  polite: {source: polite, target: '>= 0.5'}\n"
+    )
+    result = run("run", suite)
+    assert result.exit_code == 1, result.output
+    assert (
+        "20 errors counted as failures: 20 without a 'polite' score (scores in the run: correct)"
+    ) in result.stdout
+
+
 def test_a_seed_without_subset_warns_that_every_case_runs(
     tmp_path: Path, run: Run, url: str
 ) -> None:

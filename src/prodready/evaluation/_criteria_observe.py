@@ -29,8 +29,9 @@ class Observed:
     """Case id -> the case's value (a rate's 0/1, or its share of passing repeats)."""
     runs: int
     errors: Counter[str]
-    """Why runs could not be measured ("case error", "scorer error", "no score", "no trace"),
-    with how many runs each."""
+    """Why runs could not be measured ("case error", "scorer error", "without a trace",
+    "without a 'name' score (scores in the run: ...)"), with how many runs each; read it with
+    :func:`error_text`."""
     missing: list[str]
     """Cases with no value at all (numbers only: a rate counts errors as failures)."""
     layers: frozenset[str]
@@ -63,8 +64,24 @@ def observe(
             per_case.setdefault(r.case_id, []).append(value)
         elif error is not None:
             missing.add(r.case_id)
+    if "no score" in errors:  # say which score, and which the run has instead
+        errors[_without_score(metric.source, results)] = errors.pop("no score")
     values = {c: sum(vs) / len(vs) for c, vs in per_case.items()}
     return Observed(values, len(results), errors, sorted(missing - values.keys()), layers)
+
+
+def error_text(errors: Counter[str]) -> str:
+    """Why runs could not be measured, most frequent first: ``18 scorer errors, 1 case error``."""
+    return ", ".join(
+        f"{n} {kind}{'s' if n != 1 and kind.endswith(' error') else ''}"
+        for kind, n in errors.most_common()
+    )
+
+
+def _without_score(name: str, results: Sequence[CaseResult]) -> str:
+    names = list(dict.fromkeys(s.name for r in results for s in r.scores))
+    found = f"scores in the run: {', '.join(names)}" if names else "the run has no scores"
+    return f"without a {name!r} score ({found})"
 
 
 def _run_fn(metric: Metric) -> RunFn:
@@ -90,7 +107,7 @@ def _run_fn(metric: Metric) -> RunFn:
         if error is None and _not_applicable(score):
             return None, None
         if error is None and (score is None or score.value is None):
-            error = "no value"
+            error = "without a value"
         return (None, error) if error is not None or score is None else (score.value, None)
 
     return value
@@ -113,7 +130,7 @@ def _score_error(r: CaseResult, name: str) -> str | None:
 def _trace_error(r: CaseResult) -> str | None:
     if r.error is not None:
         return "case error"
-    return "no trace" if r.trace is None else None
+    return "without a trace" if r.trace is None else None
 
 
 def _deflection(r: CaseResult, _: Expected | None) -> Run:
@@ -148,7 +165,7 @@ def _cost(r: CaseResult, _: Expected | None) -> Run:
         return r.cost_usd, error
     if r.trace is not None:
         return facts.llm_totals(r.trace)[0], error
-    return None, error or "no cost or trace"
+    return None, error or "without a cost or a trace"
 
 
 def _latency(r: CaseResult, _: Expected | None) -> Run:
@@ -158,7 +175,7 @@ def _latency(r: CaseResult, _: Expected | None) -> Run:
         return r.latency_ms, error
     if r.trace is not None:
         return r.trace.summary.duration_ns / 1e6, error
-    return None, error or "no latency or trace"
+    return None, error or "without a latency or a trace"
 
 
 _BUSINESS: dict[str, RunFn] = {
