@@ -251,3 +251,21 @@ def test_a_confident_mean_on_a_skewed_sample_says_its_bound_is_approximate() -> 
     assert "a p50 or p95 target is exact" in m.reason
     (m,) = gate(metric, runs(rate(20, 20))).metrics
     assert "skewed" not in m.reason
+
+
+def test_a_baseline_without_the_score_cannot_make_a_candidate_non_inferior() -> None:
+    metric = "{source: correctness, gate: non_inferior, margin: 0.02}"
+    unscored = [r.model_copy(update={"scores": r.scores[1:]}) for r in runs(rate(20, 20))]
+    (m,) = gate(metric, runs(rate(20, 20)), baseline=unscored).metrics
+    assert m.passed is False
+    assert "the baseline has no 'correctness' value on any shared case" in m.reason
+
+
+def test_baseline_cases_that_could_not_be_measured_are_left_out_not_failed() -> None:
+    metric = "{source: correctness, gate: non_inferior, margin: 0.05}"
+    base = runs(rate(40, 40))
+    base[:10] = [r.model_copy(update={"error": "TimeoutError"}) for r in base[:10]]
+    cand = runs([i >= 10 or i < 4 for i in range(40)])  # loses 6 of the 10 cases
+    (m,) = gate(metric, cand, baseline=base).metrics
+    assert m.comparison is not None and m.comparison.n == 30
+    assert "10 left out: no baseline value (10 case errors)" in m.reason

@@ -37,6 +37,8 @@ class Observed:
     layers: frozenset[str]
     problem: str | None = None
     """Why the metric cannot be computed at all."""
+    errored: frozenset[str] = frozenset()
+    """Cases with at least one run that could not be measured (whatever value it got)."""
 
     @property
     def binary(self) -> bool:
@@ -56,10 +58,12 @@ def observe(
     per_case: dict[str, list[float]] = {}
     errors: Counter[str] = Counter()
     missing = set()
+    errored: set[str] = set()
     for r in results:
         value, error = run(r, expected.get(r.case_id) if expected else None)
         if error is not None:
             errors[error] += 1
+            errored.add(r.case_id)
         if value is not None:
             per_case.setdefault(r.case_id, []).append(value)
         elif error is not None:
@@ -67,7 +71,8 @@ def observe(
     if "no score" in errors:  # say which score, and which the run has instead
         errors[_without_score(metric.source, results)] = errors.pop("no score")
     values = {c: sum(vs) / len(vs) for c, vs in per_case.items()}
-    return Observed(values, len(results), errors, sorted(missing - values.keys()), layers)
+    missing_cases = sorted(missing - values.keys())
+    return Observed(values, len(results), errors, missing_cases, layers, errored=frozenset(errored))
 
 
 def error_text(errors: Counter[str]) -> str:

@@ -232,12 +232,21 @@ class _Gate:
             why = "needs a baseline (the production release's results), none given"
             return _verdict(base, metric, f"{summary} — {why}", passed=False)
         prior = _criteria_observe.observe(metric, self.baseline, self.expected)
-        shared = [c for c in obs.values if c in prior.values]
+        common = [c for c in obs.values if c in prior.values or c in prior.missing]
+        # A baseline run that could not be measured is no evidence of the baseline's level:
+        # counted as its failure, it would hand the candidate a win it did not earn.
+        shared = [c for c in common if c not in prior.errored]
+        why_not = _criteria_observe.error_text(prior.errors)
         problem = (
             prior.problem
             or self._judge_refusal(metric, prior)
-            or (f"{len(prior.missing)} baseline case(s) have no value" if prior.missing else None)
-            or (None if shared else "no case in common with the baseline")
+            or (None if common else "no case in common with the baseline")
+            or (
+                None
+                if shared
+                else f"the baseline has no {metric.source!r} value on any shared case "
+                f"({why_not}): it cannot show the level to hold"
+            )
         )
         if problem:
             return _verdict(base, metric, f"{summary} — {problem}", passed=False)
@@ -255,8 +264,10 @@ class _Gate:
             "mde": mde,
             "cases_needed": needed,
         }
-        unpaired = len(obs.values) - len(shared)
+        unpaired = len(obs.values) - len(common)
         extra = f", {unpaired} not in the baseline" if unpaired else ""
+        if len(common) > len(shared):
+            extra += f", {len(common) - len(shared)} left out: no baseline value ({why_not})"
         head = f"{summary} vs baseline {_fmt(baseline_estimate)}: difference {test.difference:+.3f}"
         # A percentile difference reads one release's upper bound at one-sided 97.5%
         # (Bonferroni): the quantile interval of each release at two-sided 95%.
@@ -281,7 +292,7 @@ class _Gate:
             f"{'-' if higher else '+'}margin {limit_text} (non_inferior; {test.method} "
             f"p={test.p_value:.2g}, {len(shared)} paired cases{extra})"
         )
-        if needed is not None and needed > len(shared):
+        if not ok and needed is not None and needed > len(shared):
             reason += f"; {needed} cases would show this margin with power 0.8"
         if test.method == "sign-flip":
             reason += _skew_note([y - x for x, y in zip(a, b, strict=True)], "the differences")
