@@ -382,9 +382,8 @@ def _skew_note(values: Sequence[float], what: str) -> str:
 MIN_CASES_FOR_MEAN = 10
 """Fewer cases than this cannot gate on a mean's bound. No interval bounds the mean of an
 unbounded, skewed quantity for every distribution (Bahadur and Savage, 1956); the
-studentized bootstrap comes closest, and below 10 cases even it passes a 1-5 rating or a
-latency on its target several times too often (the simulated rates are in
-docs/criteria.md)."""
+studentized bootstrap comes closest, and below 10 cases even it passes a latency mean on
+its target several times too often (docs/criteria.md, benchmarks/diag_mean_intervals.py)."""
 
 
 def _cases_for_bound(
