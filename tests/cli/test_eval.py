@@ -185,6 +185,26 @@ def test_a_metric_whose_score_the_run_lacks_names_it_and_the_scores_there_are(
     ) in result.stdout
 
 
+def test_a_run_on_a_file_shows_the_file_its_case_count_and_hash(
+    tmp_path: Path, run: Run, url: str
+) -> None:
+    out = tmp_path / "out"
+    suite = write_project(tmp_path)
+    reports = ("--junit", out / "j.xml", "--html", out / "r.html")
+    assert run("run", suite, "--subset", "5", *reports).exit_code == 0
+    [run_id] = runs(url)
+    with Store(url) as store:
+        d = load_run(store, run_id).dataset
+    assert d is not None and (d.name, d.version, d.cases) == ("cases.jsonl", None, 5)
+    assert f"Dataset  cases.jsonl (5 cases, {d.hash})" in run("show", run_id[:8]).stdout
+    assert run("list").stdout.splitlines()[1].split()[4] == "cases.jsonl"
+    junit = {p.get("name"): p.get("value") for p in ET.parse(out / "j.xml").iter("property")}
+    assert (junit["dataset_file"], junit["dataset_cases"], junit["dataset_hash"]) == (
+        "cases.jsonl", "5", d.hash
+    )  # fmt: skip
+    assert "<dt>dataset</dt><dd>cases.jsonl (5 cases)</dd>" in (out / "r.html").read_text()
+
+
 def test_a_seed_without_subset_warns_that_every_case_runs(
     tmp_path: Path, run: Run, url: str
 ) -> None:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from prodready.evaluation import Case, CaseResult, DatasetVersion, Score
     from prodready.evaluation.criteria import Criteria
     from prodready.evaluation.gate import GateReport
-    from prodready.evaluation.runner import EvalRun, RunSummary
+    from prodready.evaluation.runner import DatasetRef, EvalRun, RunSummary
     from prodready.evaluation.suite import Suite
     from prodready.store import Store
 
@@ -495,6 +495,7 @@ def _evaluate(
             repeats=repeats or suite.repeats,
             cache=not no_cache,
             progress=progress,
+            dataset_file=suite.dataset_file,
         )
     except ValueError as exc:
         fail(_USAGE, str(exc))
@@ -639,7 +640,7 @@ def _runs_table(rows: list[RunSummary]) -> Table:
     for header in ("Cases", "Errors", "Cached", "Cost"):
         table.add_column(header, justify="right")
     for r in rows:
-        dataset = f"{r.dataset.name}@{r.dataset.version}" if r.dataset else "-"
+        dataset = r.dataset.label if r.dataset else "-"
         table.add_row(
             r.run_id[:12],
             format_time(r.started_at_ns),
@@ -661,9 +662,7 @@ def _run_header(run: EvalRun) -> Table:
 
     t = run.totals
     grid = detail_grid()
-    dataset = (
-        f"{run.dataset.name}@{run.dataset.version} ({run.dataset.hash})" if run.dataset else "-"
-    )
+    dataset = _dataset_text(run.dataset) if run.dataset else "-"
     for key, value in (
         ("Run", run.run_id),
         ("Suite", run.name or "-"),
@@ -677,6 +676,14 @@ def _run_header(run: EvalRun) -> Table:
     ):
         grid.add_row(key, value)
     return grid
+
+
+def _dataset_text(d: DatasetRef) -> str:
+    """``support@3 (30 cases, sha256:...)``, or for a file ``cases.jsonl (30 cases, ...)``."""
+    from prodready.cli._render import plural
+
+    count = "" if d.cases is None else f"{d.cases} {plural(d.cases, 'case')}, "
+    return f"{d.label} ({count}{d.hash})"
 
 
 def _scores_table(run: EvalRun) -> Table:

@@ -17,7 +17,7 @@ from prodready.evaluation import _report_data as data
 from prodready.evaluation import _report_svg as svg
 from prodready.evaluation._criteria_observe import observe
 from prodready.evaluation._format import fmt, target_text
-from prodready.evaluation._run_models import EvalRun
+from prodready.evaluation._run_models import DatasetRef, EvalRun
 from prodready.evaluation._types import Case, DatasetVersion
 from prodready.evaluation.criteria import Metric
 from prodready.evaluation.gate import GateReport, MetricResult
@@ -90,7 +90,8 @@ def _header(title: str, run: EvalRun, gate: GateReport | None, baseline: EvalRun
         sub.append(f"release <b>{escape(run.release)}</b>")
     if run.dataset:
         d = run.dataset
-        sub.append(f"dataset <b>{escape(d.name)}</b> v{d.version}")
+        version = f" v{d.version}" if d.version is not None else ""
+        sub.append(f"dataset <b>{escape(d.name)}</b>{version}")
     sub.append(escape(data.when(run.started_at_ns)))
     if run.status != "finished":
         sub.append(f'<b class="error">status {escape(run.status)}</b>')
@@ -193,6 +194,13 @@ def _scores(run: EvalRun) -> str:
     return f'<section id="scores">\n<h2>Score distributions</h2>\n{body}\n</section>\n'
 
 
+def _dataset_text(d: DatasetRef) -> str:
+    """``golden v3 (20 cases)``; a file is named by its path: ``cases.jsonl (20 cases)``."""
+    version = f" v{d.version}" if d.version is not None else ""
+    count = f" ({d.cases} cases)" if d.cases is not None else ""
+    return f"{d.name}{version}{count}"
+
+
 def _metadata(run: EvalRun, gate: GateReport | None) -> str:
     t = run.totals
     latencies = [r.latency_ms for r in run.results if r.latency_ms is not None]
@@ -203,7 +211,7 @@ def _metadata(run: EvalRun, gate: GateReport | None) -> str:
         ("name", escape(run.name or "-")),
         ("status", escape(run.status)),
         ("release", escape(run.release or "-")),
-        ("dataset", escape(f"{d.name} v{d.version}") if d else "-"),
+        ("dataset", escape(_dataset_text(d)) if d else "-"),
         ("dataset hash", f"<code>{escape(d.hash)}</code>" if d else "-"),
         ("started", escape(data.when(run.started_at_ns))),
         ("finished", escape(data.when(run.finished_at_ns))),

@@ -30,15 +30,18 @@ def render(run: EvalRun, gate: GateReport | None, trace_url: str | None) -> str:
 
 def _properties(run: EvalRun) -> ET.Element:
     props = ET.Element("properties")
-    dataset = run.dataset
+    d = run.dataset
+    stored = d is not None and d.version is not None
     pairs = {
         "run_id": run.run_id,
         "run_name": run.name,
         "release": run.release,
         "status": run.status,
-        "dataset": dataset.name if dataset else None,
-        "dataset_version": str(dataset.version) if dataset else None,
-        "dataset_hash": dataset.hash if dataset else None,
+        "dataset": d.name if d and stored else None,
+        "dataset_file": d.name if d and not stored else None,
+        "dataset_version": str(d.version) if d and d.version is not None else None,
+        "dataset_hash": d.hash if d else None,
+        "dataset_cases": str(d.cases) if d and d.cases is not None else None,
         "cost_usd": f"{run.totals.cost_usd:.6f}",
         "cached": str(run.totals.cached),
     }

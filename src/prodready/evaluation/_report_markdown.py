@@ -48,7 +48,9 @@ def _run_line(run: EvalRun) -> str:
         bits.append(f"release **{md(run.release)}**")
     if run.dataset:
         d = run.dataset
-        bits.append(f"dataset **{md(d.name)}** v{d.version} ({md(d.hash, 19)})")
+        version = f" v{d.version}" if d.version is not None else ""
+        count = f"{d.cases} cases, " if d.cases is not None else ""
+        bits.append(f"dataset **{md(d.name)}**{version} ({count}{md(d.hash, 19)})")
     if run.status != "finished":
         bits.append(f"status **{run.status}**")
     return " · ".join(bits)

@@ -13,13 +13,23 @@ RunStatus = Literal["running", "finished", "interrupted", "failed"]
 
 
 class DatasetRef(BaseModel):
-    """Which dataset version a run was evaluated on."""
+    """What a run was evaluated on: a stored dataset version, or the cases of a file."""
 
     model_config = ConfigDict(frozen=True)
 
     name: str
-    version: int
+    """The stored dataset's name; for a file, its path as the suite names it."""
+    version: int | None = None
+    """The stored version; ``None`` for a file."""
     hash: str
+    """The content hash of the cases the run was given (``sha256:...``)."""
+    cases: int | None = None
+    """How many cases the run was given; ``None`` if its store did not record them."""
+
+    @property
+    def label(self) -> str:
+        """``name@version`` for a stored dataset, the file's path for a file."""
+        return self.name if self.version is None else f"{self.name}@{self.version}"
 
 
 class RunTotals(BaseModel):

@@ -138,12 +138,13 @@ class Recorder:
                 insert_ignore(conn, case_contents, list(rows.values()))
             row = conn.execute(select(eval_runs).where(eval_runs.c.run_id == self.run_id)).first()
             if row is None:
+                stored = dataset if dataset is not None and dataset.version is not None else None
                 conn.execute(
                     eval_runs.insert().values(
                         run_id=self.run_id,
                         name=name,
-                        dataset=dataset.name if dataset else None,
-                        dataset_version=dataset.version if dataset else None,
+                        dataset=stored.name if stored else None,  # a file's is in the config
+                        dataset_version=stored.version if stored else None,
                         dataset_hash=dataset_hash,
                         release=release,
                         config=dumps(config),
@@ -405,20 +406,32 @@ def _results(conn: Connection, run_id: str) -> list[CaseResult]:
 
 
 def _run_summary(row: Row[Any]) -> RunSummary:
-    dataset = None
-    if row.dataset is not None and row.dataset_version is not None:
-        dataset = DatasetRef(name=row.dataset, version=row.dataset_version, hash=row.dataset_hash)
     totals = _summary(row.summary).get("totals")
     return RunSummary(
         run_id=row.run_id,
         name=row.name,
-        dataset=dataset,
+        dataset=_dataset_ref(row),
         release=row.release,
         status=row.status,
         started_at_ns=row.started_at_ns,
         finished_at_ns=row.finished_at_ns,
         totals=RunTotals.model_validate(totals) if isinstance(totals, dict) else RunTotals(),
     )
+
+
+def _dataset_ref(row: Row[Any]) -> DatasetRef | None:
+    """The stored dataset version the run was given, else the file its cases came from."""
+    config = _summary(row.config)
+    ids = config.get("cases")
+    n = len(ids) if isinstance(ids, list) else None
+    if row.dataset is not None and row.dataset_version is not None:
+        return DatasetRef(
+            name=row.dataset, version=row.dataset_version, hash=row.dataset_hash, cases=n
+        )
+    file = config.get("dataset_file")
+    if isinstance(file, str) and row.dataset_hash is not None:
+        return DatasetRef(name=file, hash=row.dataset_hash, cases=n)
+    return None
 
 
 def _summary(raw: str | None) -> dict[str, Any]:

@@ -171,6 +171,7 @@ class EvalFixture:
             timeout=suite.timeout,
             repeats=suite.repeats,
             progress=False,
+            dataset_file=suite.dataset_file,
         )
         prior = self._baseline(run, baseline, baseline_release)
         report = gate_run(self.store, run, rules, cases=data, baseline=prior) if rules else None

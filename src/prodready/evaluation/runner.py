@@ -85,6 +85,7 @@ async def evaluate(
     repeats: int = 1,
     cache: bool = True,
     progress: bool = True,
+    dataset_file: str | None = None,
 ) -> EvalRun:
     """Run ``target`` on every case (``repeats`` times), score each run, store everything.
 
@@ -116,6 +117,9 @@ async def evaluate(
         cache: read cached outputs and scores; with ``False`` everything is recomputed
             (and the cache refreshed).
         progress: show a progress bar on stderr (only when it is a terminal).
+        dataset_file: the file ``data``'s cases were read from, when ``data`` is a list of
+            cases: the run records it as its dataset (``run.dataset``), with their number
+            and content hash.
 
     Returns:
         The run, with every result in dataset order (repeats together).
@@ -125,7 +129,7 @@ async def evaluate(
             arguments the target cannot take, or resuming a run made with another release.
     """
     _check_options(concurrency, rate_limit, timeout, retries, repeats)
-    cases, dataset = _cases(data)
+    cases, dataset = _cases(data, dataset_file)
     _check_unique(cases, scorers)
     _run_calls.TargetCalls(target).check(cases)
     with _stores(store) as (run_store, trace_store):
@@ -169,6 +173,7 @@ def evaluate_sync(
     repeats: int = 1,
     cache: bool = True,
     progress: bool = True,
+    dataset_file: str | None = None,
 ) -> EvalRun:
     """:func:`evaluate`, blocking until the run ends.
 
@@ -192,6 +197,7 @@ def evaluate_sync(
             repeats=repeats,
             cache=cache,
             progress=progress,
+            dataset_file=dataset_file,
         )
     )
 
@@ -218,7 +224,7 @@ async def _evaluate(
         dataset=dataset,
         dataset_hash=_types.DatasetVersion.hash_cases(cases),
         release=settings.release,
-        config=_config(target, cases, scorers, settings, repeats),
+        config=_config(target, cases, scorers, settings, repeats, dataset),
         cases=cases,
     )
     plan = [
@@ -308,11 +314,18 @@ def _stores(store: Store | None) -> Iterator[tuple[Store, Store | None]]:
             run_store.close()
 
 
-def _cases(data: DatasetVersion | Sequence[Case]) -> tuple[list[Case], DatasetRef | None]:
+def _cases(
+    data: DatasetVersion | Sequence[Case], file: str | None
+) -> tuple[list[Case], DatasetRef | None]:
     if isinstance(data, _types.DatasetVersion):
-        ref = DatasetRef(name=data.name, version=data.version, hash=data.content_hash)
+        n = len(data.cases)
+        ref = DatasetRef(name=data.name, version=data.version, hash=data.content_hash, cases=n)
         return list(data.cases), ref
-    return list(data), None
+    cases = list(data)
+    if file is None:
+        return cases, None
+    hashed = _types.DatasetVersion.hash_cases(cases)
+    return cases, DatasetRef(name=file, hash=hashed, cases=len(cases))
 
 
 def _check_unique(cases: list[Case], scorers: Sequence[Scorer]) -> None:
@@ -347,7 +360,9 @@ def _config(
     scorers: Sequence[Scorer],
     s: _run_engine.Settings,
     repeats: int,
+    dataset: DatasetRef | None,
 ) -> dict[str, Any]:
+    file = dataset.name if dataset is not None and dataset.version is None else None
     return {
         "target": getattr(target, "__qualname__", repr(target)),
         "concurrency": s.concurrency,
@@ -359,6 +374,7 @@ def _config(
         "cache": s.cache,
         "scorers": [sc.spec.model_dump() for sc in scorers],
         "cases": [c.id for c in cases],
+        **({"dataset_file": file} if file is not None else {}),
     }
 
 

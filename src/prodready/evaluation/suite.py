@@ -177,6 +177,14 @@ class Suite:
         )
 
     @property
+    def dataset_file(self) -> str | None:
+        """The dataset's file as the suite names it (``"cases.jsonl"``); ``None`` if not a file."""
+        spec = self.dataset
+        if isinstance(spec, os.PathLike) or (isinstance(spec, str) and _is_file(spec)):
+            return os.fspath(spec)
+        return None
+
+    @property
     def label(self) -> str:
         """The suite's name and file, for messages."""
         where = f" in {self.root}" if self.root is not None else ""
