@@ -80,4 +80,4 @@ def test_a_run_without_a_trace_cannot_count_as_deflected() -> None:
     report = evaluate_gate(parse_criteria(CRITERIA), untraced, cases=cases)
     (deflection,) = [m for m in report.metrics if m.name == "deflection"]
     assert (deflection.estimate, deflection.errors) == (0.0, 6)
-    assert "6 errors counted as failures: 5 no trace, 1 case error" in deflection.reason
+    assert "6 errors counted as failures: 5 without a trace, 1 case error" in deflection.reason
