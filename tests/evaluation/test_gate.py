@@ -247,7 +247,7 @@ def test_a_confident_mean_on_a_skewed_sample_says_its_bound_is_approximate() -> 
     )
     metric = "{source: ms, aggregate: mean, target: '<= 10000', gate: confident}"
     (m,) = gate(metric, skewed).metrics
-    assert "the sample is strongly skewed (skewness 4.1)" in m.reason
+    assert "the sample is strongly skewed (skewness 4.13)" in m.reason
     assert "a p50 or p95 target is exact" in m.reason
     (m,) = gate(metric, runs(rate(20, 20))).metrics
     assert "skewed" not in m.reason
@@ -269,3 +269,10 @@ def test_baseline_cases_that_could_not_be_measured_are_left_out_not_failed() -> 
     (m,) = gate(metric, cand, baseline=base).metrics
     assert m.comparison is not None and m.comparison.n == 30
     assert "10 left out: no baseline value (10 case errors)" in m.reason
+
+
+def test_a_non_inferior_percentile_compares_with_the_baselines_percentile() -> None:
+    metric = "{source: ms, aggregate: p95, gate: non_inferior, margin: 10, better: lower}"
+    (m,) = gate(metric, runs(rate(80, 80)), baseline=runs(rate(80, 80))).metrics
+    assert m.baseline_estimate == pytest.approx(175.05)  # p95 of 100..179, not the mean 139.5
+    assert "vs baseline 175" in m.reason

@@ -253,7 +253,7 @@ class _Gate:
         a = [prior.values[c] for c in shared]
         b = [obs.values[c] for c in shared]
         test = _paired(metric, a, b, binary=obs.binary and prior.binary)
-        baseline_estimate = math.fsum(a) / len(a)
+        baseline_estimate = _stats.estimate(a, metric.aggregate)
         higher = metric.direction == "higher"
         margin = metric.margin or 0.0
         bound, limit = (test.low, -margin) if higher else (test.high, margin)
@@ -295,7 +295,7 @@ class _Gate:
         if not ok and needed is not None and needed > len(shared):
             reason += f"; {needed} cases would show this margin with power 0.8"
         if test.method == "sign-flip":
-            reason += _skew_note([y - x for x, y in zip(a, b, strict=True)], "the differences")
+            reason += _skew_note([y - x for x, y in zip(a, b, strict=True)], "the differences are")
         return base.model_copy(update={**update, "passed": ok, "reason": reason})
 
 
@@ -359,7 +359,7 @@ def _against_target(
     sign = target.op if ok else target.fail_sign
     reason = f"{summary} — {label}{value_text} {sign} target {target_text} ({metric.gate})"
     if metric.gate == "confident" and metric.aggregate == "mean":
-        reason += _skew_note(values, "the sample")
+        reason += _skew_note(values, "the sample is")
     return _verdict(base, metric, reason, passed=ok)
 
 
@@ -374,7 +374,7 @@ def _skew_note(values: Sequence[float], what: str) -> str:
     if abs(skew) <= _SKEWED:
         return ""
     return (
-        f"; {what} is strongly skewed (skewness {skew:.1f}), so the mean's bound is "
+        f"; {what} strongly skewed (skewness {skew:.2f}), so the mean's bound is "
         "approximate: a p50 or p95 target is exact"
     )
 

@@ -29,6 +29,7 @@ __all__ = [
     "PairedTest",
     "Statistic",
     "bootstrap_interval",
+    "estimate",
     "flaky_cases",
     "interval",
     "mcnemar",
@@ -137,6 +138,12 @@ def _percentile(ordered: Sequence[float], q: float) -> float:
     if math.isinf(x) or math.isinf(y):
         return x if math.isinf(x) else y
     return x + (y - x) * (pos - lo)
+
+
+def estimate(values: Sequence[float], aggregate: Aggregate) -> float:
+    """The point estimate of ``aggregate``: the mean for a rate or a mean, else the
+    percentile (interpolated between ranks, as numpy does by default)."""
+    return _statistic("mean" if aggregate == "rate" else aggregate)(values)
 
 
 def _statistic(statistic: Statistic) -> Callable[[Sequence[float]], float]:
