@@ -31,6 +31,7 @@ from sqlalchemy.exc import ArgumentError
 from prodready.store import _sql
 from prodready.store.records import (
     MAX_NS,
+    AttributeValue,
     Span,
     SpanRecord,
     SpanStats,
@@ -115,6 +116,15 @@ def _clean(value: str | None) -> str | None:
         return value
     cleaned: str = _sanitize(value)
     return cleaned
+
+
+def _clean_attributes(attributes: dict[str, AttributeValue]) -> dict[str, AttributeValue]:
+    """Attribute filters cleaned as ingest cleans what it stores, so a filter holding NUL
+    finds the U+FFFD that was stored for it (and PostgreSQL is never sent a NUL)."""
+    return {
+        _sanitize(key): _sanitize(value) if isinstance(value, str) else value
+        for key, value in attributes.items()
+    }
 
 
 class Store:
@@ -276,7 +286,7 @@ class Store:
 
     def _all_common(self, conn: Connection, query: TraceQuery) -> bool:
         """Whether every attribute filter value is on more than ``_COMMON_SPANS`` spans."""
-        for key, value in query.attributes.items():
+        for key, value in _clean_attributes(query.attributes).items():
             matching = (
                 select(literal(1)).where(self._sql.attr_equals(key, value)).limit(_COMMON_SPANS + 1)
             )
@@ -466,7 +476,7 @@ class Store:
             (t.environment, q.environment),
         ):
             if value is not None:
-                where.append(column == value)
+                where.append(column == _clean(value))
         if q.has_error is not None:
             where.append(t.error_count > 0 if q.has_error else t.error_count == 0)
         if q.min_duration_ns is not None:
@@ -477,8 +487,8 @@ class Store:
             if bit is not None:  # answered by the trace row's kind bitmask
                 where.append(t.kind_mask.op("&")(bit) != 0)
             else:
-                span_conditions.append(spans.c.kind == q.kind)
-        for key, wanted in q.attributes.items():
+                span_conditions.append(spans.c.kind == _clean(q.kind))
+        for key, wanted in _clean_attributes(q.attributes).items():
             # Each attribute may sit on a different span, so each gets its own EXISTS.
             matches = (spans.c.trace_id == t.trace_id, self._sql.attr_equals(key, wanted))
             if probe_each:
