@@ -31,7 +31,7 @@ from prodready.store import Store
 from prodready.tracing import attributes as attrs
 from prodready.tracing._convert import Redactor, Snapshot, readable_from
 from prodready.tracing._native import NativeTracer
-from prodready.tracing._processor import StoreSpanProcessor, TracingStats
+from prodready.tracing._processor import StoreSpanProcessor, TracingStats, _transient
 
 log = logging.getLogger("prodready.tracing")
 
@@ -213,7 +213,7 @@ def configure(
         store_obj = None
         processor = None
         if write_to_store:
-            store_obj = store if isinstance(store, Store) else Store(store)
+            store_obj, pending = _open_store(store)
             processor = StoreSpanProcessor(
                 store_obj,
                 max_queue_size=max_queue_size,
@@ -222,6 +222,7 @@ def configure(
                 redact=redact,
                 resource=resource,
                 forward=forward,
+                migrate=pending,
             )
             _state.router.target = processor
         else:
@@ -256,6 +257,30 @@ def configure(
     if old is not None:
         _stop(old, 5.0)
     return _state.config
+
+
+def _open_store(store: str | Store | None) -> tuple[Store, bool]:
+    """The store to write to, and whether its schema still needs migrating.
+
+    A URL that cannot work (unknown scheme, missing driver) raises ``StoreError`` here; a
+    database that is merely unreachable does not: the agent starts, spans queue, and the
+    writer migrates and writes once the database answers.
+    """
+    if isinstance(store, Store):
+        return store, False
+    opened = Store(store, migrate=False)
+    try:
+        opened.migrate()
+    except Exception as exc:
+        if not _transient(exc):
+            raise
+        log.warning(
+            "prodready tracing: the store %s is unreachable (%s); spans queue until it returns",
+            opened,
+            type(exc).__name__,
+        )
+        return opened, True
+    return opened, False
 
 
 def _default_environment() -> str:

@@ -118,6 +118,8 @@ class StoreSpanProcessor(SpanProcessor):
         forward: a processor (e.g. a ``BatchSpanProcessor`` around an OTLP exporter) that
             receives each span after redaction, for dual export.
         max_backoff: longest wait between retries of a failed write, in seconds.
+        migrate: bring the store's schema up to date before the first write (for a store
+            that was unreachable when it was opened); retried like a write.
     """
 
     def __init__(
@@ -132,8 +134,10 @@ class StoreSpanProcessor(SpanProcessor):
         resource: Mapping[str, Any] | None = None,
         forward: SpanProcessor | None = None,
         max_backoff: float = 2.0,
+        migrate: bool = False,
     ) -> None:
         self.store = store
+        self._migrate = migrate
         # Spans go to the store converted while it writes them (write_prepared), unless a
         # subclass overrides write_spans: it gets its records, as before.
         self._streams = type(store).write_spans is Store.write_spans
@@ -341,6 +345,10 @@ class StoreSpanProcessor(SpanProcessor):
         try:
             for attempt in retrying:
                 with attempt:
+                    if self._migrate:
+                        self.store.migrate()
+                        self._migrate = False
+                        log.warning("prodready tracing: the store is reachable; writing spans")
                     if self._streams:
                         prepared = self._converted(batch, failed, prepared_from)
                         self._written += self.store.write_prepared(prepared)
