@@ -27,7 +27,7 @@ from opentelemetry.sdk.trace.sampling import (
 from opentelemetry.trace import Link, SpanKind, TraceState
 from opentelemetry.util.types import Attributes
 
-from prodready.store import Store
+from prodready.store import Store, redact_url
 from prodready.tracing import attributes as attrs
 from prodready.tracing._convert import Redactor, Snapshot, readable_from
 from prodready.tracing._native import NativeTracer
@@ -275,8 +275,8 @@ def _open_store(store: str | Store | None) -> tuple[Store, bool]:
         if not _transient(exc):
             raise
         log.warning(
-            "prodready tracing: the store %s is unreachable (%s); spans queue until it returns",
-            opened,
+            "prodready tracing: the store at %s is unreachable (%s); spans queue until it returns",
+            redact_url(opened.url),
             type(exc).__name__,
         )
         return opened, True
