@@ -9,7 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from prodready.server import DEFAULT_MAX_BODY_BYTES, api, ingest
+from prodready.server import DEFAULT_MAX_BODY_BYTES, api, ingest, startup
 from prodready.store import Store
 
 
@@ -35,7 +35,7 @@ def create_app(
     if max_body_bytes < 1:
         raise ValueError(f"max_body_bytes must be positive, got {max_body_bytes}")
     owned = store is None
-    the_store = store if store is not None else Store(store_url)
+    the_store, pending = (store, False) if store is not None else startup.open_store(store_url)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -57,6 +57,8 @@ def create_app(
     app.add_api_route("/readyz", readyz, methods=["GET"], tags=["health"])
     for error in ingest.STORE_UNAVAILABLE:
         app.add_exception_handler(error, _store_unavailable)
+    if pending:  # the database was away: serve 503 until it answers, then migrate
+        app.add_middleware(startup.MigrateWhenReachable, store=the_store, pending=pending)
     return app
 
 
