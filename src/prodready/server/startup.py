@@ -69,7 +69,11 @@ class MigrateWhenReachable:
         await self.app(scope, receive, send)
 
     def _try_migrate(self) -> bool:
-        with self._lock:  # one attempt at a time, at most one a second
+        # One attempt at a time, at most one a second; requests arriving meanwhile get their
+        # 503 at once rather than a worker thread each, waiting on a slow connect.
+        if not self._lock.acquire(blocking=False):
+            return not self.pending
+        try:
             if not self.pending:
                 return True
             now = time.monotonic()
@@ -83,6 +87,8 @@ class MigrateWhenReachable:
             self.pending = False
             log.warning("the store at %s is reachable; serving", redact_url(self.store.url))
             return True
+        finally:
+            self._lock.release()
 
 
 def _unavailable() -> JSONResponse:
