@@ -8,6 +8,8 @@ Spec: https://opentelemetry.io/docs/specs/otlp/#otlphttp.
 from __future__ import annotations
 
 import base64
+import binascii
+import math
 from collections.abc import Iterable, Iterator
 from typing import Any, Final, Literal
 
@@ -40,6 +42,13 @@ TRACE_ID_BYTES: Final = 16
 SPAN_ID_BYTES: Final = 8
 # Both databases store times as signed 64-bit integers; OTLP's are unsigned.
 _MAX_TIME_NS: Final = 2**63 - 1
+# How deep attribute values may nest (an attribute's value is level 1; each array or
+# key-value list adds one): the deepest key-value list the protobuf parser reads, so both
+# encodings hold the same limit.
+MAX_VALUE_DEPTH: Final = 32
+# Enough for ParseDict to read JSON nested beyond MAX_VALUE_DEPTH, so the limit is ours.
+_JSON_PARSE_DEPTH: Final = 4 * MAX_VALUE_DEPTH + 16
+_NON_FINITE: Final = {math.inf: "Infinity", -math.inf: "-Infinity"}
 
 # OTLP SpanKind enum values; UNSPECIFIED (0) is treated as INTERNAL, as the spec allows.
 _OTEL_KINDS: Final[dict[int, str]] = {
@@ -94,9 +103,12 @@ def parse_json(body: bytes) -> ExportTraceServiceRequest:
     if not isinstance(data, dict):
         raise OTLPError("invalid OTLP JSON: the body must be a JSON object")
     _hex_ids_to_base64(data)
+    _check_bytes_values(data)
     request = ExportTraceServiceRequest()
     try:
-        json_format.ParseDict(data, request, ignore_unknown_fields=True)
+        json_format.ParseDict(
+            data, request, ignore_unknown_fields=True, max_recursion_depth=_JSON_PARSE_DEPTH
+        )
     except (json_format.ParseError, RecursionError) as exc:
         raise OTLPError(f"invalid OTLP JSON: {exc}") from None
     return request
@@ -176,6 +188,34 @@ def _hex_to_base64(value: Any, size: int, may_be_empty: bool, where: str) -> Any
     return base64.b64encode(raw).decode("ascii")
 
 
+_BYTES_KEYS: Final = frozenset(("bytesValue", "bytes_value"))
+
+
+def _check_bytes_values(data: dict[str, Any]) -> None:
+    """Refuse a ``bytesValue`` that is not base64: ``ParseDict`` decodes what it can of it
+    (``"@@@@"`` becomes empty bytes), which would store something the client never sent."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        where, node = stack.pop()
+        if isinstance(node, list):
+            stack.extend((f"{where}[{n}]", item) for n, item in enumerate(node))
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key in _BYTES_KEYS and isinstance(value, str) and not _is_base64(value):
+                    raise OTLPError(f"{_join(where, key)}: {_shown(value)} is not base64")
+                stack.append((_join(where, key), value))
+
+
+def _is_base64(text: str) -> bool:
+    """Standard or URL-safe base64, padded or not, as the protobuf JSON mapping allows."""
+    standard = text.replace("-", "+").replace("_", "/")
+    try:
+        base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
+
 def _join(where: str, name: str) -> str:
     return f"{where}.{name}" if where else name
 
@@ -191,7 +231,9 @@ def to_records(request: ExportTraceServiceRequest) -> list[SpanRecord]:
     """
     records: list[SpanRecord] = []
     for i, resource_spans in enumerate(request.resource_spans):
-        resource = attributes_dict(resource_spans.resource.attributes)
+        resource = attributes_dict(
+            resource_spans.resource.attributes, f"resourceSpans[{i}].resource.attributes"
+        )
         for j, scope_spans in enumerate(resource_spans.scope_spans):
             scope = scope_spans.scope.name or None
             for k, span in enumerate(scope_spans.spans):
@@ -206,12 +248,15 @@ def _record(span: Any, resource: dict[str, Any], scope: str | None, where: str) 
     parent = span.parent_span_id
     parent_id = _hex_id(parent, SPAN_ID_BYTES, f"{where}.parentSpanId") if parent else None
     start, end = span.start_time_unix_nano, span.end_time_unix_nano
+    if start == 0:
+        raise OTLPError(f"{where}: startTimeUnixNano is missing (a span must have a start time)")
     if end < start:
         raise OTLPError(f"{where}: endTimeUnixNano {end} is before startTimeUnixNano {start}")
     if end > _MAX_TIME_NS:
         raise OTLPError(f"{where}: endTimeUnixNano {end} is beyond year 2262")
     otel_kind = _OTEL_KINDS.get(span.kind, "internal")
-    attributes = inherit_trace_attributes(attributes_dict(span.attributes), resource)
+    own = attributes_dict(span.attributes, f"{where}.attributes")
+    attributes = inherit_trace_attributes(own, resource)
     kind, attributes = translate(attributes, name=span.name, otel_kind=otel_kind)
     return SpanRecord(
         trace_id=trace_id,
@@ -225,13 +270,18 @@ def _record(span: Any, resource: dict[str, Any], scope: str | None, where: str) 
         status=_STATUS.get(span.status.code, "unset"),
         status_message=span.status.message or None,
         attributes=attributes,
-        events=[_event(e) for e in span.events],
+        events=[_event(e, f"{where}.events[{n}]") for n, e in enumerate(span.events)],
         links=[_link(link, f"{where}.links[{n}]") for n, link in enumerate(span.links)],
         resource=resource,
         scope=scope,
         otel_kind=otel_kind,
         is_root=True if parent_id is None else None,
     )
+
+
+def _shown(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 48 else shown[:45] + "..."
 
 
 def _hex_id(raw: bytes, size: int, where: str) -> str:
@@ -242,11 +292,13 @@ def _hex_id(raw: bytes, size: int, where: str) -> str:
     return raw.hex()
 
 
-def _event(event: Any) -> dict[str, Any]:
+def _event(event: Any, where: str) -> dict[str, Any]:
+    if event.time_unix_nano > _MAX_TIME_NS:
+        raise OTLPError(f"{where}.timeUnixNano: {event.time_unix_nano} is beyond year 2262")
     return {
         "name": event.name,
         "time_ns": event.time_unix_nano,
-        "attributes": attributes_dict(event.attributes),
+        "attributes": attributes_dict(event.attributes, f"{where}.attributes"),
     }
 
 
@@ -254,24 +306,41 @@ def _link(link: Any, where: str) -> dict[str, Any]:
     return {
         "trace_id": _hex_id(link.trace_id, TRACE_ID_BYTES, f"{where}.traceId"),
         "span_id": _hex_id(link.span_id, SPAN_ID_BYTES, f"{where}.spanId"),
-        "attributes": attributes_dict(link.attributes),
+        "attributes": attributes_dict(link.attributes, f"{where}.attributes"),
     }
 
 
-def attributes_dict(key_values: Iterable[Any]) -> dict[str, Any]:
-    """OTLP ``KeyValue`` list -> plain dict (a repeated key keeps its last value)."""
-    return {kv.key: any_value(kv.value) for kv in key_values}
+def attributes_dict(key_values: Iterable[Any], where: str = "", depth: int = 1) -> dict[str, Any]:
+    """OTLP ``KeyValue`` list -> plain dict (a repeated key keeps its last value).
+
+    Raises:
+        OTLPError: a value nests deeper than :data:`MAX_VALUE_DEPTH`; ``where`` names it.
+    """
+    if depth > 1:  # name the attribute, not the path inside its value: keys can be long
+        return {kv.key: any_value(kv.value, where, depth) for kv in key_values}
+    return {kv.key: any_value(kv.value, f"{where}[{_shown(kv.key)}]") for kv in key_values}
 
 
-def any_value(value: Any) -> Any:
-    """OTLP ``AnyValue`` -> JSON-ready Python: arrays become lists, kvlists dicts, bytes base64."""
+def any_value(value: Any, where: str = "value", depth: int = 1) -> Any:
+    """OTLP ``AnyValue`` -> JSON-ready Python: arrays become lists, kvlists dicts, bytes base64,
+    and the doubles JSON cannot hold their protobuf JSON names (``"NaN"``, ``"Infinity"``,
+    ``"-Infinity"``), rather than ``null``.
+
+    Raises:
+        OTLPError: the value nests deeper than :data:`MAX_VALUE_DEPTH`.
+    """
+    if depth > MAX_VALUE_DEPTH:
+        raise OTLPError(f"{where}: values nest deeper than {MAX_VALUE_DEPTH} levels")
     which = value.WhichOneof("value")
     if which is None:
         return None
     if which == "array_value":
-        return [any_value(v) for v in value.array_value.values]
+        values = value.array_value.values
+        return [any_value(v, where, depth + 1) for v in values]
     if which == "kvlist_value":
-        return attributes_dict(value.kvlist_value.values)
+        return attributes_dict(value.kvlist_value.values, where, depth + 1)
     if which == "bytes_value":
         return base64.b64encode(value.bytes_value).decode("ascii")
+    if which == "double_value" and not math.isfinite(value.double_value):
+        return _NON_FINITE.get(value.double_value, "NaN")
     return getattr(value, which)
