@@ -489,8 +489,11 @@ def compare_stored(
 
 
 def _with_traces(store: Store, results: Sequence[CaseResult]) -> list[CaseResult]:
+    # One batched read (two queries per 500 traces), not a round-trip per result.
+    wanted = [r.trace_id for r in results if r.trace is None and r.trace_id is not None]
+    found = store.get_traces(wanted)
     return [
-        r.model_copy(update={"trace": store.get_trace(r.trace_id)})
+        r.model_copy(update={"trace": found.get(r.trace_id.lower())})
         if r.trace is None and r.trace_id is not None
         else r
         for r in results
