@@ -214,7 +214,7 @@ def compare_runs(
     sign = 1 if spec.direction == "higher" else -1
     order = sorted(range(len(runs)), key=lambda i: (-sign * intervals[i].estimate, i))
     best = order[0]
-    tests = {i: _paired(aggregate, values[best], values[i], binary) for i in order[1:]}
+    tests = {i: _stats.paired(values[best], values[i], aggregate, binary=binary) for i in order[1:]}
     adjusted = _holm({i: t.p_value for i, t in tests.items()}) if adjust == "holm" else None
     labels = _labels(runs)
     ranked = []
@@ -316,15 +316,6 @@ def _no_shared(
     pairs = zip(runs, observed, strict=True)
     counts = ", ".join(f"{r.run_id[:12]}: {len(o.values)}" for r, o in pairs)
     return f"no case has a {metric!r} value in every run (cases with a value per run: {counts})"
-
-
-def _paired(
-    aggregate: _criteria.Aggregate, best: list[float], other: list[float], binary: bool
-) -> _stats.PairedTest:
-    if binary:
-        return _stats.mcnemar([x == 1.0 for x in best], [x == 1.0 for x in other])
-    statistic = "mean" if aggregate == "rate" else aggregate
-    return _stats.paired_test(best, other, statistic=statistic)
 
 
 def _holm(p_values: dict[int, float]) -> dict[int, float]:

@@ -252,7 +252,8 @@ class _Gate:
             return _verdict(base, metric, f"{summary} — {problem}", passed=False)
         a = [prior.values[c] for c in shared]
         b = [obs.values[c] for c in shared]
-        test = _paired(metric, a, b, binary=obs.binary and prior.binary)
+        binary = obs.binary and prior.binary
+        test = _stats.paired(a, b, metric.aggregate, binary=binary, confidence=_ONE_SIDED_95)
         baseline_estimate = _stats.estimate(a, metric.aggregate)
         higher = metric.direction == "higher"
         margin = metric.margin or 0.0
@@ -320,17 +321,6 @@ def _non_inferior_power(
     if margin <= 0:
         return mde, None
     return mde, max(1, math.ceil(test.n * (mde / margin) ** 2))
-
-
-def _paired(
-    metric: _criteria.Metric, a: list[float], b: list[float], *, binary: bool
-) -> _stats.PairedTest:
-    if metric.aggregate == "rate" and binary:
-        return _stats.mcnemar(
-            [x == 1.0 for x in a], [x == 1.0 for x in b], confidence=_ONE_SIDED_95
-        )
-    statistic = "mean" if metric.aggregate == "rate" else metric.aggregate
-    return _stats.paired_test(a, b, statistic=statistic, confidence=_ONE_SIDED_95)
 
 
 def _against_target(

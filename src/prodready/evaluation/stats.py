@@ -35,6 +35,7 @@ __all__ = [
     "mcnemar",
     "mean_interval",
     "minimum_detectable_effect",
+    "paired",
     "paired_bootstrap",
     "paired_test",
     "permutation_p_value",
@@ -328,6 +329,26 @@ def interval(
     if aggregate in QUANTILES:
         return quantile_interval(values, QUANTILES[aggregate], confidence=confidence)
     raise ValueError(f"unknown aggregate {aggregate!r}: use 'rate', 'mean', 'p50' or 'p95'")
+
+
+def paired(
+    a: Sequence[float],
+    b: Sequence[float],
+    aggregate: Aggregate,
+    *,
+    binary: bool,
+    confidence: float = 0.95,
+) -> PairedTest:
+    """The paired comparison a gate or a ranking reads for ``aggregate``: ``b - a``.
+
+    A ``rate`` whose values are all 0 or 1 (``binary``: no disagreeing repeats) gets
+    :func:`mcnemar`; a fractional rate or a mean, :func:`paired_test` of the mean; a
+    percentile, :func:`paired_test` of that percentile.
+    """
+    if aggregate == "rate" and binary:
+        return mcnemar([x == 1.0 for x in a], [x == 1.0 for x in b], confidence=confidence)
+    statistic = "mean" if aggregate == "rate" else aggregate
+    return paired_test(a, b, statistic=statistic, confidence=confidence)
 
 
 def quantile_interval(values: Sequence[float], q: float, *, confidence: float = 0.95) -> Interval:
