@@ -14,6 +14,7 @@ C in about 200·L/C).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import socket
 import threading
 import time
@@ -44,6 +45,17 @@ class ScriptedReply:
     latency_s: float | None = None
     """Overrides the server's ``latency_s`` for this reply."""
     headers: Mapping[str, str] = field(default_factory=dict)
+    tool_calls: Sequence[Mapping[str, Any]] = ()
+    """Tool calls the assistant requests, each ``{"name", "arguments"}`` (arguments a dict or
+    its JSON text) and optionally ``"id"``; the finish reason becomes ``tool_calls``."""
+    model: str | None = None
+    """The model the answer names (a dated snapshot, say), instead of the requested one."""
+    cached_tokens: int | None = None
+    """Reported as ``usage.prompt_tokens_details.cached_tokens``."""
+    reasoning_tokens: int | None = None
+    """Reported as ``usage.completion_tokens_details.reasoning_tokens``."""
+    finish_reason: str | None = None
+    """Defaults to ``tool_calls`` when the reply has tool calls, else ``stop``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,26 +225,65 @@ class ScriptedModelServer:
         completion_tokens = reply.output_tokens
         if completion_tokens is None:
             completion_tokens = len(reply.content.split())
+        message: dict[str, Any] = {"role": "assistant", "content": reply.content or None}
+        if reply.tool_calls:
+            message["tool_calls"] = [
+                _tool_call(call, f"call_{step}_{n}") for n, call in enumerate(reply.tool_calls)
+            ]
+        elif message["content"] is None:
+            message["content"] = ""
+        usage: dict[str, Any] = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+        if reply.cached_tokens is not None:
+            usage["prompt_tokens_details"] = {"cached_tokens": reply.cached_tokens}
+        if reply.reasoning_tokens is not None:
+            usage["completion_tokens_details"] = {"reasoning_tokens": reply.reasoning_tokens}
+        finish = reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
         return orjson.dumps(
             {
                 "id": f"chatcmpl-{step}",
                 "object": "chat.completion",
                 "created": int(time.time()),
-                "model": request.body.get("model") or self.model,
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": reply.content},
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": {
-                    "prompt_tokens": prompt_tokens,
-                    "completion_tokens": completion_tokens,
-                    "total_tokens": prompt_tokens + completion_tokens,
-                },
+                "model": reply.model or request.body.get("model") or self.model,
+                "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+                "usage": usage,
             }
         )
+
+    def embeddings(self, body: dict[str, Any]) -> bytes:
+        """A deterministic ``/v1/embeddings`` answer: 8 numbers per input, from its hash."""
+        inputs = body.get("input")
+        texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
+        data = []
+        for n, text in enumerate(texts):
+            digest = hashlib.sha256(str(text).encode("utf-8")).digest()
+            vector = [round(b / 255 - 0.5, 4) for b in digest[:8]]
+            data.append({"object": "embedding", "index": n, "embedding": vector})
+        tokens = sum(len(str(t).split()) for t in texts)
+        with self._lock:
+            self.requests.append(ChatRequest(body=body, headers={}))
+        return orjson.dumps(
+            {
+                "object": "list",
+                "model": body.get("model") or self.model,
+                "data": data,
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            }
+        )
+
+
+def _tool_call(call: Mapping[str, Any], default_id: str) -> dict[str, Any]:
+    arguments = call.get("arguments", {})
+    if not isinstance(arguments, str):
+        arguments = orjson.dumps(arguments).decode("utf-8")
+    return {
+        "id": str(call.get("id") or default_id),
+        "type": "function",
+        "function": {"name": str(call["name"]), "arguments": arguments},
+    }
 
 
 def _error(message: str, status: int) -> bytes:
@@ -277,7 +328,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
-        if self.path.rstrip("/") != "/v1/chat/completions":
+        route = self.path.rstrip("/")
+        if route not in ("/v1/chat/completions", "/v1/embeddings"):
             self._send(404, {}, _error(f"no route {self.path}", 404))
             return
         try:
@@ -286,6 +338,9 @@ class _Handler(BaseHTTPRequestHandler):
                 raise TypeError("not an object")
         except (orjson.JSONDecodeError, TypeError) as exc:
             self._send(400, {}, _error(f"request body is not a JSON object: {exc}", 400))
+            return
+        if route == "/v1/embeddings":
+            self._send(200, {}, self.server.owner.embeddings(body))
             return
         request = ChatRequest(body=body, headers={k.lower(): v for k, v in self.headers.items()})
         status, headers, payload, delay = self.server.owner.answer(request)
