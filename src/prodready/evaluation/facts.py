@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from prodready.store import llm_totals as _store_llm_totals
 from prodready.tracing import attributes as attrs
 
 if TYPE_CHECKING:
@@ -53,16 +54,13 @@ def escalated(trace: Trace) -> bool:
 
 
 def llm_totals(trace: Trace) -> tuple[float, int, int]:
-    """Summed cost (USD), input tokens and output tokens over the trace's ``llm`` spans."""
-    cost, tokens_in, tokens_out = 0.0, 0, 0
-    for span in trace.spans:
-        if span.kind != "llm":
-            continue
-        a = span.attributes
-        cost += float(a.get(attrs.LLM_COST) or 0.0)
-        tokens_in += int(a.get(attrs.GEN_AI_INPUT_TOKENS) or 0)
-        tokens_out += int(a.get(attrs.GEN_AI_OUTPUT_TOKENS) or 0)
-    return cost, tokens_in, tokens_out
+    """Summed cost (USD), input tokens and output tokens of the trace's model calls.
+
+    A call recorded by two instrumentations (an ``llm`` span inside an ``llm`` span) counts
+    once: the rule of :func:`prodready.store.llm_totals`.
+    """
+    totals = _store_llm_totals(trace.spans)
+    return totals.cost_usd or 0.0, totals.input_tokens or 0, totals.output_tokens or 0
 
 
 def retrieved_documents(trace: Trace) -> list[dict[str, Any]]:

@@ -19,6 +19,8 @@ from prodready.store._store import (
     resolve_url,
 )
 from prodready.store.records import (
+    MODEL_KINDS,
+    LLMTotals,
     Span,
     SpanNode,
     SpanRecord,
@@ -30,12 +32,15 @@ from prodready.store.records import (
     TraceStats,
     TraceStatus,
     TraceSummary,
+    llm_totals,
 )
 
 __all__ = [
     "DEFAULT_URL",
+    "MODEL_KINDS",
     "TRACE_ATTRIBUTE_KEYS",
     "URL_ENV",
+    "LLMTotals",
     "PreparedSpan",
     "Span",
     "SpanNode",
@@ -51,6 +56,7 @@ __all__ = [
     "TraceStatus",
     "TraceSummary",
     "encode_json",
+    "llm_totals",
     "prepare_span",
     "redact_url",
     "resolve_url",

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, String, Text, and_, cast, false, func, literal
+from sqlalchemy import ColumnElement, Float, String, Text, and_, case, cast, false, func, literal
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
@@ -139,6 +139,20 @@ class DialectSQL:
             document = orjson.dumps({key: value}).decode()
             return spans.c.attributes.op("@>")(cast(literal(document, Text), postgresql.JSONB))
         return and_(self._has_key(key), self._typed_equals(key, value))
+
+    def attr_number(self, column: Any, key: str) -> ColumnElement[Any]:
+        """The numeric value of attribute ``key`` in a spans ``attributes`` column (of any
+        alias of ``spans``), or NULL when absent or not a number (text, booleans): never
+        an error, whatever a span stored."""
+        if self.postgres:
+            element = column.op("->")(literal(key, Text))
+            text = column.op("->>")(literal(key, Text))
+            return case((func.jsonb_typeof(element) == "number", cast(text, Float)))
+        if '"' in key:
+            raise ValueError(f"attribute names cannot contain '\"': {key!r}")
+        path = f'$."{key}"'
+        typ = func.json_type(column, path)
+        return case((typ.in_(("integer", "real")), func.json_extract(column, path)))
 
     @staticmethod
     def _has_key(key: str) -> ColumnElement[bool]:

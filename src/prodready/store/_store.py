@@ -31,7 +31,10 @@ from sqlalchemy.exc import ArgumentError
 from prodready.store import _sql
 from prodready.store.records import (
     MAX_NS,
+    MODEL_KINDS,
+    USAGE_KEYS,
     AttributeValue,
+    LLMTotals,
     Span,
     SpanRecord,
     SpanStats,
@@ -40,8 +43,9 @@ from prodready.store.records import (
     TraceQuery,
     TraceStats,
     TraceSummary,
+    llm_totals,
 )
-from prodready.store.schema import spans, traces
+from prodready.store.schema import span_logs, spans, traces
 from prodready.tracing import attributes as attrs
 from prodready.tracing.kinds import KIND_BITS as _KIND_BITS
 
@@ -245,7 +249,10 @@ class Store:
             conn.exec_driver_sql(self._sql.recount_trace, (tid,) * self._sql.recount_params)
 
     def delete_older_than(self, days: float, *, now_ns: int | None = None) -> int:
-        """Retention: delete traces (with their spans) that started more than ``days`` ago."""
+        """Retention: delete traces (with their spans and log records) that started more than
+        ``days`` ago, and older log records whose trace is not stored."""
+        from prodready.store import _logs
+
         cutoff = (now_ns if now_ns is not None else time.time_ns()) - int(days * 86_400e9)
         deleted = 0
         while True:
@@ -256,7 +263,9 @@ class Store:
                     ).scalars()
                 )
                 if not ids:
+                    _logs.delete_orphans_before(conn, cutoff)
                     return deleted
+                conn.execute(span_logs.delete().where(span_logs.c.trace_id.in_(ids)))
                 conn.execute(spans.delete().where(spans.c.trace_id.in_(ids)))
                 conn.execute(traces.delete().where(traces.c.trace_id.in_(ids)))
                 deleted += len(ids)
@@ -282,7 +291,9 @@ class Store:
                 .limit(query.limit)
                 .offset(query.offset)
             )
-            return [TraceSummary.model_validate(row._mapping) for row in conn.execute(stmt)]
+            rows = [dict(row._mapping) for row in conn.execute(stmt)]
+            totals = self._llm_totals(conn, [r["trace_id"] for r in rows]) if rows else {}
+        return [_summary(row, totals.get(row["trace_id"])) for row in rows]
 
     def _all_common(self, conn: Connection, query: TraceQuery) -> bool:
         """Whether every attribute filter value is on more than ``_COMMON_SPANS`` spans."""
@@ -328,17 +339,69 @@ class Store:
                     .where(spans.c.trace_id.in_([h.trace_id for h in heads]))
                     .order_by(spans.c.trace_id, spans.c.start_ns)
                 ).all()
+                logged = _logs.events_by_span(conn, [h.trace_id for h in heads])
                 by_trace: dict[str, list[Span]] = {}
                 for r in rows:
-                    by_trace.setdefault(r.trace_id, []).append(_span_from_row(r._mapping))
+                    span = _span_from_row(r._mapping, logged.get((r.trace_id, r.span_id)))
+                    by_trace.setdefault(r.trace_id, []).append(span)
                 for head in heads:
                     mapping = dict(head._mapping)
                     resource = orjson.loads(mapping.pop("resource") or "{}")
+                    trace_spans = by_trace.get(head.trace_id, [])
                     out[head.trace_id] = Trace(
-                        summary=TraceSummary.model_validate(mapping),
+                        summary=_summary(mapping, llm_totals(trace_spans)),
                         resource=resource,
-                        spans=by_trace.get(head.trace_id, []),
+                        spans=trace_spans,
                     )
+        return out
+
+    def _llm_totals(
+        self, conn: Connection, trace_ids: list[str] | None, where: list[Any] | None = None
+    ) -> dict[str | None, LLMTotals]:
+        """:func:`~prodready.store.records.llm_totals` in SQL: per trace for ``trace_ids``,
+        or over every trace matching ``where`` (one row, keyed ``None``).
+
+        For each usage value, a model span's value is summed unless a direct model-span
+        child reports that value; a model span with a model-span child is not a call.
+        """
+        m, c = spans.alias("m"), spans.alias("c")
+        value = self._sql.attr_number
+
+        def children(*extra: ColumnElement[bool]) -> Any:
+            return exists().where(
+                c.c.trace_id == m.c.trace_id,
+                c.c.parent_span_id == m.c.span_id,
+                c.c.span_id != m.c.span_id,
+                c.c.kind.in_(MODEL_KINDS),
+                *extra,
+            )
+
+        sums = [
+            func.sum(
+                case(
+                    (~children(value(c.c.attributes, key).is_not(None)), value(m.c.attributes, key))
+                )
+            ).label(f"v{i}")
+            for i, key in enumerate(USAGE_KEYS)
+        ]
+        calls = func.sum(case((children(), 0), else_=1)).label("calls")
+        stmt = select(calls, *sums).where(m.c.kind.in_(MODEL_KINDS))
+        if trace_ids is not None:
+            stmt = stmt.add_columns(m.c.trace_id).where(m.c.trace_id.in_(trace_ids))
+            stmt = stmt.group_by(m.c.trace_id)
+        elif where:
+            stmt = stmt.where(m.c.trace_id.in_(select(traces.c.trace_id).where(*where)))
+        out: dict[str | None, LLMTotals] = {}
+        for row in conn.execute(stmt):
+            key = row.trace_id if trace_ids is not None else None
+            if not row.calls and row.v0 is None and row.v1 is None and row.v2 is None:
+                continue
+            out[key] = LLMTotals(
+                calls=int(row.calls or 0),
+                input_tokens=None if row.v0 is None else int(row.v0),
+                output_tokens=None if row.v1 is None else int(row.v1),
+                cost_usd=None if row.v2 is None else float(row.v2),
+            )
         return out
 
     def find_trace_ids(self, prefix: str, *, limit: int = 10) -> list[str]:
@@ -366,7 +429,12 @@ class Store:
         where = self._trace_filters(query)
         t, s = traces.c, spans.c
         ranked_traces = (
-            select(t.duration_ns, t.status, *_sql.percentile_columns(t.duration_ns, None))
+            select(
+                t.duration_ns,
+                t.status,
+                t.root_rank,
+                *_sql.percentile_columns(t.duration_ns, None),
+            )
             .where(*where)
             .subquery()
         )
@@ -387,9 +455,11 @@ class Store:
                 select(
                     func.count().label("n"),
                     func.sum(case((ranked_traces.c.status == "error", 1), else_=0)).label("errors"),
+                    func.sum(case((ranked_traces.c.root_rank == 0, 1), else_=0)).label("partial"),
                     *_nearest_rank(ranked_traces),
                 )
             ).one()
+            totals = self._llm_totals(conn, None, where).get(None, LLMTotals())
             r = ranked_spans.c
             groups = conn.execute(
                 select(
@@ -422,6 +492,11 @@ class Store:
                 )
                 for g in groups
             ],
+            incomplete_count=int(head.partial or 0),
+            llm_calls=totals.calls,
+            input_tokens=totals.input_tokens,
+            output_tokens=totals.output_tokens,
+            cost_usd=totals.cost_usd,
         )
 
     def info(self) -> StoreInfo:
@@ -501,6 +576,18 @@ class Store:
         return where
 
 
+def _summary(row: dict[str, Any], totals: LLMTotals | None) -> TraceSummary:
+    """A trace row (``_SUMMARY_COLUMNS``) and its model-call totals as a summary."""
+    rank = row.pop("root_rank", 2)
+    row["incomplete"] = rank == 0
+    if totals is not None and totals.calls:
+        row["llm_calls"] = totals.calls
+        row["input_tokens"] = totals.input_tokens
+        row["output_tokens"] = totals.output_tokens
+        row["cost_usd"] = totals.cost_usd
+    return TraceSummary.model_validate(row)
+
+
 _SUMMARY_COLUMNS = [
     traces.c.trace_id,
     traces.c.name,
@@ -516,6 +603,7 @@ _SUMMARY_COLUMNS = [
     traces.c.release,
     traces.c.environment,
     traces.c.service_name,
+    traces.c.root_rank,
 ]
 
 

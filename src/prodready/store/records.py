@@ -8,11 +8,13 @@ model, since it crosses the API boundary (REST, CLI ``--json``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from prodready.tracing import attributes as attrs
 
 SpanStatus = Literal["unset", "ok", "error"]
 MAX_NS = 2**63 - 1
@@ -90,6 +92,95 @@ class TraceSummary(BaseModel):
     release: str | None = None
     environment: str | None = None
     service_name: str | None = None
+    incomplete: bool = False
+    """No root span is stored: no span without a parent, and no local root under a remote
+    parent. Its root was dropped (or has not ended yet), so name, status and release may
+    come from a child and be missing or wrong."""
+    llm_calls: int | None = None
+    """Model calls (``llm`` and ``embedding`` spans, a call recorded twice counted once:
+    see :func:`llm_totals`); ``None`` when the trace has none. Like the three below, filled
+    by the store's reads (``list_traces``, ``get_traces``)."""
+    input_tokens: int | None = None
+    """Summed input tokens of the model calls; ``None`` when no call reports them."""
+    output_tokens: int | None = None
+    """Summed output tokens of the model calls; ``None`` when no call reports them."""
+    cost_usd: float | None = None
+    """Summed cost of the model calls in USD; ``None`` when no call has a cost."""
+
+
+MODEL_KINDS: frozenset[str] = frozenset({"llm", "embedding"})
+"""Span kinds that are one model call each (what :func:`llm_totals` counts)."""
+
+USAGE_KEYS: tuple[str, str, str] = (
+    attrs.GEN_AI_INPUT_TOKENS,
+    attrs.GEN_AI_OUTPUT_TOKENS,
+    attrs.LLM_COST,
+)
+"""The attributes :func:`llm_totals` sums: input tokens, output tokens, cost in USD."""
+
+
+class LLMTotals(BaseModel):
+    """A trace's model calls, tokens and cost (see :func:`llm_totals`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    calls: int = 0
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
+
+
+def usage_number(value: Any) -> float | None:
+    """An attribute value as a number to sum, or ``None`` (booleans and text are not)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value
+
+
+def llm_totals(spans: Iterable[Span]) -> LLMTotals:
+    """Model calls, tokens and cost of a trace's spans, each model call counted once.
+
+    **The rule.** Model calls are ``llm`` and ``embedding`` spans. When two
+    instrumentations record one call (LangChain's chat-model span and, inside it, the
+    OpenAI client's span), the second is a model span whose *direct parent* is a model span.
+    So, for each of input tokens, output tokens and cost, a model span's value counts
+    unless one of its direct model-span children reports that value: the innermost report
+    wins, and a wrapper's figure is used only where its inner spans report none. A model
+    span with a model-span child is not a call of its own. Values that are not numbers are
+    ignored.
+
+    The store applies the same rule in SQL for ``list_traces`` and ``stats``.
+    """
+    model = [s for s in spans if s.kind in MODEL_KINDS]
+    if not model:
+        return LLMTotals()
+    # For each model span: which usage values its direct model-span children report.
+    child_reports: dict[str, list[bool]] = {}
+    has_model_child: set[str] = set()
+    by_id = {s.span_id: s for s in model}
+    for s in model:
+        parent = by_id.get(s.parent_span_id) if s.parent_span_id else None
+        if parent is None or parent is s:
+            continue
+        has_model_child.add(parent.span_id)
+        reports = child_reports.setdefault(parent.span_id, [False, False, False])
+        for i, key in enumerate(USAGE_KEYS):
+            if usage_number(s.attributes.get(key)) is not None:
+                reports[i] = True
+    sums: list[float | None] = [None, None, None]
+    for s in model:
+        covered = child_reports.get(s.span_id, (False, False, False))
+        for i, key in enumerate(USAGE_KEYS):
+            value = usage_number(s.attributes.get(key))
+            if value is not None and not covered[i]:
+                sums[i] = (sums[i] or 0) + value
+    calls = sum(1 for s in model if s.span_id not in has_model_child)
+    return LLMTotals(
+        calls=calls,
+        input_tokens=None if sums[0] is None else int(sums[0]),
+        output_tokens=None if sums[1] is None else int(sums[1]),
+        cost_usd=sums[2],
+    )
 
 
 class SpanNode(BaseModel):
@@ -184,6 +275,13 @@ class TraceStats(BaseModel):
     p50_ms: float | None
     p95_ms: float | None
     spans: list[SpanStats]
+    incomplete_count: int = 0
+    """Traces whose root span is not stored (see ``TraceSummary.incomplete``)."""
+    llm_calls: int = 0
+    """Model calls over the selected traces, counted as :func:`llm_totals` does."""
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
 
 
 class StoreInfo(BaseModel):
