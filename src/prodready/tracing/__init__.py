@@ -63,11 +63,20 @@ if TYPE_CHECKING:
         SPAN_KINDS,
         SpanKind,
     )
+    from prodready.tracing.llm import (
+        LLMCall,
+        LLMUsage,
+        Message,
+        read_llm_call,
+    )
 
 __all__ = [
     "MAX_CAPTURE_CHARS",
     "SPAN_KINDS",
     "Clock",
+    "LLMCall",
+    "LLMUsage",
+    "Message",
     "Redactor",
     "RetrievedDocument",
     "Span",
@@ -87,6 +96,7 @@ __all__ = [
     "guardrail",
     "inject",
     "llm_call",
+    "read_llm_call",
     "retrieval",
     "shutdown",
     "span",
@@ -101,6 +111,9 @@ __all__ = [
 
 _WHERE = {
     "Clock": "prodready.tracing._config",
+    "LLMCall": "prodready.tracing.llm",
+    "LLMUsage": "prodready.tracing.llm",
+    "Message": "prodready.tracing.llm",
     "MAX_CAPTURE_CHARS": "prodready.tracing._span",
     "Redactor": "prodready.tracing._convert",
     "RetrievedDocument": "prodready.tracing._span",
@@ -121,6 +134,7 @@ _WHERE = {
     "guardrail": "prodready.tracing._span",
     "inject": "prodready.tracing._propagation",
     "llm_call": "prodready.tracing._span",
+    "read_llm_call": "prodready.tracing.llm",
     "retrieval": "prodready.tracing._span",
     "shutdown": "prodready.tracing._config",
     "span": "prodready.tracing._span",
