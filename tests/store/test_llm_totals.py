@@ -13,16 +13,25 @@ IN, OUT, COST = "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "prod
 
 
 def _span(
-    tid: str, sid: int, parent: int | None, kind: str, at: int = 0, **attributes: Any
+    tid: str,
+    sid: int,
+    parent: int | None,
+    kind: str,
+    at: int = 0,
+    *,
+    scope: str | None = None,
+    length: int = 1,
+    **attributes: Any,
 ) -> SpanRecord:
     return SpanRecord(
+        scope=scope,
         trace_id=tid,
         span_id=f"{sid:016x}",
         parent_span_id=None if parent is None else f"{parent:016x}",
         name=f"{kind}-{sid}",
         kind=kind,
         start_ns=T0 + at * MS,
-        end_ns=T0 + (at + 1) * MS,
+        end_ns=T0 + (at + length) * MS,
         attributes=attributes,
     )
 
@@ -52,6 +61,33 @@ def test_a_call_recorded_by_two_instrumentations_counts_once(store: Store) -> No
 
     stats = store.stats()
     assert (stats.llm_calls, stats.input_tokens, stats.output_tokens) == (3, 51, 27)
+
+
+def test_siblings_from_two_instrumentations_are_one_call(store: Store) -> None:
+    """LangChain's span and the OpenAI client's are siblings (LangChain's callbacks do not
+    make their span current): the client's lies within LangChain's, from another scope."""
+    tid = new_trace_id()
+    lc, oa = "openinference.instrumentation.langchain", "openinference.instrumentation.openai"
+    spans = [_span(tid, 1, None, "agent", length=100)]
+    for n in range(3):
+        at = 10 * n
+        spans.append(_span(tid, 10 + n, 1, "llm", at, scope=lc, length=8, **{IN: 17, OUT: 9}))
+        spans.append(_span(tid, 20 + n, 1, "llm", at + 1, scope=oa, length=6, **{IN: 17, OUT: 9}))
+    # Two concurrent calls from one instrumentation, one within the other's time: two calls.
+    spans.append(_span(tid, 30, 1, "llm", 50, scope=oa, length=20, **{IN: 5}))
+    spans.append(_span(tid, 31, 1, "llm", 55, scope=oa, length=2, **{IN: 5}))
+    # Equal intervals from two scopes: one call, whichever is taken as the inner one.
+    spans.append(_span(tid, 40, 1, "llm", 80, scope=lc, **{IN: 1, OUT: 1}))
+    spans.append(_span(tid, 41, 1, "llm", 80, scope=oa, **{IN: 1, OUT: 1}))
+    store.write_spans(spans)
+
+    want = (6, 51 + 10 + 1, 27 + 1)
+    summary = store.list_traces()[0]
+    assert (summary.llm_calls, summary.input_tokens, summary.output_tokens) == want
+    trace = store.get_trace(tid)
+    assert trace is not None
+    got = trace.summary
+    assert (got.llm_calls, got.input_tokens, got.output_tokens) == want
 
 
 def test_a_wrapper_counts_where_its_inner_span_reports_nothing() -> None:
@@ -95,7 +131,9 @@ def test_sql_and_python_agree_on_random_trees(store: Store) -> None:
                 attrs[COST] = rng.choice([0.25, 0.5, 1.0])
             if rng.random() < 0.05:
                 attrs[IN] = "not a number"
-            spans.append(_span(tid, sid, parent, kind, sid, **attrs))
+            at, length = rng.randint(0, 20), rng.randint(0, 20)
+            scope = rng.choice(["a", "b", None])
+            spans.append(_span(tid, sid, parent, kind, at, scope=scope, length=length, **attrs))
         store.write_spans(spans)
         expected[tid] = llm_totals(_stored(spans))
 
@@ -150,6 +188,7 @@ def _stored(records: list[SpanRecord]) -> list[Any]:
             duration_ns=r.end_ns - r.start_ns,
             status=r.status,
             attributes=r.attributes,
+            scope=r.scope,
         )
         for r in records
     ]

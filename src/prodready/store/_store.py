@@ -23,6 +23,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    or_,
     select,
 )
 from sqlalchemy.engine import URL, Connection, make_url
@@ -361,8 +362,9 @@ class Store:
         """:func:`~prodready.store.records.llm_totals` in SQL: per trace for ``trace_ids``,
         or over every trace matching ``where`` (one row, keyed ``None``).
 
-        For each usage value, a model span's value is summed unless a direct model-span
-        child reports that value; a model span with a model-span child is not a call.
+        For each usage value, a model span's value is summed unless an inner model span
+        (a direct child, or a sibling from another instrumentation scope within its time)
+        reports that value; a model span with an inner model span is not a call.
         """
         m, c = spans.alias("m"), spans.alias("c")
         value = self._sql.attr_number
@@ -384,12 +386,27 @@ class Store:
             ).label(f"v{i}")
             for i, key in enumerate(USAGE_KEYS)
         ]
+        inner = or_(
+            c.c.parent_span_id == m.c.span_id,
+            and_(
+                c.c.parent_span_id.is_not_distinct_from(m.c.parent_span_id),
+                c.c.scope.is_distinct_from(m.c.scope),
+                c.c.start_ns >= m.c.start_ns,
+                c.c.end_ns <= m.c.end_ns,
+                or_(
+                    c.c.start_ns > m.c.start_ns,
+                    c.c.end_ns < m.c.end_ns,
+                    c.c.span_id > m.c.span_id,
+                ),
+            ),
+        )
         calls = func.sum(case((children(), 0), else_=1)).label("calls")
         stmt = select(calls, *sums).where(m.c.kind.in_(MODEL_KINDS))
         if trace_ids is not None:
             stmt = stmt.add_columns(m.c.trace_id).where(m.c.trace_id.in_(trace_ids))
             stmt = stmt.group_by(m.c.trace_id)
         elif where:
+                inner,
             stmt = stmt.where(m.c.trace_id.in_(select(traces.c.trace_id).where(*where)))
         out: dict[str | None, LLMTotals] = {}
         for row in conn.execute(stmt):

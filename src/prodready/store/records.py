@@ -141,45 +141,53 @@ def llm_totals(spans: Iterable[Span]) -> LLMTotals:
     """Model calls, tokens and cost of a trace's spans, each model call counted once.
 
     **The rule.** Model calls are ``llm`` and ``embedding`` spans. When two
-    instrumentations record one call (LangChain's chat-model span and, inside it, the
-    OpenAI client's span), the second is a model span whose *direct parent* is a model span.
-    So, for each of input tokens, output tokens and cost, a model span's value counts
-    unless one of its direct model-span children reports that value: the innermost report
-    wins, and a wrapper's figure is used only where its inner spans report none. A model
-    span with a model-span child is not a call of its own. Values that are not numbers are
-    ignored.
+    instrumentations record one call (LangChain's chat-model span and the OpenAI client's
+    span), the second record is an *inner* model span of the first: either its direct
+    child, or — since LangChain's callbacks do not make their span the current one — a
+    sibling (same parent) from a *different instrumentation scope* whose time interval lies
+    within the first's (equal intervals: the greater span id is the inner one). Two calls
+    from one instrumentation, even concurrent ones, are never merged. For each of input
+    tokens, output tokens and cost, a model span's value counts unless one of its inner
+    model spans reports that value: the innermost report wins, and a wrapper's figure
+    counts only where nothing inside it reports one. A model span with an inner model
+    span is not a call of its own. Values that are not numbers are ignored.
 
     The store applies the same rule in SQL for ``list_traces`` and ``stats``.
     """
     model = [s for s in spans if s.kind in MODEL_KINDS]
     if not model:
         return LLMTotals()
-    # For each model span: which usage values its direct model-span children report.
-    child_reports: dict[str, list[bool]] = {}
-    has_model_child: set[str] = set()
-    by_id = {s.span_id: s for s in model}
-    for s in model:
-        parent = by_id.get(s.parent_span_id) if s.parent_span_id else None
-        if parent is None or parent is s:
-            continue
-        has_model_child.add(parent.span_id)
-        reports = child_reports.setdefault(parent.span_id, [False, False, False])
-        for i, key in enumerate(USAGE_KEYS):
-            if usage_number(s.attributes.get(key)) is not None:
-                reports[i] = True
     sums: list[float | None] = [None, None, None]
-    for s in model:
-        covered = child_reports.get(s.span_id, (False, False, False))
+    calls = 0
+    for m in model:
+        inner = [c for c in model if _is_inner(c, m)]
+        if not inner:
+            calls += 1
         for i, key in enumerate(USAGE_KEYS):
-            value = usage_number(s.attributes.get(key))
-            if value is not None and not covered[i]:
-                sums[i] = (sums[i] or 0) + value
-    calls = sum(1 for s in model if s.span_id not in has_model_child)
+            value = usage_number(m.attributes.get(key))
+            if value is None or any(usage_number(c.attributes.get(key)) is not None for c in inner):
+                continue
+            sums[i] = (sums[i] or 0) + value
     return LLMTotals(
         calls=calls,
         input_tokens=None if sums[0] is None else int(sums[0]),
         output_tokens=None if sums[1] is None else int(sums[1]),
         cost_usd=sums[2],
+    )
+
+
+def _is_inner(c: Span, m: Span) -> bool:
+    """Whether model span ``c`` records the same call as model span ``m``, from inside."""
+    if c.span_id == m.span_id:
+        return False
+    if c.parent_span_id == m.span_id:
+        return True
+    return (
+        c.parent_span_id == m.parent_span_id
+        and c.scope != m.scope
+        and m.start_ns <= c.start_ns
+        and c.end_ns <= m.end_ns
+        and (c.start_ns > m.start_ns or c.end_ns < m.end_ns or c.span_id > m.span_id)
     )
 
 
