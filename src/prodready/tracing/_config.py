@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from opentelemetry import trace as otel_trace
 from opentelemetry.context import Context
@@ -159,7 +159,7 @@ def configure(
     service_name: str | None = None,
     redact: Redactor | None = None,
     sample_rate: float = 1.0,
-    otlp_endpoint: str | None = None,
+    otlp_endpoint: str | Literal[False] | None = None,
     otlp_headers: Mapping[str, str] | None = None,
     capture_io: bool = True,
     clock: Clock | None = None,
@@ -188,8 +188,14 @@ def configure(
             free of side effects).
         sample_rate: fraction of traces kept (parent-based: a trace is kept whole or not).
         otlp_endpoint: also export to this OTLP/HTTP traces endpoint
-            (e.g. ``http://collector:4318/v1/traces``); needs ``prodready[otlp]``.
-        otlp_headers: headers for the OTLP exporter (e.g. authorization).
+            (e.g. ``http://collector:4318/v1/traces``); needs ``prodready[otlp]``. Default:
+            ``$OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``, else ``$OTEL_EXPORTER_OTLP_ENDPOINT`` +
+            ``/v1/traces``, unless ``$OTEL_TRACES_EXPORTER`` leaves out ``otlp``; ``False``
+            turns export off whatever the environment says. Exported spans also carry the
+            OpenInference and GenAI keys other tools read (``_outbound``).
+        otlp_headers: headers for the OTLP exporter (e.g. authorization), on top of
+            ``$OTEL_EXPORTER_OTLP_HEADERS``; timeout and compression come from the standard
+            ``OTEL_EXPORTER_OTLP_*`` variables.
         capture_io: ``@trace`` records function arguments and return values.
         clock: time source in Unix ns for prodready's own spans (tests use a fake clock).
         max_queue_size: spans held in memory while the store is slow or down.
@@ -209,7 +215,17 @@ def configure(
         provider = _ensure_provider(service)
         old = _state.router.target
         resource = dict(provider.resource.attributes) | {"service.name": service}
-        forward = _otlp_processor(otlp_endpoint, otlp_headers) if otlp_endpoint else None
+        endpoint = _otlp_endpoint(otlp_endpoint)
+        forward = (
+            _otlp_processor(
+                endpoint,
+                otlp_headers,
+                None if write_to_store else redact,
+                explicit=bool(otlp_endpoint),
+            )
+            if endpoint
+            else None
+        )
         store_obj = None
         processor = None
         if write_to_store:
@@ -246,7 +262,7 @@ def configure(
             environment=env,
             service_name=service,
             sample_rate=sample_rate,
-            otlp_endpoint=otlp_endpoint,
+            otlp_endpoint=endpoint if forward is not None else None,
             capture_io=capture_io,
             clock=clock,
             processor=processor,
@@ -313,14 +329,83 @@ def _ensure_provider(service: str) -> TracerProvider:
     return provider
 
 
-def _otlp_processor(endpoint: str, headers: Mapping[str, str] | None) -> SpanProcessor:
+def _otlp_endpoint(explicit: str | Literal[False] | None) -> str | None:
+    """Where to export over OTLP: the argument, else the standard environment variables.
+
+    ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` is used as it is, ``OTEL_EXPORTER_OTLP_ENDPOINT``
+    gets ``/v1/traces`` (as the OpenTelemetry exporters do). ``OTEL_TRACES_EXPORTER`` without
+    ``otlp`` (``none``, ``console``) and a protocol other than ``http/protobuf`` (the one
+    prodready's exporter speaks) leave export off.
+    """
+    if explicit is False:
+        return None
+    if explicit:
+        return explicit
+    env = os.environ
+    endpoint = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
+    if not endpoint:
+        base = env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+        endpoint = f"{base.removesuffix('/')}/v1/traces" if base else ""
+    if not endpoint:
+        return None
+    exporters = {e.strip().lower() for e in env.get("OTEL_TRACES_EXPORTER", "otlp").split(",")}
+    if "otlp" not in exporters:
+        return None
+    protocol = env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or env.get(
+        "OTEL_EXPORTER_OTLP_PROTOCOL"
+    )
+    if protocol and protocol.strip().lower() != "http/protobuf":
+        _warn_once(
+            f"protocol {protocol}",
+            "prodready tracing: OTEL_EXPORTER_OTLP_PROTOCOL=%s is not supported (prodready "
+            "exports OTLP over http/protobuf); not exporting to %s",
+            protocol,
+            endpoint,
+        )
+        return None
+    return endpoint
+
+
+_WARNED: set[str] = set()
+
+
+def _warn_once(key: str, message: str, *args: Any) -> None:
+    if key not in _WARNED:
+        _WARNED.add(key)
+        log.warning(message, *args)
+
+
+def _otlp_processor(
+    endpoint: str,
+    headers: Mapping[str, str] | None,
+    redact: Redactor | None,
+    *,
+    explicit: bool = True,
+) -> SpanProcessor | None:
+    """A batch processor exporting to ``endpoint``, with the outbound conventions added.
+
+    ``redact`` is for OTLP-only export (nothing redacted the spans before). Without
+    ``prodready[otlp]``, an explicit ``otlp_endpoint=`` raises; an endpoint from the
+    environment only warns (once), since tracing must not stop the agent from starting.
+    """
     try:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
     except ImportError as exc:
-        raise ImportError('OTLP export needs: pip install "prodready[otlp]"') from exc
-    exporter = OTLPSpanExporter(endpoint=endpoint, headers=dict(headers or {}), timeout=10)
-    return BatchSpanProcessor(exporter, export_timeout_millis=10_000)
+        if explicit:
+            raise ImportError('OTLP export needs: pip install "prodready[otlp]"') from exc
+        _warn_once(
+            "missing otlp",
+            "prodready tracing: not exporting to %s (from OTEL_EXPORTER_OTLP_*): OTLP export "
+            'needs the otlp extra: pip install "prodready[otlp]"',
+            endpoint,
+        )
+        return None
+    from prodready.tracing._outbound import OutboundExporter
+
+    # Timeout, compression and the environment's headers: the exporter reads them itself.
+    exporter = OTLPSpanExporter(endpoint=endpoint, headers=dict(headers) if headers else None)
+    return BatchSpanProcessor(OutboundExporter(exporter, redact=redact))
 
 
 def _register_metrics() -> None:
