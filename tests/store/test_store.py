@@ -29,7 +29,7 @@ def _write_one(store: Store, attributes: dict[str, object], *, name: str = "x") 
 
 
 def test_blank_database_migrates_to_head(store: Store) -> None:
-    assert store.revision() == store.head_revision() == "0006"
+    assert store.revision() == store.head_revision() == "0007"
 
 
 def test_written_trace_has_metadata_lifted_from_spans(store: Store) -> None:

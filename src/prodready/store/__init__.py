@@ -6,6 +6,7 @@
 []
 """
 
+from prodready.store._logs import SpanLog, SpanLogRecord
 from prodready.store._store import (
     DEFAULT_URL,
     TRACE_ATTRIBUTE_KEYS,
@@ -43,6 +44,8 @@ __all__ = [
     "LLMTotals",
     "PreparedSpan",
     "Span",
+    "SpanLog",
+    "SpanLogRecord",
     "SpanNode",
     "SpanRecord",
     "SpanStats",

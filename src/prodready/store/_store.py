@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
 
-from prodready.store import _sql
+from prodready.store import _logs, _sql
 from prodready.store.records import (
     MAX_NS,
     MODEL_KINDS,
@@ -245,6 +245,25 @@ class Store:
                 self._recount(conn, [t[0] for t in traces])
         return inserted if inserted >= 0 else len(rows)
 
+    def write_logs(self, records: Iterable[_logs.SpanLogRecord]) -> int:
+        """Store log records attached to spans (OTLP logs: GenAI events) in one transaction.
+
+        A record may come before its span, after it, or without it: reads join them
+        (:meth:`get_trace` puts each into its span's ``events``; :meth:`list_logs` finds
+        them all). Writing the same record twice stores it once (the key is a hash of the
+        record), so a writer may retry a batch. Returns the number of new records.
+        """
+        with self.engine.begin() as conn:
+            return _logs.write(conn, self._sql, records)
+
+    def list_logs(
+        self, trace_id: str | None = None, *, unattached: bool = False, limit: int = 1000
+    ) -> list[_logs.SpanLog]:
+        """Stored log records, oldest first: a trace's (``trace_id``), those whose span is not
+        stored (``unattached=True``: a span that never arrived, or not yet), or all."""
+        with self.engine.connect() as conn:
+            return _logs.list_logs(conn, trace_id, unattached=unattached, limit=limit)
+
     def _recount(self, conn: Connection, trace_ids: Iterable[str]) -> None:
         for tid in trace_ids:
             conn.exec_driver_sql(self._sql.recount_trace, (tid,) * self._sql.recount_params)
@@ -252,8 +271,6 @@ class Store:
     def delete_older_than(self, days: float, *, now_ns: int | None = None) -> int:
         """Retention: delete traces (with their spans and log records) that started more than
         ``days`` ago, and older log records whose trace is not stored."""
-        from prodready.store import _logs
-
         cutoff = (now_ns if now_ns is not None else time.time_ns()) - int(days * 86_400e9)
         deleted = 0
         while True:
@@ -322,8 +339,9 @@ class Store:
     def get_traces(self, trace_ids: Iterable[str]) -> dict[str, Trace]:
         """Several traces with their spans, by (lowercase) trace id; unknown ids are left out.
 
-        Two queries per 500 ids, however many traces: what the evaluation runner uses to
-        read a batch of finished cases' traces.
+        Each span's ``events`` include the log records stored for it (:meth:`write_logs`),
+        in time order. Three queries per 500 ids, however many traces: what the evaluation
+        runner uses to read a batch of finished cases' traces.
         """
         wanted = list(dict.fromkeys(t.lower() for t in trace_ids))
         out: dict[str, Trace] = {}
@@ -943,7 +961,8 @@ def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
-def _span_from_row(m: Any) -> Span:
+def _span_from_row(m: Any, logged: list[dict[str, Any]] | None = None) -> Span:
+    """A span from its row, with ``logged`` (its log records' events) among its events."""
     return Span(
         trace_id=m["trace_id"],
         span_id=m["span_id"],
@@ -957,7 +976,7 @@ def _span_from_row(m: Any) -> Span:
         status=m["status"],
         status_message=m["status_message"],
         attributes=_json(m["attributes"]),
-        events=orjson.loads(m["events"]),
+        events=_logs.merge(orjson.loads(m["events"]), logged),
         links=orjson.loads(m["links"]),
         scope=m["scope"],
     )

@@ -72,3 +72,24 @@ spans = Table(
     Column("scope", Text),
     Index("ix_spans_start", "start_ns"),
 )
+
+span_logs = Table(
+    "span_logs",
+    metadata,
+    Column("trace_id", String(32), primary_key=True),
+    Column("span_id", String(16), primary_key=True),
+    Column("record_hash", String(80), primary_key=True),
+    Column("time_ns", BigInteger, nullable=False),
+    Column("observed_time_ns", BigInteger, nullable=False),
+    Column("severity_number", SmallInteger, nullable=False),
+    Column("severity_text", Text),
+    Column("event_name", Text),
+    Column("body", Text),
+    Column("attributes", Text, nullable=False),
+    Column("resource", Text, nullable=False),
+    Column("scope", Text),
+    Index("ix_span_logs_time", "time_ns"),
+)
+"""OTLP log records attached to a span by id (migration 0007). Kept apart from ``spans``
+because a record may arrive before its span, or without it; reads merge them into their
+span's events. ``body`` is NULL when the record has none."""
