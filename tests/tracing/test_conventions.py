@@ -75,12 +75,17 @@ def test_openinference_llm_span_gains_genai_attributes() -> None:
     kind, out = tr(attributes)
     assert kind == "llm" and out.items() >= attributes.items()
     assert {k: out[k] for k in out.keys() - attributes.keys()} == {
-        "gen_ai.request.model": "gpt-4o",
+        "gen_ai.request.model": "gpt-4o",  # nothing says what was requested: the answering one
+        "gen_ai.response.model": "gpt-4o",
         "gen_ai.provider.name": "azure",
         "gen_ai.usage.input_tokens": 812,
         "gen_ai.usage.output_tokens": 37,
         "prodready.input": "Where is my card?",
         "prodready.output": "On its way.",
+        "prodready.llm.cost_usd": pytest.approx(0.0024),  # priced from the shipped table
+        "prodready.llm.input_cost_usd": pytest.approx(0.00203),
+        "prodready.llm.output_cost_usd": pytest.approx(0.00037),
+        "prodready.llm.cost_source": "price_table",
     }
 
 

@@ -9,7 +9,7 @@ Judges read their model from ``PRODREADY_JUDGE_MODEL``, ``PRODREADY_JUDGE_BASE_U
 ``PRODREADY_JUDGE_API_KEY`` (:func:`judge_client_from_env`); see ``docs/judges.md``.
 """
 
-from prodready.models._client import Completion, Message, ModelClient, ModelError, Price
+from prodready.models._client import Completion, Message, ModelClient, ModelError
 from prodready.models._config import (
     JUDGE_API_KEY_ENV,
     JUDGE_BASE_URL_ENV,
@@ -28,6 +28,7 @@ from prodready.models._judge import (
     Vote,
     parse_verdict,
 )
+from prodready.tracing.prices import Price  # moved to tracing (ingest prices spans too)
 
 __all__ = [
     "JUDGE_API_KEY_ENV",

@@ -28,6 +28,8 @@ from tenacity import (
 from prodready.models._config import parse_model
 from prodready.tracing import attributes as attrs
 from prodready.tracing import llm_call
+from prodready.tracing import prices as _prices
+from prodready.tracing.prices import Price, PriceTable
 
 Message = Mapping[str, Any]
 """A chat message: ``{"role": "system" | "user" | "assistant", "content": "..."}``."""
@@ -54,18 +56,6 @@ class ModelError(Exception):
         self.body = body
         self.retryable = retryable
         self.retry_after = retry_after
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Price:
-    """What a model costs, in USD per million tokens."""
-
-    input: float
-    output: float
-
-    def cost(self, input_tokens: int, output_tokens: int) -> float:
-        """The cost of one call in USD."""
-        return (input_tokens * self.input + output_tokens * self.output) / 1_000_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,7 +89,9 @@ class ModelClient:
         max_retries: retries after the first attempt, for 429, 5xx and connection errors.
         backoff: first backoff in seconds; doubles per retry (with jitter, at most 30 s).
         prices: USD per million tokens, by model name (longest prefix of the answering
-            model wins), for ``Completion.cost_usd``.
+            model, else of ``model``, wins), for ``Completion.cost_usd``; default the
+            price table in use (:func:`prodready.tracing.prices.current`: the shipped one
+            unless overridden).
         json_mode: whether the endpoint accepts ``response_format`` (judges turn it off
             when the endpoint refuses it).
         transport: an httpx transport, for tests that need one.
@@ -131,7 +123,7 @@ class ModelClient:
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff = backoff
-        self.prices = dict(prices or {})
+        self.prices: PriceTable | None = PriceTable(prices) if prices is not None else None
         self.json_mode = json_mode
         self._headers = {"Content-Type": "application/json", **(headers or {})}
         if api_key:
@@ -307,11 +299,8 @@ class ModelClient:
         )
 
     def _price(self, model: str) -> Price | None:
-        for name in (model, self.model):
-            if name in self.prices:
-                return self.prices[name]
-        prefixes = [k for k in self.prices if model.startswith(k) or self.model.startswith(k)]
-        return self.prices[max(prefixes, key=len)] if prefixes else None
+        table = self.prices if self.prices is not None else _prices.current()
+        return table.find(model) or table.find(self.model)
 
 
 def _note_retry(span: Any, state: RetryCallState) -> None:

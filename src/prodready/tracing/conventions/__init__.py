@@ -1,11 +1,17 @@
 """Foreign attribute conventions, translated onto prodready's span kinds and attributes.
 
 Spans made by other libraries' instrumentation (OpenInference, the OpenTelemetry GenAI
-semantic conventions) say what they did in their own words. :func:`translate` gives each
-span a prodready kind and adds the prodready/GenAI attributes its own ones imply, so the
-store, the scorers and the dashboard read one vocabulary. The SDK calls it for every span it
-records and the server for every span it ingests. One module per convention:
-:mod:`~prodready.tracing.conventions.openinference`, :mod:`~prodready.tracing.conventions.genai`.
+semantic conventions, OpenLLMetry, Langfuse, MLflow) say what they did in their own words.
+:func:`translate` gives each span a prodready kind and adds the prodready/GenAI attributes its
+own ones imply, so the store, the scorers and the dashboard read one vocabulary: a model call
+gets the same canonical keys (models, provider, parameters, tokens, finish reasons, cost)
+whatever convention it came in, and a cost from :mod:`prodready.tracing.prices` when it
+reported tokens but no cost. The SDK calls it for every span it records and the server for
+every span it ingests. One module per convention:
+:mod:`~prodready.tracing.conventions.openinference`,
+:mod:`~prodready.tracing.conventions.openllmetry`,
+:mod:`~prodready.tracing.conventions.langfuse`, :mod:`~prodready.tracing.conventions.mlflow`,
+:mod:`~prodready.tracing.conventions.genai`, in that order of precedence.
 
 >>> oi_span = {"openinference.span.kind": "LLM", "llm.model_name": "gpt-4o"}
 >>> kind, attributes = translate(oi_span, name="ChatCompletion", otel_kind="internal")
@@ -21,8 +27,8 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from prodready.tracing import attributes as attrs
-from prodready.tracing import kinds
-from prodready.tracing.conventions import genai, openinference
+from prodready.tracing import kinds, prices
+from prodready.tracing.conventions import _llm, genai, langfuse, mlflow, openinference, openllmetry
 
 __all__ = ["JSON_VALUED_KINDS", "LEGACY_ENVIRONMENT", "inherit_trace_attributes", "translate"]
 
@@ -44,9 +50,12 @@ def translate(
 
     A valid ``prodready.span.kind`` wins and the attributes come back untouched (the same
     dict when given a dict): this is the hot path for the SDK's own spans. Otherwise
-    OpenInference's ``openinference.span.kind`` decides, then the GenAI conventions
-    (``gen_ai.operation.name``, a requested model, a provider), else ``"unknown"``; the
-    translators add normalized attributes but never remove or overwrite the span's own.
+    OpenInference's ``openinference.span.kind`` decides, then OpenLLMetry's
+    ``traceloop.span.kind`` (or ``llm.request.type``), Langfuse's observation type, MLflow's
+    span type, then the GenAI conventions (``gen_ai.operation.name``, a requested model, a
+    provider), else ``"unknown"``. Every convention present adds its normalized attributes,
+    in that order of precedence (the first to name a key wins), but never removes or
+    overwrites the span's own; a model call that reported tokens but no cost is priced.
 
     Args:
         attributes: the span's attributes; never modified.
@@ -70,16 +79,28 @@ def translate(
         return "unknown", _as_dict(attributes)
 
 
+# The foreign conventions before GenAI, in order of precedence: (applies, kind_of, normalize).
+# Each ``applies`` is a few membership tests, so a span of none of them costs little.
+_CONVENTIONS: Final = (
+    (openinference.is_openinference, openinference.kind_of, openinference.normalize),
+    (openllmetry.applies, openllmetry.kind_of, openllmetry.normalize),
+    (langfuse.applies, langfuse.kind_of, langfuse.normalize),
+    (mlflow.applies, mlflow.kind_of, mlflow.normalize),
+)
+
+
 def _translate_foreign(attributes: Mapping[str, Any], name: str) -> tuple[str, dict[str, Any]]:
-    is_oi = openinference.is_openinference(attributes)
-    kind = (
-        (openinference.kind_of(attributes) if is_oi else None)
-        or genai.kind_of(attributes, name)
-        or "unknown"
-    )
-    extra = openinference.normalize(attributes, kind) if is_oi else {}
+    present = [c for c in _CONVENTIONS if c[0](attributes)]
+    kind = next((k for c in present if (k := c[1](attributes))), None)
+    kind = kind or genai.kind_of(attributes, name) or "unknown"
+    extra: dict[str, Any] = {}
+    for _applies, _kind_of, normalize in present:
+        for key, value in normalize(attributes, kind).items():
+            extra.setdefault(key, value)
     for key, value in genai.normalize(attributes, kind).items():
         extra.setdefault(key, value)
+    if kind in _llm.CALL_KINDS:
+        _llm.price(attributes, extra, prices.current())
     if not extra:
         return kind, _as_dict(attributes)
     return kind, {**attributes, **extra}

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from prodready.tracing import attributes as attrs
+from prodready.tracing.conventions import _llm
 from prodready.tracing.conventions._common import (
     as_int,
     as_json,
@@ -39,6 +40,19 @@ LEGACY_INPUT_TOKENS: Final = "gen_ai.usage.prompt_tokens"
 LEGACY_OUTPUT_TOKENS: Final = "gen_ai.usage.completion_tokens"
 RETRIEVAL_QUERY: Final = "gen_ai.retrieval.query.text"
 RETRIEVAL_DOCUMENTS: Final = "gen_ai.retrieval.documents"
+COST: Final = "gen_ai.usage.cost"
+"""Not in the GenAI conventions: the cost in USD that Langfuse, OpenRouter and others read."""
+
+# Names older instrumentations (OpenLLMetry before its semconv-ai 0.5, Langfuse's readers)
+# use for what the GenAI conventions now name otherwise: old name -> current name.
+_RENAMED: Final = {
+    LEGACY_INPUT_TOKENS: attrs.GEN_AI_INPUT_TOKENS,
+    LEGACY_OUTPUT_TOKENS: attrs.GEN_AI_OUTPUT_TOKENS,
+    "gen_ai.usage.cache_read_input_tokens": attrs.GEN_AI_CACHE_READ_TOKENS,
+    "gen_ai.usage.cache_creation_input_tokens": attrs.GEN_AI_CACHE_CREATION_TOKENS,
+    "gen_ai.usage.reasoning_tokens": attrs.GEN_AI_REASONING_TOKENS,
+}
+_FINISH_REASON: Final = "gen_ai.response.finish_reason"
 
 
 def kind_of(attributes: Mapping[str, Any], name: str) -> str | None:
@@ -81,10 +95,13 @@ def normalize(attributes: Mapping[str, Any], kind: str | None) -> dict[str, Any]
     # Membership tests first: this runs for every foreign span, most of them not GenAI.
     if LEGACY_SYSTEM in attributes:
         put(extra, attributes, attrs.GEN_AI_SYSTEM, get(LEGACY_SYSTEM))
-    if LEGACY_INPUT_TOKENS in attributes:
-        put(extra, attributes, attrs.GEN_AI_INPUT_TOKENS, as_int(get(LEGACY_INPUT_TOKENS)))
-    if LEGACY_OUTPUT_TOKENS in attributes:
-        put(extra, attributes, attrs.GEN_AI_OUTPUT_TOKENS, as_int(get(LEGACY_OUTPUT_TOKENS)))
+    for old, current in _RENAMED.items():
+        if old in attributes:
+            put(extra, attributes, current, as_int(get(old)))
+    if _FINISH_REASON in attributes:
+        _llm.finish_reasons(extra, attributes, get(_FINISH_REASON))
+    if COST in attributes:
+        _llm.cost(extra, attributes, total=get(COST))
     if kind == "retriever" or RETRIEVAL_DOCUMENTS in attributes:
         put(extra, attributes, attrs.RETRIEVAL_QUERY, get(RETRIEVAL_QUERY))
         found = _documents(get(RETRIEVAL_DOCUMENTS))

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from prodready.tracing import attributes as attrs
-from prodready.tracing.conventions._common import as_int, document, document_ids, documents, put
+from prodready.tracing.conventions import _llm
+from prodready.tracing.conventions._common import document, document_ids, documents, put
 
 SPAN_KIND: Final = "openinference.span.kind"
 
@@ -32,8 +33,10 @@ KINDS: Final[dict[str, str]] = {
 }
 """``openinference.span.kind`` value -> prodready span kind."""
 
-# Where OpenInference keeps what GenAI calls the model: one key per span kind.
+# The model that answered (OpenInference's instrumentors copy it from the response), one key
+# per span kind; the model asked for is in the invocation parameters.
 _MODEL_KEYS: Final = ("llm.model_name", "embedding.model_name", "reranker.model_name")
+_PARAMETER_KEYS: Final = ("llm.invocation_parameters", "embedding.invocation_parameters")
 # ``llm.provider`` is the hosting provider (azure, openai), closest to GenAI's provider.name;
 # older instrumentors only set ``llm.system`` (the model family's vendor).
 _PROVIDER_KEYS: Final = ("llm.provider", "llm.system")
@@ -66,11 +69,12 @@ def normalize(attributes: Mapping[str, Any], kind: str | None) -> dict[str, Any]
     get = attributes.get
     put(extra, attributes, attrs.INPUT, get("input.value"))
     put(extra, attributes, attrs.OUTPUT, get("output.value"))
-    put(extra, attributes, attrs.GEN_AI_REQUEST_MODEL, _first(attributes, _MODEL_KEYS))
     put(extra, attributes, attrs.GEN_AI_SYSTEM, _first(attributes, _PROVIDER_KEYS))
-    put(extra, attributes, attrs.GEN_AI_INPUT_TOKENS, as_int(get("llm.token_count.prompt")))
-    put(extra, attributes, attrs.GEN_AI_OUTPUT_TOKENS, as_int(get("llm.token_count.completion")))
     put(extra, attributes, attrs.GEN_AI_AGENT_NAME, get("agent.name"))
+    if kind in _llm.CALL_KINDS or "llm.token_count.prompt" in attributes:
+        _call(attributes, extra, kind)
+    elif "reranker.model_name" in attributes:
+        put(extra, attributes, attrs.GEN_AI_REQUEST_MODEL, get("reranker.model_name"))
     if kind == "tool":
         _tool(attributes, extra)
     elif kind == "retriever":
@@ -78,6 +82,49 @@ def normalize(attributes: Mapping[str, Any], kind: str | None) -> dict[str, Any]
     elif kind == "reranker":
         _retrieval(attributes, extra, _RERANKER_DOCUMENTS, query=get("reranker.query"))
     return extra
+
+
+def _call(attributes: Mapping[str, Any], extra: dict[str, Any], kind: str | None) -> None:
+    """Models, parameters, tokens, cost and finish reason of a model call.
+
+    ``gen_ai.request.model`` is the model asked for: the invocation parameters' ``model``,
+    else (a failed call records no parameters in some instrumentors) the ``model`` of the
+    JSON request body in ``input.value``, and only when neither says, ``llm.model_name``.
+    """
+    get = attributes.get
+    params = _llm.request(_first(attributes, _PARAMETER_KEYS))
+    answered = _first(attributes, _MODEL_KEYS)
+    requested = _llm.model_of(params)
+    if requested is None and kind in _llm.CALL_KINDS:
+        requested = _llm.model_of(_llm.request(get("input.value")))
+    put(extra, attributes, attrs.GEN_AI_REQUEST_MODEL, requested or answered)
+    put(extra, attributes, attrs.GEN_AI_RESPONSE_MODEL, answered)
+    _llm.parameters(extra, attributes, params)
+    if kind == "embedding":
+        put(extra, attributes, attrs.GEN_AI_OPERATION, "embeddings")
+    elif kind == "llm" and (_INPUT_MESSAGES in attributes or _INPUT_MESSAGES_0 in attributes):
+        put(extra, attributes, attrs.GEN_AI_OPERATION, "chat")
+    _llm.tokens(
+        extra,
+        attributes,
+        input=get("llm.token_count.prompt"),
+        output=get("llm.token_count.completion"),
+        cache_read=get("llm.token_count.prompt_details.cache_read"),
+        cache_creation=get("llm.token_count.prompt_details.cache_write"),
+        reasoning=get("llm.token_count.completion_details.reasoning"),
+    )
+    _llm.cost(
+        extra,
+        attributes,
+        total=get("llm.cost.total"),
+        input=get("llm.cost.prompt"),
+        output=get("llm.cost.completion"),
+    )
+    _llm.finish_reasons(extra, attributes, get("llm.finish_reason"))
+
+
+_INPUT_MESSAGES: Final = "llm.input_messages"
+_INPUT_MESSAGES_0: Final = "llm.input_messages.0.message.role"
 
 
 def _first(attributes: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
