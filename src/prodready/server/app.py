@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -9,7 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from prodready.server import DEFAULT_MAX_BODY_BYTES, api, ingest, startup
+from prodready.server import DEFAULT_MAX_BODY_BYTES, api, ingest, logs, metrics, startup
 from prodready.store import Store
 
 
@@ -52,6 +53,9 @@ def create_app(
     app.state.store = the_store
     app.state.max_body_bytes = max_body_bytes
     app.include_router(ingest.router)
+    app.include_router(logs.router)
+    app.include_router(metrics.router)
+    app.state.metrics_logged = threading.Event()  # /v1/metrics logs its first request only
     app.include_router(api.router)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
     app.add_api_route("/readyz", readyz, methods=["GET"], tags=["health"])

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Mapping
-from typing import Final
+from collections.abc import Callable, Mapping
+from typing import Final, TypeVar
 
 import orjson
 from fastapi import APIRouter, Request, Response
@@ -25,6 +25,7 @@ from prodready.store import Store
 log = logging.getLogger("prodready.server")
 
 router = APIRouter()
+_T = TypeVar("_T")
 
 CONTENT_TYPES: Final[dict[Encoding, str]] = {
     "protobuf": "application/x-protobuf",
@@ -74,6 +75,33 @@ class IngestError(Exception):
 )
 async def export_traces(request: Request) -> Response:
     """Store the spans of an OTLP ``ExportTraceServiceRequest``."""
+    return await handle_export(request, ingest)
+
+
+def ingest(store: Store, body: bytes, encoding: Encoding) -> bytes:
+    """Decode and store one (decompressed) request body; the response body.
+
+    Raises:
+        IngestError: 400 for bad input (nothing stored), 503 when the store is down.
+    """
+    try:
+        records = decode(body, encoding)
+    except OTLPError as exc:
+        raise IngestError(400, str(exc)) from None
+    count = write_or_503(lambda: store.write_spans(records))
+    log.debug("stored %d spans", count)
+    return encode_response(encoding)
+
+
+Export = Callable[[Store, bytes, Encoding], bytes]
+"""What an OTLP route does with a request's decompressed body, in a worker thread: store
+it (or count it) and return the response body, or raise :class:`IngestError`."""
+
+
+async def handle_export(request: Request, export: Export) -> Response:
+    """The HTTP side every OTLP route shares: the content type and coding checked, the body
+    read within the size limit, ``export`` run on it, and errors answered as
+    ``google.rpc.Status`` in the request's encoding."""
     encoding = _ENCODINGS.get(_media_type(request.headers.get("content-type")))
     if encoding is None:
         supported = "application/x-protobuf or application/json"
@@ -84,26 +112,28 @@ async def export_traces(request: Request) -> Response:
         coding = _content_coding(request.headers.get("content-encoding"))
         body = await read_body(request, limit)
         # Decompressing, decoding and writing are CPU- or IO-bound: keep the event loop free.
-        count = await run_in_threadpool(ingest, store, body, encoding, coding, limit)
+        answer = await run_in_threadpool(_run_export, export, store, body, encoding, coding, limit)
     except IngestError as exc:
         log.info("rejected OTLP request (%d): %s", exc.status, exc.message)
         return error_response(exc.status, exc.message, encoding, exc.headers)
-    log.debug("stored %d spans", count)
-    return Response(encode_response(encoding), media_type=CONTENT_TYPES[encoding])
+    return Response(answer, media_type=CONTENT_TYPES[encoding])
 
 
-def ingest(store: Store, body: bytes, encoding: Encoding, coding: str, limit: int) -> int:
-    """Decompress, decode and store one request body; return the number of new spans.
+def _run_export(
+    export: Export, store: Store, body: bytes, encoding: Encoding, coding: str, limit: int
+) -> bytes:
+    return export(store, decompress(body, coding, limit), encoding)
+
+
+def write_or_503(write: Callable[[], _T]) -> _T:
+    """Run a store write; the store's refusal of bad data is a 400, an unreachable database
+    a 503 with ``Retry-After``.
 
     Raises:
-        IngestError: 400 or 413 for bad input (nothing stored), 503 when the store is down.
+        IngestError: as above; nothing was stored.
     """
     try:
-        records = decode(decompress(body, coding, limit), encoding)
-    except OTLPError as exc:
-        raise IngestError(400, str(exc)) from None
-    try:
-        return store.write_spans(records)
+        return write()
     except ValueError as exc:  # the store's own validation: bad data, never a 500
         raise IngestError(400, str(exc)) from None
     except STORE_UNAVAILABLE:

@@ -3,6 +3,10 @@
 Every span of a request is decoded and checked before anything is stored, so a request is
 either stored entirely or rejected entirely with an :class:`OTLPError` saying why.
 Spec: https://opentelemetry.io/docs/specs/otlp/#otlphttp.
+
+The reading itself (:func:`read_protobuf`, :func:`read_json` with its hex-id conversion,
+:func:`attributes_dict`, :func:`any_value`, :func:`hex_id`) serves every OTLP signal: the
+logs route (``server/logs.py``) and the metrics route use it too.
 """
 
 from __future__ import annotations
@@ -10,12 +14,12 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-from collections.abc import Iterable, Iterator
-from typing import Any, Final, Literal
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Final, Literal, TypeVar
 
 import orjson
 from google.protobuf import json_format
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -26,13 +30,19 @@ from prodready.tracing.conventions import inherit_trace_attributes, translate
 
 __all__ = [
     "Encoding",
+    "IdField",
     "OTLPError",
     "any_value",
     "attributes_dict",
+    "check_time",
     "decode",
     "encode_response",
+    "hex_id",
+    "json_items",
     "parse_json",
     "parse_protobuf",
+    "read_json",
+    "read_protobuf",
     "to_records",
 ]
 
@@ -86,71 +96,111 @@ def decode(body: bytes, encoding: Encoding) -> list[SpanRecord]:
 
 def parse_protobuf(body: bytes) -> ExportTraceServiceRequest:
     """Parse binary OTLP, raising :class:`OTLPError` when it is corrupt or truncated."""
-    request = ExportTraceServiceRequest()
-    try:
-        request.ParseFromString(body)
-    except (DecodeError, RecursionError) as exc:
-        raise OTLPError(f"invalid OTLP protobuf: {exc}") from None
-    return request
+    return read_protobuf(body, ExportTraceServiceRequest())
 
 
 def parse_json(body: bytes) -> ExportTraceServiceRequest:
     """Parse OTLP/JSON, raising :class:`OTLPError` when it is not valid OTLP/JSON."""
+    return read_json(body, ExportTraceServiceRequest(), _hex_ids_to_base64)
+
+
+_M = TypeVar("_M", bound=Message)
+
+
+def read_protobuf(body: bytes, message: _M) -> _M:
+    """Parse binary OTLP into ``message`` (any signal's request), raising :class:`OTLPError`
+    when it is corrupt or truncated."""
+    try:
+        message.ParseFromString(body)
+    except (DecodeError, RecursionError) as exc:
+        raise OTLPError(f"invalid OTLP protobuf: {exc}") from None
+    return message
+
+
+def read_json(
+    body: bytes, message: _M, hex_ids: Callable[[dict[str, Any]], None] | None = None
+) -> _M:
+    """Parse OTLP/JSON into ``message``, raising :class:`OTLPError` when it is not valid.
+
+    ``hex_ids`` rewrites the request's hex trace and span ids in place (see
+    :func:`json_items` and :func:`convert_ids`) before the protobuf JSON mapping, which
+    expects base64, reads them. A ``bytesValue`` that is not base64 is refused.
+    """
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise OTLPError(f"invalid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise OTLPError("invalid OTLP JSON: the body must be a JSON object")
-    _hex_ids_to_base64(data)
+    if hex_ids is not None:
+        hex_ids(data)
     _check_bytes_values(data)
-    request = ExportTraceServiceRequest()
     try:
         json_format.ParseDict(
-            data, request, ignore_unknown_fields=True, max_recursion_depth=_JSON_PARSE_DEPTH
+            data, message, ignore_unknown_fields=True, max_recursion_depth=_JSON_PARSE_DEPTH
         )
     except (json_format.ParseError, RecursionError) as exc:
         raise OTLPError(f"invalid OTLP JSON: {exc}") from None
-    return request
+    return message
 
 
-def encode_response(encoding: Encoding) -> bytes:
-    """An empty ``ExportTraceServiceResponse`` (full success) in the request's encoding."""
+def encode_response(encoding: Encoding, response: Message | None = None) -> bytes:
+    """An OTLP export response in the request's encoding: ``response`` (e.g. one with a
+    ``partial_success``), else an empty ``ExportTraceServiceResponse`` (full success)."""
+    response = response if response is not None else ExportTraceServiceResponse()
     if encoding == "json":
-        return b"{}"
-    empty: bytes = ExportTraceServiceResponse().SerializeToString()
-    return empty
+        if not response.ListFields():
+            return b"{}"
+        return orjson.dumps(json_format.MessageToDict(response))
+    encoded: bytes = response.SerializeToString()
+    return encoded
 
 
 # --- OTLP/JSON ids ----------------------------------------------------------------------------
 # The protobuf JSON mapping encodes bytes as base64, but OTLP/JSON sends trace and span ids as
 # hex; convert them in place so ``ParseDict`` can do the rest of the work.
 
-_SPAN_IDS: Final = (
+IdField = tuple[tuple[str, ...], int, bool]
+"""An id field of an OTLP/JSON object: its names (camelCase first), size in bytes, and
+whether it may be empty."""
+
+_SPAN_IDS: Final[tuple[IdField, ...]] = (
     (("traceId", "trace_id"), TRACE_ID_BYTES, False),
     (("spanId", "span_id"), SPAN_ID_BYTES, False),
     (("parentSpanId", "parent_span_id"), SPAN_ID_BYTES, True),
 )
 _LINK_IDS: Final = _SPAN_IDS[:2]
+_SPANS_PATH: Final = (
+    ("resourceSpans", "resource_spans"),
+    ("scopeSpans", "scope_spans"),
+    ("spans",),
+)
 
 
 def _hex_ids_to_base64(data: dict[str, Any]) -> None:
-    for where, span in _json_spans(data):
-        _convert_ids(span, where, _SPAN_IDS)
+    for where, span in json_items(data, _SPANS_PATH):
+        convert_ids(span, where, _SPAN_IDS)
         for n, link in enumerate(_json_list(span, ("links",), where)):
-            _convert_ids(link, f"{where}.links[{n}]", _LINK_IDS)
+            convert_ids(link, f"{where}.links[{n}]", _LINK_IDS)
 
 
-def _json_spans(data: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-    for i, resource_spans in enumerate(_json_list(data, ("resourceSpans", "resource_spans"), "")):
-        where = f"resourceSpans[{i}]"
-        for j, scope_spans in enumerate(
-            _json_list(resource_spans, ("scopeSpans", "scope_spans"), where)
-        ):
-            for k, span in enumerate(
-                _json_list(scope_spans, ("spans",), f"{where}.scopeSpans[{j}]")
-            ):
-                yield f"{where}.scopeSpans[{j}].spans[{k}]", span
+def json_items(
+    data: Any, path: tuple[tuple[str, ...], ...], where: str = ""
+) -> Iterator[tuple[str, Any]]:
+    """The items of an OTLP/JSON request at ``path`` (each level's names, camelCase first:
+    resource, scope, then item lists), with where each is (``resourceSpans[0].scopeSpans[1]
+    .spans[2]``).
+
+    Raises:
+        OTLPError: a level is not an object or a list is not an array.
+    """
+    names, rest = path[0], path[1:]
+    for i, item in enumerate(_json_list(data, names, where)):
+        at = f"{_join(where, names[0])}[{i}]"
+        if rest:
+            yield from json_items(item, rest, at)
+        else:
+            yield at, item
 
 
 def _json_list(obj: Any, names: tuple[str, ...], where: str) -> list[Any]:
@@ -166,7 +216,12 @@ def _json_list(obj: Any, names: tuple[str, ...], where: str) -> list[Any]:
     return []
 
 
-def _convert_ids(obj: Any, where: str, fields: Iterable[tuple[tuple[str, ...], int, bool]]) -> None:
+def convert_ids(obj: Any, where: str, fields: Iterable[IdField]) -> None:
+    """Rewrite ``obj``'s hex id ``fields`` as base64, in place, for the protobuf JSON mapping.
+
+    Raises:
+        OTLPError: ``obj`` is not an object, or an id is not hex of the field's size.
+    """
     if not isinstance(obj, dict):
         raise OTLPError(f"invalid OTLP JSON: {where} must be an object")
     for names, size, may_be_empty in fields:
@@ -243,17 +298,16 @@ def to_records(request: ExportTraceServiceRequest) -> list[SpanRecord]:
 
 
 def _record(span: Any, resource: dict[str, Any], scope: str | None, where: str) -> SpanRecord:
-    trace_id = _hex_id(span.trace_id, TRACE_ID_BYTES, f"{where}.traceId")
-    span_id = _hex_id(span.span_id, SPAN_ID_BYTES, f"{where}.spanId")
+    trace_id = hex_id(span.trace_id, TRACE_ID_BYTES, f"{where}.traceId")
+    span_id = hex_id(span.span_id, SPAN_ID_BYTES, f"{where}.spanId")
     parent = span.parent_span_id
-    parent_id = _hex_id(parent, SPAN_ID_BYTES, f"{where}.parentSpanId") if parent else None
+    parent_id = hex_id(parent, SPAN_ID_BYTES, f"{where}.parentSpanId") if parent else None
     start, end = span.start_time_unix_nano, span.end_time_unix_nano
     if start == 0:
         raise OTLPError(f"{where}: startTimeUnixNano is missing (a span must have a start time)")
     if end < start:
         raise OTLPError(f"{where}: endTimeUnixNano {end} is before startTimeUnixNano {start}")
-    if end > _MAX_TIME_NS:
-        raise OTLPError(f"{where}: endTimeUnixNano {end} is beyond year 2262")
+    check_time(end, f"{where}.endTimeUnixNano")
     otel_kind = _OTEL_KINDS.get(span.kind, "internal")
     own = attributes_dict(span.attributes, f"{where}.attributes")
     attributes = inherit_trace_attributes(own, resource)
@@ -284,7 +338,12 @@ def _shown(value: Any) -> str:
     return shown if len(shown) <= 48 else shown[:45] + "..."
 
 
-def _hex_id(raw: bytes, size: int, where: str) -> str:
+def hex_id(raw: bytes, size: int, where: str) -> str:
+    """A binary OTLP id as lowercase hex.
+
+    Raises:
+        OTLPError: it is not ``size`` bytes, or all zeros (the invalid id).
+    """
     if len(raw) != size:
         raise OTLPError(f"{where}: must be {size} bytes, got {len(raw)}")
     if not any(raw):
@@ -292,9 +351,18 @@ def _hex_id(raw: bytes, size: int, where: str) -> str:
     return raw.hex()
 
 
+def check_time(ns: int, where: str) -> None:
+    """Refuse an OTLP time (unsigned) the store cannot hold (signed 64-bit nanoseconds).
+
+    Raises:
+        OTLPError: ``ns`` is after 2262; ``where`` names the field.
+    """
+    if ns > _MAX_TIME_NS:
+        raise OTLPError(f"{where}: {ns} is beyond year 2262")
+
+
 def _event(event: Any, where: str) -> dict[str, Any]:
-    if event.time_unix_nano > _MAX_TIME_NS:
-        raise OTLPError(f"{where}.timeUnixNano: {event.time_unix_nano} is beyond year 2262")
+    check_time(event.time_unix_nano, f"{where}.timeUnixNano")
     return {
         "name": event.name,
         "time_ns": event.time_unix_nano,
@@ -304,8 +372,8 @@ def _event(event: Any, where: str) -> dict[str, Any]:
 
 def _link(link: Any, where: str) -> dict[str, Any]:
     return {
-        "trace_id": _hex_id(link.trace_id, TRACE_ID_BYTES, f"{where}.traceId"),
-        "span_id": _hex_id(link.span_id, SPAN_ID_BYTES, f"{where}.spanId"),
+        "trace_id": hex_id(link.trace_id, TRACE_ID_BYTES, f"{where}.traceId"),
+        "span_id": hex_id(link.span_id, SPAN_ID_BYTES, f"{where}.spanId"),
         "attributes": attributes_dict(link.attributes, f"{where}.attributes"),
     }
 
