@@ -202,7 +202,10 @@ GET_CARD = ToolCallPart(id="call_0_0", name="get_card", arguments={"card": "1234
 def test_openinference_messages_tool_call_and_tool_definitions() -> None:
     call = call_of(stored(OI_TOOL_CALL, name="ChatCompletion"))
     assert call.input_messages == ASKED
-    assert call.output_messages == [Message(role="assistant", parts=[GET_CARD])]
+    # the finish reason OpenInference keeps apart (llm.finish_reason) joins its message
+    assert call.output_messages == [
+        Message(role="assistant", parts=[GET_CARD], finish_reason="tool_calls")
+    ]
     assert [(t.name, t.description) for t in call.tool_definitions] == [("get_card", "card status")]
     assert call.sources == ["openinference"]
 
@@ -220,7 +223,9 @@ def test_openinference_tool_result_is_a_tool_call_response() -> None:
     assert call.input_messages[3] == Message(
         role="tool", parts=[ToolCallResponsePart(id="call_0_0", response="active")]
     )
-    assert call.output_messages == [Message(role="assistant", parts=[text("Your card is active.")])]
+    assert call.output_messages == [
+        Message(role="assistant", parts=[text("Your card is active.")], finish_reason="stop")
+    ]
 
 
 def test_openinference_content_parts_and_unknown_parts_are_kept() -> None:

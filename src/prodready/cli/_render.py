@@ -11,6 +11,7 @@ the user sets is still the width.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from prodready.store import Span, SpanNode, Trace, TraceStats, TraceSummary
+    from prodready.tracing.llm import LLMCall
 
 KIND_STYLES: dict[str, str] = {
     "agent": "bold magenta",
@@ -205,31 +207,60 @@ def _optional(value: str | None) -> Text:
 
 
 def traces_table(rows: Iterable[TraceSummary], *, full_ids: bool = False) -> Table:
+    """Trace rows; an incomplete trace (its root span never stored) is marked after its name.
+
+    Short values (time, status, counts, tokens, cost) never wrap; when the width is short (a
+    narrow terminal, a ``COLUMNS`` the user set), ids, names, releases and sessions fold onto
+    more lines, whole, instead of every column being cut to "…".
+    """
     table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("Trace", no_wrap=True)
+    table.add_column("Trace", overflow="fold")
     table.add_column("Start", no_wrap=True)
-    table.add_column("Name")
-    table.add_column("Status")
-    table.add_column("Spans", justify="right")
-    table.add_column("Duration", justify="right", no_wrap=True)
-    table.add_column("Release")
-    table.add_column("Session")
+    table.add_column("Name", overflow="fold")
+    table.add_column("Status", no_wrap=True)
+    for header in ("Spans", "Duration", "Tokens", "Cost"):
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("Release", overflow="fold")
+    table.add_column("Session", overflow="fold")
     for t in rows:
+        name = _optional(t.name)
+        if t.incomplete:
+            name.append(" (incomplete)", style="yellow")
         table.add_row(
             t.trace_id if full_ids else t.trace_id[:12],
             format_time(t.start_ns),
-            _optional(t.name),
+            name,
             status_text(t.status),
             str(t.span_count),
             format_duration(t.duration_ns),
+            _optional(_token_pair(t.input_tokens, t.output_tokens)),
+            _optional(format_cost(t.cost_usd)),
             _optional(t.release),
             _optional(t.session_id),
         )
     return table
 
 
+def _token_pair(tokens_in: int | None, tokens_out: int | None) -> str | None:
+    """``1,234/256``: input/output tokens, ``None`` when neither is known."""
+    if tokens_in is None and tokens_out is None:
+        return None
+    return f"{_count(tokens_in)}/{_count(tokens_out)}"
+
+
+def format_cost(usd: float | None) -> str | None:
+    """``$0.0123``: four decimals, or two significant digits below $0.0001 (``$0.0000011``),
+    since one small call costs millionths of a dollar; ``None`` if unknown."""
+    if usd is None:
+        return None
+    if 0 < abs(usd) < 0.0001:
+        return f"${usd:.{1 - math.floor(math.log10(abs(usd)))}f}"
+    return f"${usd:.4f}"
+
+
 def stats_summary(stats: TraceStats) -> Text:
-    return Text.assemble(
+    """Traces, errors and latency; then model calls, tokens and cost when there are calls."""
+    text = Text.assemble(
         ("Traces ", "bold"),
         str(stats.trace_count),
         ("   Errors ", "bold"),
@@ -239,6 +270,16 @@ def stats_summary(stats: TraceStats) -> Text:
         ("   p95 ", "bold"),
         format_ms(stats.p95_ms),
     )
+    if stats.incomplete_count:
+        text.append(f"   ({stats.incomplete_count} incomplete)", style="yellow")
+    if stats.llm_calls:
+        text.append("\nLLM calls ", style="bold")
+        text.append(f"{stats.llm_calls:,}")
+        text.append("   Tokens ", style="bold")
+        text.append(f"{_count(stats.input_tokens)} in / {_count(stats.output_tokens)} out")
+        text.append("   Cost ", style="bold")
+        text.append(format_cost(stats.cost_usd) or "-")
+    return text
 
 
 def stats_table(stats: TraceStats) -> Table:
@@ -276,13 +317,34 @@ def trace_header(trace: Trace) -> Table:
         ("Start", Text(format_time(s.start_ns))),
         ("Duration", Text(format_duration(s.duration_ns))),
         ("Spans", Text(str(s.span_count))),
+        ("LLM calls", _optional(_llm_totals(s))),
         ("Release", _optional(s.release)),
         ("Env", _optional(s.environment)),
         ("Session", _optional(s.session_id)),
         ("User", _optional(s.user_id)),
     ):
         grid.add_row(key, value)
+    if s.incomplete:
+        grid.add_row(
+            "Incomplete",
+            Text(
+                "the root span was never stored: name, status and release may come from a child",
+                style="yellow",
+            ),
+        )
     return grid
+
+
+def _llm_totals(s: TraceSummary) -> str | None:
+    """``2 · 19 in / 4 out tokens · $0.0001`` (a call recorded twice counted once)."""
+    if not s.llm_calls:
+        return None
+    parts = [str(s.llm_calls)]
+    if s.input_tokens is not None or s.output_tokens is not None:
+        parts.append(f"{_count(s.input_tokens)} in / {_count(s.output_tokens)} out tokens")
+    if s.cost_usd is not None:
+        parts.append(f"{format_cost(s.cost_usd)}")
+    return " · ".join(parts)
 
 
 def trace_tree(
@@ -291,13 +353,20 @@ def trace_tree(
     max_depth: int | None = None,
     limit_spans: int | None = None,
     show_attrs: bool = False,
+    messages: bool = True,
+    full: bool = False,
 ) -> Tree:
     """The span tree, children by start time; depth-first, so ``limit_spans`` keeps the top.
 
     Iterative, so deep or wide traces (tens of thousands of spans) neither recurse nor stall.
     Subtrees cut by ``max_depth`` (the root is depth 0) and spans beyond ``limit_spans`` are
-    summarised as "… N more spans".
+    summarised as "… N more spans". ``messages`` shows an LLM call's transcript under its
+    span; ``full`` shows contents, status messages and events whole.
     """
+
+    def label(span: Span) -> Text:
+        return span_label(span, show_attrs=show_attrs, messages=messages, full=full)
+
     roots = trace.tree()
     pending: list[tuple[SpanNode, Tree, int]] = []
     cut_by_depth = 0
@@ -314,17 +383,17 @@ def trace_tree(
             pending.extend((child, branch, depth + 1) for child in reversed(node.children))
 
     if len(roots) == 1:
-        top = Tree(span_label(roots[0].span, show_attrs=show_attrs), guide_style="bright_black")
+        top = Tree(label(roots[0].span), guide_style="bright_black")
         shown = 1
         expand(roots[0], top, 0)
     else:
-        label = f"{len(roots)} root spans" if roots else "no spans"
-        top = Tree(Text(label, style="dim"), guide_style="bright_black")
+        heading = f"{len(roots)} root spans" if roots else "no spans"
+        top = Tree(Text(heading, style="dim"), guide_style="bright_black")
         shown = 0
         pending.extend((root, top, 0) for root in reversed(roots))
     while pending and (limit_spans is None or shown < limit_spans):
         node, parent, depth = pending.pop()
-        branch = parent.add(span_label(node.span, show_attrs=show_attrs))
+        branch = parent.add(label(node.span))
         shown += 1
         expand(node, branch, depth)
     rest = len(trace.spans) - shown - cut_by_depth
@@ -343,34 +412,51 @@ def _subtree_size(node: SpanNode) -> int:
     return size
 
 
-def span_label(span: Span, *, show_attrs: bool = False) -> Text:
-    """``name [kind] duration``, the kind's key attributes, events, and the error if any."""
+def span_label(
+    span: Span, *, show_attrs: bool = False, messages: bool = True, full: bool = False
+) -> Text:
+    """``name [kind] duration``, the kind's key attributes and the error's first line; below
+    it, an LLM call's transcript (``messages``), the events, and every attribute with
+    ``show_attrs``. ``full`` shows contents, the status message and all events whole."""
+    from prodready.cli._transcript import event_lines, first_line, transcript
+    from prodready.tracing.llm import read_llm_call
+
+    call = read_llm_call(span)
     text = Text(span.name, style=KIND_STYLES.get(span.kind, ""))
     text.append(f" [{span.kind}]", style="dim")
     text.append(f" {format_duration(span.duration_ns)}")
-    details = key_attributes(span)
+    details = key_attributes(span, call=call)
     if details:
         text.append("  " + " · ".join(details), style="italic")
-    if span.events:
-        n = len(span.events)
-        text.append(f"  {n} event{'s' if n != 1 else ''}", style="dim")
     if span.status == "error":
-        text.append(f"  ✗ {span.status_message or 'error'}", style="bold red")
+        message = first_line(span.status_message or "error", full=full)
+        text.append(f"  ✗ {message}", style="bold red")
+    lines = transcript(call, full=full) if call is not None and messages else []
+    lines += event_lines(span.events, transcript_shown=call is not None, full=full)
+    for line in lines:
+        text.append("\n")
+        text.append_text(line)
     if show_attrs:
         for key in sorted(span.attributes):
             text.append(f"\n  {key} = {format_value(span.attributes[key])}", style="dim")
     return text
 
 
-def key_attributes(span: Span) -> list[str]:
-    """The few attributes worth a glance for the span's kind."""
+def key_attributes(span: Span, *, call: LLMCall | None = None) -> list[str]:
+    """The few attributes worth a glance for the span's kind (``call``: its LLM call)."""
     a = span.attributes
+    if call is not None:
+        from prodready.cli._transcript import call_details
+
+        return call_details(call, embedding=span.kind == "embedding")
     if span.kind == "llm":
         return _present(
             a.get(attrs.GEN_AI_REQUEST_MODEL) or a.get(attrs.GEN_AI_RESPONSE_MODEL),
             _tokens(a.get(attrs.GEN_AI_INPUT_TOKENS), a.get(attrs.GEN_AI_OUTPUT_TOKENS)),
             _cost(a.get(attrs.LLM_COST)),
         )
+    if span.kind == "agent" and a.get(attrs.GEN_AI_AGENT_NAME):
+        return [format_value(a[attrs.GEN_AI_AGENT_NAME], _DETAIL_WIDTH), *_prodready_attributes(a)]
     if span.kind == "tool":
         return _present(
             a.get(attrs.GEN_AI_TOOL_NAME),
@@ -387,6 +473,10 @@ def key_attributes(span: Span) -> list[str]:
             _labelled("verdict", a.get(attrs.GUARDRAIL_VERDICT)),
             _labelled("reason", a.get(attrs.GUARDRAIL_REASON)),
         )
+    return _prodready_attributes(a)
+
+
+def _prodready_attributes(a: dict[str, Any]) -> list[str]:
     return [
         f"{key.removeprefix('prodready.')}={format_value(value, _DETAIL_WIDTH)}"
         for key, value in sorted(a.items())
@@ -419,7 +509,7 @@ def _count(value: Any) -> str:
 
 def _cost(value: Any) -> str | None:
     try:
-        return None if value is None else f"${float(value):.4f}"
+        return None if value is None else format_cost(float(value))
     except (TypeError, ValueError):
         return f"${value}"
 

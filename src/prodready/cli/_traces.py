@@ -152,9 +152,28 @@ def show(
     limit_spans: Annotated[
         int, typer.Option(min=0, help="Show at most this many spans; 0 shows all.")
     ] = 1000,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the trace as JSON.")] = False,
+    messages: Annotated[
+        bool,
+        typer.Option(
+            "--messages/--no-messages",
+            help="Show each LLM call's messages (a transcript) under its span.",
+        ),
+    ] = True,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Show messages, tool arguments, status messages and events whole, uncut.",
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print the trace as JSON, with each LLM call normalised (llm_calls)."
+        ),
+    ] = False,
 ) -> None:
-    """One trace: a header, then its span tree."""
+    """One trace: a header with its model-call totals, then its span tree with LLM transcripts."""
     with open_store(ctx) as store:
         trace = store.get_trace(resolve_trace_id(store, trace_id))
     if trace is None:
@@ -162,7 +181,9 @@ def show(
 
         fail(1, f"no trace {trace_id.strip().lower()!r} in the store")
     if as_json:
-        typer.echo(trace.model_dump_json(indent=2))
+        from prodready.tracing.llm import TraceDetail
+
+        typer.echo(TraceDetail.of(trace).model_dump_json(indent=2))
         return
     from prodready.cli._render import stdout, trace_header, trace_tree
 
@@ -170,7 +191,14 @@ def show(
     console.print(trace_header(trace))
     console.print()
     console.print(
-        trace_tree(trace, max_depth=max_depth, limit_spans=limit_spans or None, show_attrs=attrs)
+        trace_tree(
+            trace,
+            max_depth=max_depth,
+            limit_spans=limit_spans or None,
+            show_attrs=attrs,
+            messages=messages,
+            full=full,
+        )
     )
 
 

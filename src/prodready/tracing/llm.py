@@ -33,15 +33,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
+from prodready.store.records import Span, Trace
 from prodready.tracing import attributes as attrs
-
-if TYPE_CHECKING:
-    from prodready.store import Span
 
 __all__ = [
     "MESSAGE_EVENTS",
@@ -54,7 +52,9 @@ __all__ = [
     "ToolCallPart",
     "ToolCallResponsePart",
     "ToolDefinition",
+    "TraceDetail",
     "read_llm_call",
+    "read_llm_calls",
 ]
 
 log = logging.getLogger("prodready.tracing")
@@ -194,6 +194,27 @@ class LLMCall(BaseModel):
     """The conventions the messages and tool definitions were read from."""
 
 
+class TraceDetail(Trace):
+    """A stored trace with each LLM call on it normalised, for renderers.
+
+    What ``GET /api/traces/{trace_id}`` and ``prodready traces show --json`` return: every
+    field of :class:`prodready.store.Trace`, plus ``llm_calls``.
+    """
+
+    llm_calls: dict[str, LLMCall] = Field(default_factory=dict)
+    """The normalised call of each ``llm`` and ``embedding`` span, by span id."""
+
+    @classmethod
+    def of(cls, trace: Trace) -> TraceDetail:
+        """``trace`` with its calls read (:func:`read_llm_calls`)."""
+        return cls(
+            summary=trace.summary,
+            resource=trace.resource,
+            spans=trace.spans,
+            llm_calls=read_llm_calls(trace.spans),
+        )
+
+
 # --- attribute names read here (the scalars' names live in attributes.py) --------------------
 
 MESSAGE_EVENTS: Final = frozenset(
@@ -286,6 +307,12 @@ def read_llm_call(span: Span) -> LLMCall | None:
         total_tokens=_first_int(a, _TOTAL_TOKENS),
     )
     outputs = found.best("output")
+    reasons = _finish_reasons(a.get(_FINISH_REASONS), outputs)
+    if len(reasons) == len(outputs) and not any(m.finish_reason for m in outputs):
+        # OpenInference keeps the finish reason apart from the messages: one per choice
+        outputs = [
+            m.model_copy(update={"finish_reason": r}) for m, r in zip(outputs, reasons, strict=True)
+        ]
     return LLMCall(
         operation=_str(a.get(attrs.GEN_AI_OPERATION)),
         provider=_str(a.get(attrs.GEN_AI_SYSTEM)),
@@ -299,11 +326,21 @@ def read_llm_call(span: Span) -> LLMCall | None:
         usage=usage,
         cost_usd=_float(a.get(attrs.LLM_COST)),
         cost_source=_str(a.get(_COST_SOURCE)),
-        finish_reasons=_finish_reasons(a.get(_FINISH_REASONS), outputs),
+        finish_reasons=reasons,
         embedding_inputs=_embedding_inputs(a),
         error=(span.status_message or "error") if span.status == "error" else None,
         sources=found.sources,
     )
+
+
+def read_llm_calls(spans: Iterable[Span]) -> dict[str, LLMCall]:
+    """The normalised call of each ``llm`` and ``embedding`` span in ``spans``, by span id."""
+    calls = {}
+    for span in spans:
+        call = read_llm_call(span)
+        if call is not None:
+            calls[span.span_id] = call
+    return calls
 
 
 _Side = Literal["system", "input", "output", "tools"]
