@@ -8,6 +8,7 @@ and opentelemetry-semantic-conventions, so a rename upstream fails here.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -437,3 +438,21 @@ def test_the_mapping_failing_still_exports_the_span(
         pass
     tracing.shutdown()
     assert receiver.span("still here")["prodready.span.kind"] == "tool"
+
+
+def test_the_mapping_runs_on_the_exporters_thread_not_the_agents(
+    receiver: OTLPReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: set[str] = set()
+    real = _outbound.outbound_attributes
+
+    def recording(attributes: Any, *, name: str) -> dict[str, Any]:
+        threads.add(threading.current_thread().name)
+        return real(attributes, name=name)
+
+    monkeypatch.setattr(_outbound, "outbound_attributes", recording)
+    tracing.configure(store="sqlite://", otlp_endpoint=f"{receiver.url}/v1/traces")
+    run_quickstart_like_agent()
+    tracing.shutdown()
+    assert threads and threading.current_thread().name not in threads
+    assert len(receiver.spans) == 8
