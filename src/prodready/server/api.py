@@ -13,10 +13,11 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ValidationError
 
-from prodready.store import Store, Trace, TraceQuery, TraceStats, TraceStatus, TraceSummary
+from prodready.store import Store, TraceQuery, TraceStats, TraceStatus, TraceSummary
 from prodready.store.filters import parse_attrs, parse_time
 from prodready.store.records import MAX_NS
 from prodready.tracing.kinds import SPAN_KINDS
+from prodready.tracing.llm import TraceDetail
 
 router = APIRouter(prefix="/api", tags=["traces"])
 
@@ -114,14 +115,16 @@ def list_traces(store: StoreDep, query: QueryDep) -> TraceList:
 @router.get("/traces/{trace_id}", summary="Get a trace", responses={404: {}, 400: {}})
 def get_trace(
     store: StoreDep, trace_id: Annotated[str, Path(description="32 hex characters.")]
-) -> Trace:
-    """A trace's summary, resource and every span (by start time)."""
+) -> TraceDetail:
+    """A trace's summary, resource and every span (by start time), and ``llm_calls``: each
+    ``llm`` and ``embedding`` span's call normalised (models, messages, tool calls, usage),
+    by span id, whatever convention recorded it."""
     if not _TRACE_ID.fullmatch(trace_id):
         raise HTTPException(400, f"invalid trace id {trace_id!r}: expected 32 hex characters")
     trace = store.get_trace(trace_id)
     if trace is None:
         raise HTTPException(404, f"no trace {trace_id.lower()}")
-    return trace
+    return TraceDetail.of(trace)
 
 
 @router.get("/stats", summary="Trace statistics")
