@@ -456,3 +456,36 @@ def test_the_mapping_runs_on_the_exporters_thread_not_the_agents(
     tracing.shutdown()
     assert threads and threading.current_thread().name not in threads
     assert len(receiver.spans) == 8
+
+
+@pytest.mark.parametrize(
+    ("recorded", "side", "expected"),
+    [
+        ('{"messages": [{"role": "user", "content": "Hi"}]}', "input", [("user", "Hi")]),
+        ('{"prompt": "Hi", "temperature": 0}', "input", [("user", "Hi")]),
+        ('{"role": "assistant", "content": "Yes"}', "output", [("assistant", "Yes")]),
+        ('{"intent": "refund"}', "output", [("assistant", '{"intent": "refund"}')]),
+        ("plain answer", "output", [("assistant", "plain answer")]),
+        ("[1, 2]", "input", []),
+    ],
+)
+def test_messages_are_read_from_what_llm_spans_record(
+    recorded: str, side: str, expected: list[tuple[str, str]]
+) -> None:
+    extra = outbound_attributes(
+        {"prodready.span.kind": "llm", f"prodready.{side}": recorded}, name="chat"
+    )
+    prefix = OI.LLM_INPUT_MESSAGES if side == "input" else OI.LLM_OUTPUT_MESSAGES
+    found = [
+        (extra[f"{prefix}.{i}.{MSG.MESSAGE_ROLE}"], extra[f"{prefix}.{i}.{MSG.MESSAGE_CONTENT}"])
+        for i in range(len(expected))
+    ]
+    assert found == expected
+    assert f"{prefix}.{len(expected)}.{MSG.MESSAGE_ROLE}" not in extra
+    genai_key = genai.GEN_AI_INPUT_MESSAGES if side == "input" else genai.GEN_AI_OUTPUT_MESSAGES
+    if expected:
+        assert [
+            (m["role"], m["parts"][0]["content"]) for m in json.loads(extra[genai_key])
+        ] == expected
+    else:
+        assert genai_key not in extra

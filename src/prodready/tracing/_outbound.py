@@ -290,12 +290,15 @@ def _messages(value: Any, role: str) -> list[Mapping[str, Any]]:
     """Chat messages (OpenAI's shape) from what prodready recorded as input or output.
 
     A list of ``{"role", "content"}`` objects (what ``ModelClient`` records), an object with
-    ``messages`` (``@trace`` arguments), one message object, or plain text (one message of
-    ``role``). Anything else gives none.
+    ``messages`` or a text ``prompt`` (``@trace`` arguments), one message object, or any
+    other text, JSON included (one message of ``role`` holding it, as a model's JSON-mode
+    answer is). A JSON array of anything but messages gives none.
     """
     parsed = _json(value) if isinstance(value, str) else value
     if isinstance(parsed, Mapping) and isinstance(parsed.get("messages"), list):
         parsed = parsed["messages"]
+    elif isinstance(parsed, Mapping) and isinstance(parsed.get("prompt"), str):
+        return [{"role": role, "content": parsed["prompt"]}]
     if isinstance(parsed, Mapping) and "role" in parsed:
         parsed = [parsed]
     if isinstance(parsed, list):
