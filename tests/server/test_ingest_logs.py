@@ -366,3 +366,25 @@ def test_records_reach_their_spans_on_postgresql(pg_url: str) -> None:
         resp = pg.post("/v1/logs", content=orjson.dumps(json_request(json_record())), headers=JSON)
         assert resp.status_code == 200
         assert [(log.trace_id, log.body) for log in store.list_logs()] == [(TRACE, {"n": 2})]
+
+
+def test_the_log_exporter_setup_in_the_docs_runs_as_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import re
+    from pathlib import Path
+
+    import opentelemetry._logs
+
+    doc = (Path(__file__).parents[2] / "docs" / "server.md").read_text(encoding="utf-8")
+    [setup] = [
+        code
+        for code in re.findall(r"^```python\n(.*?)^```$", doc, re.M | re.S)
+        if code.startswith("from opentelemetry._logs")
+    ]
+    installed: list[LoggerProvider] = []
+    monkeypatch.setattr(opentelemetry._logs, "set_logger_provider", installed.append)
+    names: dict[str, Any] = {}
+    exec(compile(setup, "docs/server.md", "exec"), names)
+    names["logs"].shutdown()  # nothing was sent: the example only sets the exporter up
+    assert installed == [names["logs"]]

@@ -4,7 +4,9 @@ only as long as their traces (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 from prodready.store import SpanLogRecord, SpanRecord, Store
@@ -202,3 +204,15 @@ def test_upgrade_from_0006_adds_the_table_and_keeps_traces(store_url: str) -> No
     old.write_logs([details(tid)])
     assert events(old, tid) == [EXPECTED_EVENT]
     old.close()
+
+
+def test_the_log_records_example_in_the_docs_runs_as_written(store: Store) -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "store.md").read_text(encoding="utf-8")
+    section = doc.split("## Log records", 1)[1]
+    example = re.search(r"^```python\n(.*?)^```$", section, re.M | re.S)
+    assert example is not None
+    tid = new_trace_id()
+    names = {"store": store, "trace_id": tid, "span_id": CHAT, "t0": T0}
+    exec(compile(example[1], "docs/store.md", "exec"), names)
+    [log] = store.list_logs(tid)
+    assert log.event()["name"] == "gen_ai.client.inference.operation.details"
