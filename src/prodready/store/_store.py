@@ -386,24 +386,6 @@ class Store:
         """
         m, c = spans.alias("m"), spans.alias("c")
         value = self._sql.attr_number
-
-        def children(*extra: ColumnElement[bool]) -> Any:
-            return exists().where(
-                c.c.trace_id == m.c.trace_id,
-                c.c.parent_span_id == m.c.span_id,
-                c.c.span_id != m.c.span_id,
-                c.c.kind.in_(MODEL_KINDS),
-                *extra,
-            )
-
-        sums = [
-            func.sum(
-                case(
-                    (~children(value(c.c.attributes, key).is_not(None)), value(m.c.attributes, key))
-                )
-            ).label(f"v{i}")
-            for i, key in enumerate(USAGE_KEYS)
-        ]
         inner = or_(
             c.c.parent_span_id == m.c.span_id,
             and_(
@@ -418,13 +400,30 @@ class Store:
                 ),
             ),
         )
+
+        def children(*extra: ColumnElement[bool]) -> Any:
+            return exists().where(
+                c.c.trace_id == m.c.trace_id,
+                c.c.span_id != m.c.span_id,
+                c.c.kind.in_(MODEL_KINDS),
+                inner,
+                *extra,
+            )
+
+        sums = [
+            func.sum(
+                case(
+                    (~children(value(c.c.attributes, key).is_not(None)), value(m.c.attributes, key))
+                )
+            ).label(f"v{i}")
+            for i, key in enumerate(USAGE_KEYS)
+        ]
         calls = func.sum(case((children(), 0), else_=1)).label("calls")
         stmt = select(calls, *sums).where(m.c.kind.in_(MODEL_KINDS))
         if trace_ids is not None:
             stmt = stmt.add_columns(m.c.trace_id).where(m.c.trace_id.in_(trace_ids))
             stmt = stmt.group_by(m.c.trace_id)
         elif where:
-                inner,
             stmt = stmt.where(m.c.trace_id.in_(select(traces.c.trace_id).where(*where)))
         out: dict[str | None, LLMTotals] = {}
         for row in conn.execute(stmt):
