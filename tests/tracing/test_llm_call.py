@@ -524,3 +524,19 @@ def test_a_call_survives_a_json_round_trip() -> None:
         update={"system_instructions": [GenericPart(type="text", raw={"type": "text"})]}
     )
     assert LLMCall.model_validate_json(odd.model_dump_json()) == odd
+
+
+def test_the_docs_example_prints_what_the_page_shows() -> None:
+    """docs/tracing.md's "LLM calls" example, run as a doctest on the OpenInference span."""
+    import doctest
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).parents[2] / "docs" / "tracing.md").read_text(encoding="utf-8")
+    (example,) = re.findall(r"^## LLM calls\n.*?^```pycon\n(.*?)^```$", page, re.M | re.S)
+    test = doctest.DocTestParser().get_doctest(
+        example, {"span": stored(OI_TOOL_CALL)}, "docs/tracing.md", None, 0
+    )
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    runner.run(test)
+    assert runner.summarize(verbose=False) == doctest.TestResults(failed=0, attempted=6)
