@@ -176,6 +176,32 @@ def genai_v2(live_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> Iterat
         provider.shutdown()
 
 
+@pytest.fixture
+def genai_v2_events(
+    live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TracerProvider]:
+    """Content as events: OTLP log records to /v1/logs, the span keeps only the scalars."""
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+    from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+
+    monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", "gen_ai_latest_experimental")
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "EVENT_ONLY")
+    provider = exporting_to(live_server)
+    logs = LoggerProvider()
+    logs.add_log_record_processor(
+        SimpleLogRecordProcessor(OTLPLogExporter(endpoint=f"{live_server.url}/v1/logs"))
+    )
+    OpenAIInstrumentor().instrument(tracer_provider=provider, logger_provider=logs)
+    try:
+        yield provider
+    finally:
+        OpenAIInstrumentor().uninstrument()
+        provider.shutdown()
+        logs.shutdown()
+
+
 def shown(server: LiveServer, trace_id: str) -> str:
     result = CliRunner().invoke(
         app,
@@ -259,3 +285,17 @@ def test_genai_v2_calls_read_back_as_a_transcript(
         "response": "active",
     }
     assert chats[0].finish_reasons == ["tool_calls"] and chats[0].parameters == {"temperature": 0.2}
+
+
+def test_genai_v2_event_mode_reads_back_from_the_log_records(
+    live_server: LiveServer, genai_v2_events: TracerProvider
+) -> None:
+    trace_id = run_agent(genai_v2_events)
+    out = shown(live_server, trace_id)
+    assert transcript_of(out, "chat gpt-4o-mini [llm]", nth=1) == TRANSCRIPT
+    assert "gen_ai.client.inference.operation.details" not in out  # fed the transcript
+
+    body = httpx.get(f"{live_server.url}/api/traces/{trace_id}").json()
+    calls = [LLMCall.model_validate(c) for c in body["llm_calls"].values()]
+    assert sorted(len(c.input_messages) for c in calls) == [0, 2, 4]  # and the embedding
+    assert {tuple(c.sources) for c in calls if c.input_messages} == {("genai_events",)}
