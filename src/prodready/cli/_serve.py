@@ -16,6 +16,21 @@ def serve(
         int, typer.Option(min=1, max=65_535, help="Port (4318 is OTLP/HTTP's).")
     ] = 4318,
     log_level: Annotated[LogLevel, typer.Option(help="Server log level.")] = "info",
+    max_inflight_mib: Annotated[
+        float,
+        typer.Option(
+            min=1, help="MiB of OTLP requests processed at once; past it, 503 and Retry-After."
+        ),
+    ] = 32,
+    body_timeout: Annotated[
+        float, typer.Option(min=0.001, help="Seconds to receive a request body, else 408.")
+    ] = 60,
+    body_idle_timeout: Annotated[
+        float, typer.Option(min=0.001, help="Seconds a request body may stall, else 408.")
+    ] = 10,
+    limit_concurrency: Annotated[
+        int, typer.Option(min=1, help="Connections served at once; 503 to new ones past it.")
+    ] = 1000,
 ) -> None:
     """Receive OTLP/HTTP traces into the store and serve the read API."""
     from prodready.cli._render import fail
@@ -30,6 +45,15 @@ def serve(
         )
     state = ctx.obj if isinstance(ctx.obj, CliState) else CliState()
     try:
-        run_server(host=host, port=port, store_url=resolve_url(state.store), log_level=log_level)
+        run_server(
+            host=host,
+            port=port,
+            store_url=resolve_url(state.store),
+            log_level=log_level,
+            max_inflight_bytes=round(max_inflight_mib * 1024 * 1024),
+            body_timeout=body_timeout,
+            body_idle_timeout=body_idle_timeout,
+            limit_concurrency=limit_concurrency,
+        )
     except StoreError as exc:
         fail(2, f"cannot open the store (from {state.source}): {exc}")

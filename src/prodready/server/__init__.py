@@ -19,6 +19,9 @@ if typing.TYPE_CHECKING:  # via the module, so no stray TYPE_CHECKING name is ex
     from prodready.store import Store
 
 __all__ = [
+    "DEFAULT_BODY_IDLE_TIMEOUT",
+    "DEFAULT_BODY_TIMEOUT",
+    "DEFAULT_LIMIT_CONCURRENCY",
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_PORT",
     "create_app",
@@ -26,6 +29,12 @@ __all__ = [
 ]
 
 DEFAULT_MAX_BODY_BYTES: typing.Final = 16 * 1024 * 1024
+DEFAULT_BODY_TIMEOUT: typing.Final = 60.0
+"""Seconds to receive a whole OTLP request body (16 MiB at about 2.2 Mbit/s)."""
+DEFAULT_BODY_IDLE_TIMEOUT: typing.Final = 10.0
+"""Seconds an OTLP request body may stall before the request is answered 408."""
+DEFAULT_LIMIT_CONCURRENCY: typing.Final = 1000
+"""Connections and requests uvicorn serves at once before answering 503 to new ones."""
 DEFAULT_PORT: typing.Final = 4318
 """OTLP/HTTP's registered port, so exporters' default endpoint reaches the server."""
 
@@ -37,6 +46,9 @@ def create_app(
     *,
     store_url: str | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_inflight_bytes: int | None = None,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    body_idle_timeout: float = DEFAULT_BODY_IDLE_TIMEOUT,
 ) -> FastAPI:
     """Build the server's FastAPI app: ``POST /v1/traces``, ``/api/*``, ``/healthz``.
 
@@ -45,6 +57,11 @@ def create_app(
         store_url: open a store at this URL instead (closed with the app); with neither,
             ``$PRODREADY_STORE_URL`` or the local SQLite file.
         max_body_bytes: largest OTLP request accepted, before and after decompression.
+        max_inflight_bytes: OTLP request bytes (as received and decompressed) processed at
+            once; past it, ingest answers 503 with ``Retry-After`` at once. Memory for
+            decoding is about ten times this. Default: twice ``max_body_bytes``.
+        body_timeout: seconds to receive a whole OTLP request body, else 408.
+        body_idle_timeout: seconds an OTLP request body may send nothing, else 408.
 
     Returns:
         The app, for uvicorn or any ASGI server (or ``fastapi.testclient.TestClient``).
@@ -56,7 +73,14 @@ def create_app(
     _require("fastapi", "opentelemetry.proto.collector.trace.v1.trace_service_pb2")
     from prodready.server import app
 
-    return app.create_app(store, store_url=store_url, max_body_bytes=max_body_bytes)
+    return app.create_app(
+        store,
+        store_url=store_url,
+        max_body_bytes=max_body_bytes,
+        max_inflight_bytes=max_inflight_bytes,
+        body_timeout=body_timeout,
+        body_idle_timeout=body_idle_timeout,
+    )
 
 
 def serve(
@@ -66,6 +90,11 @@ def serve(
     store_url: str | None = None,
     log_level: str = "info",
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_inflight_bytes: int | None = None,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    body_idle_timeout: float = DEFAULT_BODY_IDLE_TIMEOUT,
+    limit_concurrency: int | None = DEFAULT_LIMIT_CONCURRENCY,
+    timeout_keep_alive: int = 5,
 ) -> None:
     """Run the server with uvicorn until interrupted (what ``prodready serve`` calls).
 
@@ -75,6 +104,10 @@ def serve(
         store_url: the store; default ``$PRODREADY_STORE_URL`` or the local SQLite file.
         log_level: uvicorn's log level (``critical`` ... ``debug``, ``trace``).
         max_body_bytes: largest OTLP request accepted.
+        max_inflight_bytes, body_timeout, body_idle_timeout: as for :func:`create_app`.
+        limit_concurrency: connections and requests served at once; uvicorn answers 503 to
+            new ones past it (``None``: no limit).
+        timeout_keep_alive: seconds an idle keep-alive connection stays open.
 
     Raises:
         ImportError: the server extra is not installed.
@@ -83,8 +116,21 @@ def serve(
     _require("uvicorn")
     import uvicorn
 
-    app = create_app(store_url=store_url, max_body_bytes=max_body_bytes)
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    app = create_app(
+        store_url=store_url,
+        max_body_bytes=max_body_bytes,
+        max_inflight_bytes=max_inflight_bytes,
+        body_timeout=body_timeout,
+        body_idle_timeout=body_idle_timeout,
+    )
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        limit_concurrency=limit_concurrency,
+        timeout_keep_alive=timeout_keep_alive,
+    )
 
 
 def _require(*modules: str) -> None:

@@ -10,7 +10,16 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from prodready.server import DEFAULT_MAX_BODY_BYTES, api, ingest, logs, metrics, startup
+from prodready.server import (
+    DEFAULT_BODY_IDLE_TIMEOUT,
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_MAX_BODY_BYTES,
+    api,
+    ingest,
+    logs,
+    metrics,
+    startup,
+)
 from prodready.store import Store
 
 
@@ -19,6 +28,9 @@ def create_app(
     *,
     store_url: str | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_inflight_bytes: int | None = None,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    body_idle_timeout: float = DEFAULT_BODY_IDLE_TIMEOUT,
 ) -> FastAPI:
     """Build the server app.
 
@@ -27,6 +39,11 @@ def create_app(
         store_url: open a store at this URL instead (closed when the app shuts down); with
             neither, ``$PRODREADY_STORE_URL`` or the local SQLite file.
         max_body_bytes: largest OTLP request accepted, compressed and decompressed.
+        max_inflight_bytes: OTLP request bytes (received and decompressed) being processed
+            at once, past which ``/v1/*`` answers 503 with ``Retry-After``; default twice
+            ``max_body_bytes``.
+        body_timeout: seconds to receive a whole request body before answering 408.
+        body_idle_timeout: seconds without body data before answering 408.
 
     Returns:
         The FastAPI app; serve it with any ASGI server.
@@ -35,6 +52,12 @@ def create_app(
         raise ValueError("pass either a store or a store_url, not both")
     if max_body_bytes < 1:
         raise ValueError(f"max_body_bytes must be positive, got {max_body_bytes}")
+    for name, seconds in (("body_timeout", body_timeout), ("body_idle_timeout", body_idle_timeout)):
+        if not seconds > 0:  # also NaN
+            raise ValueError(f"{name} must be a positive number of seconds, got {seconds}")
+    budget = ingest.IngestBudget(
+        2 * max_body_bytes if max_inflight_bytes is None else max_inflight_bytes
+    )
     owned = store is None
     the_store, pending = (store, False) if store is not None else startup.open_store(store_url)
 
@@ -52,6 +75,7 @@ def create_app(
     )
     app.state.store = the_store
     app.state.max_body_bytes = max_body_bytes
+    app.state.ingest_budget = budget
     app.include_router(ingest.router)
     app.include_router(logs.router)
     app.include_router(metrics.router)
@@ -61,6 +85,13 @@ def create_app(
     app.add_api_route("/readyz", readyz, methods=["GET"], tags=["health"])
     for error in ingest.STORE_UNAVAILABLE:
         app.add_exception_handler(error, _store_unavailable)
+    app.add_middleware(
+        ingest.IngestLimits,
+        budget=budget,
+        max_body_bytes=max_body_bytes,
+        idle_timeout=body_idle_timeout,
+        body_timeout=body_timeout,
+    )
     if pending:  # the database was away: serve 503 until it answers, then migrate
         app.add_middleware(startup.MigrateWhenReachable, store=the_store, pending=pending)
     return app

@@ -5,19 +5,27 @@ validated entirely, then written in one store transaction: it is stored whole or
 Bad input gets a 4xx, an unreachable database a 503 with ``Retry-After`` so OTLP exporters
 retry. Error bodies are ``google.rpc.Status`` messages in the request's encoding, as the OTLP
 specification asks.
+
+:class:`IngestLimits` guards every ``/v1/*`` route (traces, logs): request bytes held at once
+are bounded by an :class:`IngestBudget` (past it, 503 with ``Retry-After`` at once instead
+of queued work), and a body that stalls or drips is answered 408 and its connection closed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 import zlib
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Final, TypeVar
 
 import orjson
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import exc as sa_exc
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from prodready.server.otlp import Encoding, OTLPError, decode, encode_response
 from prodready.store import Store
@@ -38,12 +46,14 @@ _ENCODINGS: Final[dict[str, Encoding]] = {
 }
 _CODINGS: Final = frozenset({"identity", "gzip", "deflate"})
 RETRY_AFTER_SECONDS: Final = 5
+BUSY_RETRY_AFTER_SECONDS: Final = 1
+"""``Retry-After`` when the ingest budget is full: requests finish in about a second."""
 
 STORE_UNAVAILABLE: Final = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
 """Database errors that mean "down or overloaded, try again", not "this data is wrong"."""
 
 # google.rpc.Code values for the Status body; OTLP clients may log them but do not act on them.
-_RPC_CODES: Final = {400: 3, 413: 8, 415: 3, 503: 14}
+_RPC_CODES: Final = {400: 3, 408: 4, 413: 8, 415: 3, 503: 14}
 
 _OPENAPI_BODY: Final = {
     "requestBody": {
@@ -183,6 +193,7 @@ def decompress(body: bytes, coding: str, limit: int) -> bytes:
     """
     if coding == "identity":
         return body
+    held = _HELD.get()
     out = bytearray()
     data = body
     while True:
@@ -198,6 +209,8 @@ def decompress(body: bytes, coding: str, limit: int) -> bytes:
             raise IngestError(400, f"truncated {coding} body")
         data = inflater.unused_data
         if not data:
+            if held is not None:  # the decompressed copy is held beside the body
+                held.take(len(out))
             return bytes(out)
         if coding != "gzip":
             raise IngestError(400, f"{len(data)} trailing bytes after the {coding} stream")
@@ -245,3 +258,191 @@ def _varint(value: int) -> bytes:
             out.append(byte)
             return bytes(out)
         out.append(byte | 0x80)
+
+
+class IngestBudget:
+    """Request bytes held at once by ``/v1/*`` requests: bodies as received, and decompressed.
+
+    Decoding and writing a request take memory in proportion to these bytes (about ten
+    times its decompressed size), so the budget bounds the server's ingest memory and work.
+    A request that would take the total past ``capacity`` is refused, not queued; a request
+    holding alone is always admitted, so a body larger than the budget still goes through.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError(f"max_inflight_bytes must be positive, got {capacity}")
+        self.capacity = capacity
+        self.held = 0
+        self._lock = threading.Lock()  # decompression takes from worker threads
+
+    def take(self, size: int, own: int = 0) -> bool:
+        """Hold ``size`` more bytes for a request already holding ``own``; False if full."""
+        with self._lock:
+            if self.held > own and self.held + size > self.capacity:
+                return False
+            self.held += size
+            return True
+
+    def give_back(self, size: int) -> None:
+        """Release ``size`` bytes taken before."""
+        with self._lock:
+            self.held -= size
+
+
+class _Held:
+    """What one request holds of the budget; :class:`IngestLimits` releases it at the end."""
+
+    def __init__(self, budget: IngestBudget) -> None:
+        self.budget = budget
+        self.size = 0
+
+    def take(self, size: int) -> None:
+        if not self.budget.take(size, self.size):
+            raise IngestError(
+                503,
+                f"the server is at its limit of {self.budget.capacity} request bytes in "
+                "progress; retry later",
+                {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+            )
+        self.size += size
+
+
+_HELD: ContextVar[_Held | None] = ContextVar("prodready_ingest_held", default=None)
+"""The current request's hold, for :func:`decompress` (run in a worker thread)."""
+
+
+class IngestLimits:
+    """ASGI middleware bounding every ``/v1/*`` request: bytes in progress, and read time.
+
+    A request that declares its length holds it from the start, so one that does not fit
+    is refused before anything is decoded; a chunked body holds each chunk as it arrives.
+    A refused body is still read, and dropped, before the 503 goes out: a client still
+    sending would otherwise see a reset connection instead of the answer telling it to
+    retry. Reading the body times out (408, connection closed) after ``idle_timeout``
+    seconds without data or ``body_timeout`` seconds in all, so stalled uploads do not pile
+    up. Errors raised here reach the route as :class:`IngestError` from ``receive``; if the
+    route lets one through, it is answered here in the request's encoding.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        budget: IngestBudget,
+        max_body_bytes: int,
+        idle_timeout: float,
+        body_timeout: float,
+    ) -> None:
+        self.app = app
+        self.budget = budget
+        self.max_body_bytes = max_body_bytes
+        self.idle_timeout = idle_timeout
+        self.body_timeout = body_timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        held = _Held(self.budget)
+        token = _HELD.set(held)
+        declared = _declared_length(scope, self.max_body_bytes)
+        body = _TimedBody(receive, held, self, count_chunks=declared is None)
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            if declared is not None:
+                held.take(declared)
+            await self.app(scope, body.receive, tracked_send)
+        except IngestError as exc:
+            if started:
+                raise
+            await _refuse(exc, scope, body, send)
+        finally:
+            held.budget.give_back(held.size)
+            _HELD.reset(token)
+
+
+async def _refuse(exc: IngestError, scope: Scope, body: _TimedBody, send: Send) -> None:
+    if exc.status == 503 and not _expects_continue(scope):
+        try:
+            await body.drain()
+        except IngestError as late:  # the refused body stalled as well
+            exc = late
+    encoding = _ENCODINGS.get(_media_type(_header(scope, b"content-type")), "json")
+    log.info("rejected OTLP request (%d): %s", exc.status, exc.message)
+    response = error_response(exc.status, exc.message, encoding, exc.headers)
+    await response(scope, body.receive, send)
+
+
+class _TimedBody:
+    """``receive`` with the read deadlines, and the budget for chunks of undeclared length."""
+
+    def __init__(
+        self, receive: Receive, held: _Held, limits: IngestLimits, *, count_chunks: bool
+    ) -> None:
+        self._receive = receive
+        self._held = held
+        self._idle = limits.idle_timeout
+        self._total = limits.body_timeout
+        self._deadline = asyncio.get_running_loop().time() + limits.body_timeout
+        self._count = count_chunks
+        self.done = False
+
+    async def receive(self) -> Message:
+        if self.done:  # listening for a disconnect after the body: no deadline
+            return await self._receive()
+        remaining = self._deadline - asyncio.get_running_loop().time()
+        try:
+            async with asyncio.timeout(max(0.0, min(self._idle, remaining))):
+                message = await self._receive()
+        except TimeoutError:
+            why = (
+                f"no request body data for {self._idle:g} s"
+                if remaining > self._idle
+                else f"the request body took more than {self._total:g} s"
+            )
+            raise IngestError(408, f"{why}; closing", {"Connection": "close"}) from None
+        if message["type"] != "http.request":
+            self.done = True
+            return message
+        self.done = not message.get("more_body", False)
+        if self._count:
+            try:
+                self._held.take(len(message.get("body", b"")))
+            except IngestError:
+                await self.drain()
+                raise
+        return message
+
+    async def drain(self) -> None:
+        """Read the rest of the body and drop it."""
+        self._count = False
+        while not self.done:
+            await self.receive()
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _declared_length(scope: Scope, limit: int) -> int | None:
+    """A valid ``Content-Length`` within ``limit``; else None (the route answers 400/413)."""
+    declared = _header(scope, b"content-length")
+    if declared is None or not (declared.isascii() and declared.strip().isdigit()):
+        return None
+    size = int(declared)
+    return size if size <= limit else None
+
+
+def _expects_continue(scope: Scope) -> bool:
+    # Such a client sends the body only once asked (on the first receive): nothing to drain.
+    return (_header(scope, b"expect") or "").lower() == "100-continue"
