@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +34,15 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in OTEL_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(_config, "_WARNED", set())
+    # As when prodready installed the process's TracerProvider (see the joined case below).
+    configure_once()
+    monkeypatch.setattr(_config._state, "owns_provider", True)
+
+
+def configure_once() -> None:
+    """The provider exists (it is set up on the first configure() of the process)."""
+    tracing.configure(store="sqlite://", otlp_endpoint=False)
+    tracing.shutdown()
 
 
 @pytest.fixture
@@ -154,3 +165,38 @@ def test_without_the_otlp_extra_an_explicit_endpoint_raises(
     monkeypatch.setitem(sys.modules, "opentelemetry.exporter.otlp.proto.http.trace_exporter", None)
     with pytest.raises(ImportError, match=r"prodready\[otlp\]"):
         tracing.configure(store="sqlite://", otlp_endpoint="http://127.0.0.1:4318/v1/traces")
+
+
+JOINED = """
+import logging, os
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+import prodready
+
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+trace.set_tracer_provider(TracerProvider())  # the app's own SDK setup
+config = prodready.configure(store="sqlite://")
+print("endpoint", config.otlp_endpoint)
+explicit = prodready.configure(store="sqlite://", otlp_endpoint="http://127.0.0.1:9/v1/traces")
+print("explicit", explicit.otlp_endpoint)
+prodready.shutdown()
+"""
+
+
+def test_a_joined_provider_keeps_the_variables_for_its_own_exporter(tmp_path: Path) -> None:
+    """Under opentelemetry-instrument the app's SDK exports already: no second copy."""
+    env = {k: v for k, v in os.environ.items() if k not in OTEL_VARIABLES}
+    env["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:9"
+    done = subprocess.run(
+        [sys.executable, "-c", JOINED],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "endpoint None" in done.stdout
+    assert "explicit http://127.0.0.1:9/v1/traces" in done.stdout
+    assert "left to this process's own OpenTelemetry setup" in done.stderr

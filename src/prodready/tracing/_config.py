@@ -215,7 +215,7 @@ def configure(
         provider = _ensure_provider(service)
         old = _state.router.target
         resource = dict(provider.resource.attributes) | {"service.name": service}
-        endpoint = _otlp_endpoint(otlp_endpoint)
+        endpoint = _otlp_endpoint(otlp_endpoint, joined=not _state.owns_provider)
         forward = (
             _otlp_processor(
                 endpoint,
@@ -329,13 +329,15 @@ def _ensure_provider(service: str) -> TracerProvider:
     return provider
 
 
-def _otlp_endpoint(explicit: str | Literal[False] | None) -> str | None:
+def _otlp_endpoint(explicit: str | Literal[False] | None, *, joined: bool) -> str | None:
     """Where to export over OTLP: the argument, else the standard environment variables.
 
     ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` is used as it is, ``OTEL_EXPORTER_OTLP_ENDPOINT``
     gets ``/v1/traces`` (as the OpenTelemetry exporters do). ``OTEL_TRACES_EXPORTER`` without
     ``otlp`` (``none``, ``console``) and a protocol other than ``http/protobuf`` (the one
-    prodready's exporter speaks) leave export off.
+    prodready's exporter speaks) leave export off. So does ``joined``, prodready having
+    joined a TracerProvider the process set up itself: the variables are that SDK setup's
+    (``opentelemetry-instrument`` reads them), and exporting again would send every span twice.
     """
     if explicit is False:
         return None
@@ -350,6 +352,16 @@ def _otlp_endpoint(explicit: str | Literal[False] | None) -> str | None:
         return None
     exporters = {e.strip().lower() for e in env.get("OTEL_TRACES_EXPORTER", "otlp").split(",")}
     if "otlp" not in exporters:
+        return None
+    if joined:
+        _log_once(
+            logging.INFO,
+            "joined",
+            "prodready tracing: OTEL_EXPORTER_OTLP_* (%s) is left to this process's own "
+            "OpenTelemetry setup, whose TracerProvider prodready joined; pass otlp_endpoint= "
+            "to export prodready's copy as well",
+            endpoint,
+        )
         return None
     protocol = env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or env.get(
         "OTEL_EXPORTER_OTLP_PROTOCOL"
@@ -370,9 +382,13 @@ _WARNED: set[str] = set()
 
 
 def _warn_once(key: str, message: str, *args: Any) -> None:
+    _log_once(logging.WARNING, key, message, *args)
+
+
+def _log_once(level: int, key: str, message: str, *args: Any) -> None:
     if key not in _WARNED:
         _WARNED.add(key)
-        log.warning(message, *args)
+        log.log(level, message, *args)
 
 
 def _otlp_processor(
