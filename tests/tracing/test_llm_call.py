@@ -9,6 +9,7 @@ those projects' sources.
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from prodready.store import Span
 from prodready.tracing import LLMCall, read_llm_call
 from prodready.tracing.conventions import translate
 from prodready.tracing.llm import (
+    MESSAGE_EVENTS,
     GenericPart,
     Message,
     TextPart,
@@ -540,3 +542,52 @@ def test_the_docs_example_prints_what_the_page_shows() -> None:
     runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
     runner.run(test)
     assert runner.summarize(verbose=False) == doctest.TestResults(failed=0, attempted=6)
+
+
+FUZZ_KEYS = [
+    "gen_ai.input.messages",
+    "gen_ai.output.messages",
+    "gen_ai.system_instructions",
+    "gen_ai.tool.definitions",
+    "gen_ai.response.finish_reasons",
+    "gen_ai.usage.input_tokens",
+    "llm.input_messages",
+    "llm.input_messages.0.message.role",
+    "llm.input_messages.0.message.contents.0.message_content",
+    "llm.output_messages.0.message.tool_calls.0.tool_call.function",
+    "llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments",
+    "llm.tools.0.tool.json_schema",
+    "gen_ai.prompt",
+    "gen_ai.prompt.0.content",
+    "gen_ai.completion.0.tool_calls",
+    "langfuse.observation.input",
+    "mlflow.spanOutputs",
+    "prodready.input",
+    "prodready.output",
+]
+
+
+def random_value(rng: random.Random, depth: int = 0) -> Any:
+    roll = rng.randrange(9 if depth < 3 else 5)
+    leaves = [None, True, rng.randint(-5, 5), "x", '{"role": "user"', "[1, {}]", 1.5]
+    if roll < 5:
+        return rng.choice(leaves)
+    if roll < 7:
+        return [random_value(rng, depth + 1) for _ in range(rng.randrange(4))]
+    keys = ["role", "parts", "content", "type", "tool_calls", "function", "message", "name"]
+    return {rng.choice(keys): random_value(rng, depth + 1) for _ in range(rng.randrange(4))}
+
+
+def test_random_garbage_never_raises() -> None:
+    rng = random.Random(10)
+    for _ in range(500):
+        attributes = {k: random_value(rng) for k in rng.sample(FUZZ_KEYS, 5)}
+        events = [
+            {
+                "name": rng.choice(sorted(MESSAGE_EVENTS)),
+                "attributes": {},
+                "body": random_value(rng),
+            }
+        ]
+        call = read_llm_call(stored({"gen_ai.operation.name": "chat", **attributes}, events=events))
+        assert LLMCall.model_validate_json(call.model_dump_json()) == call  # type: ignore[union-attr]
