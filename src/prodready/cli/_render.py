@@ -432,7 +432,7 @@ def span_label(
         message = first_line(span.status_message or "error", full=full)
         text.append(f"  ✗ {message}", style="bold red")
     lines = transcript(call, full=full) if call is not None and messages else []
-    lines += event_lines(span.events, transcript_shown=call is not None, full=full)
+    lines += event_lines(span.events, llm_call=call is not None, full=full)
     for line in lines:
         text.append("\n")
         text.append_text(line)
@@ -443,18 +443,18 @@ def span_label(
 
 
 def key_attributes(span: Span, *, call: LLMCall | None = None) -> list[str]:
-    """The few attributes worth a glance for the span's kind (``call``: its LLM call)."""
-    a = span.attributes
-    if call is not None:
-        from prodready.cli._transcript import call_details
+    """The few attributes worth a glance for the span's kind.
 
+    An ``llm`` or ``embedding`` span shows its call (``call``, read when not given): model,
+    inputs, tokens, cost, finish reason.
+    """
+    from prodready.cli._transcript import call_details
+    from prodready.tracing.llm import read_llm_call
+
+    a = span.attributes
+    call = call or read_llm_call(span)
+    if call is not None:
         return call_details(call, embedding=span.kind == "embedding")
-    if span.kind == "llm":
-        return _present(
-            a.get(attrs.GEN_AI_REQUEST_MODEL) or a.get(attrs.GEN_AI_RESPONSE_MODEL),
-            _tokens(a.get(attrs.GEN_AI_INPUT_TOKENS), a.get(attrs.GEN_AI_OUTPUT_TOKENS)),
-            _cost(a.get(attrs.LLM_COST)),
-        )
     if span.kind == "agent" and a.get(attrs.GEN_AI_AGENT_NAME):
         return [format_value(a[attrs.GEN_AI_AGENT_NAME], _DETAIL_WIDTH), *_prodready_attributes(a)]
     if span.kind == "tool":
@@ -492,12 +492,6 @@ def _labelled(label: str, value: Any) -> str | None:
     return None if value is None else f"{label}={format_value(value, _DETAIL_WIDTH)}"
 
 
-def _tokens(tokens_in: Any, tokens_out: Any) -> str | None:
-    if tokens_in is None and tokens_out is None:
-        return None
-    return f"{_count(tokens_in)} in / {_count(tokens_out)} out tokens"
-
-
 def _count(value: Any) -> str:
     if value is None:
         return "?"
@@ -505,13 +499,6 @@ def _count(value: Any) -> str:
         return f"{int(value):,}"
     except (TypeError, ValueError):
         return str(value)
-
-
-def _cost(value: Any) -> str | None:
-    try:
-        return None if value is None else format_cost(float(value))
-    except (TypeError, ValueError):
-        return f"${value}"
 
 
 def _documents(value: Any) -> str | None:

@@ -188,17 +188,16 @@ def _compact(value: Any) -> str:
 # --- events ----------------------------------------------------------------------------------
 
 
-def event_lines(
-    events: list[dict[str, Any]], *, transcript_shown: bool, full: bool = False
-) -> list[Text]:
+def event_lines(events: list[dict[str, Any]], *, llm_call: bool, full: bool = False) -> list[Text]:
     """One line per event: its name and key attributes (a log record's severity and body too).
 
-    GenAI message events are left out when ``transcript_shown``: the transcript shows them.
+    On an LLM call's span (``llm_call``) the GenAI message events are left out: they are the
+    call's transcript (hidden too with ``--no-messages``).
     """
     shown = [
         e
         for e in events
-        if not (transcript_shown and isinstance(e, Mapping) and e.get("name") in MESSAGE_EVENTS)
+        if not (llm_call and isinstance(e, Mapping) and e.get("name") in MESSAGE_EVENTS)
     ]
     limit = None if full else MAX_EVENTS
     lines = [_event(e, full=full) for e in shown[:limit]]
