@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Float, String, Text, and_, case, cast, false, func, literal
+from sqlalchemy import ColumnElement, String, Text, and_, cast, false, func, literal
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
@@ -140,19 +140,28 @@ class DialectSQL:
             return spans.c.attributes.op("@>")(cast(literal(document, Text), postgresql.JSONB))
         return and_(self._has_key(key), self._typed_equals(key, value))
 
-    def attr_number(self, column: Any, key: str) -> ColumnElement[Any]:
-        """The numeric value of attribute ``key`` in a spans ``attributes`` column (of any
-        alias of ``spans``), or NULL when absent or not a number (text, booleans): never
-        an error, whatever a span stored."""
+    def attr_values(self, column: Any, keys: Sequence[str]) -> ColumnElement[Any]:
+        """The values of attributes ``keys`` of a spans ``attributes`` column, as one JSON
+        array (``null`` for an absent key), the attributes parsed once: on SQLite each
+        ``json_extract`` parses the whole text, and model spans carry KBs of messages.
+        Read it back with :meth:`decode_values`."""
         if self.postgres:
-            element = column.op("->")(literal(key, Text))
-            text = column.op("->>")(literal(key, Text))
-            return case((func.jsonb_typeof(element) == "number", cast(text, Float)))
-        if '"' in key:
-            raise ValueError(f"attribute names cannot contain '\"': {key!r}")
-        path = f'$."{key}"'
-        typ = func.json_type(column, path)
-        return case((typ.in_(("integer", "real")), func.json_extract(column, path)))
+            return func.jsonb_build_array(*(column.op("->")(literal(k, Text)) for k in keys))
+        for key in keys:
+            if '"' in key:
+                raise ValueError(f"attribute names cannot contain '\"': {key!r}")
+        if len(keys) == 1:  # json_extract with one path gives the value, not an array
+            return func.json_array(func.json_extract(column, f'$."{keys[0]}"'))
+        return func.json_extract(column, *(f'$."{k}"' for k in keys))
+
+    @staticmethod
+    def decode_values(value: Any, n: int) -> tuple[Any, ...]:
+        """:meth:`attr_values`' column as a tuple of ``n`` Python values."""
+        if isinstance(value, str | bytes):
+            value = orjson.loads(value)
+        if not isinstance(value, list) or len(value) != n:
+            return (None,) * n
+        return tuple(value)
 
     @staticmethod
     def _has_key(key: str) -> ColumnElement[bool]:

@@ -23,7 +23,6 @@ from sqlalchemy import (
     exists,
     func,
     literal,
-    or_,
     select,
 )
 from sqlalchemy.engine import URL, Connection, make_url
@@ -36,6 +35,7 @@ from prodready.store.records import (
     USAGE_KEYS,
     AttributeValue,
     LLMTotals,
+    ModelSpan,
     Span,
     SpanRecord,
     SpanStats,
@@ -44,7 +44,10 @@ from prodready.store.records import (
     TraceQuery,
     TraceStats,
     TraceSummary,
+    UsageSums,
     llm_totals,
+    model_sums,
+    model_totals,
 )
 from prodready.store.schema import span_logs, spans, traces
 from prodready.tracing import attributes as attrs
@@ -377,66 +380,36 @@ class Store:
     def _llm_totals(
         self, conn: Connection, trace_ids: list[str] | None, where: list[Any] | None = None
     ) -> dict[str | None, LLMTotals]:
-        """:func:`~prodready.store.records.llm_totals` in SQL: per trace for ``trace_ids``,
-        or over every trace matching ``where`` (one row, keyed ``None``).
+        """:func:`~prodready.store.records.llm_totals` per trace for ``trace_ids``, or over
+        every trace matching ``where`` (one entry, keyed ``None``).
 
-        For each usage value, a model span's value is summed unless an inner model span
-        (a direct child, or a sibling from another instrumentation scope within its time)
-        reports that value; a model span with an inner model span is not a call.
+        The database reads only what the rule needs of each model span (ids, scope, times
+        and the three usage values, extracted from the attributes in one pass); the rule
+        itself is the Python one, so the totals are the same wherever they are shown.
         """
-        m, c = spans.alias("m"), spans.alias("c")
-        value = self._sql.attr_number
-        inner = or_(
-            c.c.parent_span_id == m.c.span_id,
-            and_(
-                c.c.parent_span_id.is_not_distinct_from(m.c.parent_span_id),
-                c.c.scope.is_distinct_from(m.c.scope),
-                c.c.start_ns >= m.c.start_ns,
-                c.c.end_ns <= m.c.end_ns,
-                or_(
-                    c.c.start_ns > m.c.start_ns,
-                    c.c.end_ns < m.c.end_ns,
-                    c.c.span_id > m.c.span_id,
-                ),
-            ),
-        )
-
-        def children(*extra: ColumnElement[bool]) -> Any:
-            return exists().where(
-                c.c.trace_id == m.c.trace_id,
-                c.c.span_id != m.c.span_id,
-                c.c.kind.in_(MODEL_KINDS),
-                inner,
-                *extra,
-            )
-
-        sums = [
-            func.sum(
-                case(
-                    (~children(value(c.c.attributes, key).is_not(None)), value(m.c.attributes, key))
-                )
-            ).label(f"v{i}")
-            for i, key in enumerate(USAGE_KEYS)
-        ]
-        calls = func.sum(case((children(), 0), else_=1)).label("calls")
-        stmt = select(calls, *sums).where(m.c.kind.in_(MODEL_KINDS))
+        s = spans.c
+        stmt = select(
+            s.trace_id, s.span_id, s.parent_span_id, s.scope, s.start_ns, s.end_ns,
+            self._sql.attr_values(s.attributes, USAGE_KEYS).label("usage"),
+        ).where(s.kind.in_(MODEL_KINDS))  # fmt: skip
         if trace_ids is not None:
-            stmt = stmt.add_columns(m.c.trace_id).where(m.c.trace_id.in_(trace_ids))
-            stmt = stmt.group_by(m.c.trace_id)
+            stmt = stmt.where(s.trace_id.in_(trace_ids))
         elif where:
-            stmt = stmt.where(m.c.trace_id.in_(select(traces.c.trace_id).where(*where)))
-        out: dict[str | None, LLMTotals] = {}
-        for row in conn.execute(stmt):
-            key = row.trace_id if trace_ids is not None else None
-            if not row.calls and row.v0 is None and row.v1 is None and row.v2 is None:
-                continue
-            out[key] = LLMTotals(
-                calls=int(row.calls or 0),
-                input_tokens=None if row.v0 is None else int(row.v0),
-                output_tokens=None if row.v1 is None else int(row.v1),
-                cost_usd=None if row.v2 is None else float(row.v2),
-            )
-        return out
+            stmt = stmt.where(s.trace_id.in_(select(traces.c.trace_id).where(*where)))
+        by_trace: dict[str, list[ModelSpan]] = {}
+        decode, n = self._sql.decode_values, len(USAGE_KEYS)
+        for tid, sid, parent, scope, start, end, usage in conn.execute(stmt).tuples():
+            found = ModelSpan(sid, parent, scope, start, end, decode(usage, n))
+            group = by_trace.get(tid)
+            if group is None:
+                by_trace[tid] = [found]
+            else:
+                group.append(found)
+        if trace_ids is not None:
+            return {tid: model_totals(found) for tid, found in by_trace.items()}
+        if not by_trace:
+            return {}
+        return {None: _sum_sums(model_sums(found) for found in by_trace.values())}
 
     def find_trace_ids(self, prefix: str, *, limit: int = 10) -> list[str]:
         """Stored trace ids starting with the hex ``prefix``, in order, at most ``limit``."""
@@ -608,6 +581,24 @@ class Store:
         if span_conditions:
             where.append(exists().where(spans.c.trace_id == t.trace_id, and_(*span_conditions)))
         return where
+
+
+def _sum_sums(sums: Iterable[UsageSums]) -> LLMTotals:
+    """Several traces' :func:`model_sums` added up (a value stays ``None`` if none has it)."""
+    calls = 0
+    added: list[float | None] = [None, None, None]
+    for t in sums:
+        calls += t[0]
+        for i in range(3):
+            value = t[i + 1]
+            if value is not None:
+                added[i] = (added[i] or 0) + value
+    return LLMTotals(
+        calls=calls,
+        input_tokens=None if added[0] is None else int(added[0]),
+        output_tokens=None if added[1] is None else int(added[1]),
+        cost_usd=added[2],
+    )
 
 
 def _summary(row: dict[str, Any], totals: LLMTotals | None) -> TraceSummary:

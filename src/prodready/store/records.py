@@ -8,9 +8,11 @@ model, since it crosses the API boundary (REST, CLI ``--json``).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -137,6 +139,18 @@ def usage_number(value: Any) -> float | None:
     return value
 
 
+class ModelSpan(NamedTuple):
+    """What :func:`llm_totals` reads of a model span (the store reads just this)."""
+
+    span_id: str
+    parent_span_id: str | None
+    scope: str | None
+    start_ns: int
+    end_ns: int
+    usage: tuple[Any, Any, Any]
+    """The values of :data:`USAGE_KEYS`, as stored (``None`` when absent)."""
+
+
 def llm_totals(spans: Iterable[Span]) -> LLMTotals:
     """Model calls, tokens and cost of a trace's spans, each model call counted once.
 
@@ -152,43 +166,80 @@ def llm_totals(spans: Iterable[Span]) -> LLMTotals:
     counts only where nothing inside it reports one. A model span with an inner model
     span is not a call of its own. Values that are not numbers are ignored.
 
-    The store applies the same rule in SQL for ``list_traces`` and ``stats``.
+    The store's ``list_traces`` and ``stats`` apply this same function to the model spans
+    they read (:func:`model_totals`).
     """
-    model = [s for s in spans if s.kind in MODEL_KINDS]
-    if not model:
-        return LLMTotals()
+    return model_totals(
+        ModelSpan(
+            s.span_id,
+            s.parent_span_id,
+            s.scope,
+            s.start_ns,
+            s.end_ns,
+            (
+                s.attributes.get(USAGE_KEYS[0]),
+                s.attributes.get(USAGE_KEYS[1]),
+                s.attributes.get(USAGE_KEYS[2]),
+            ),
+        )
+        for s in spans
+        if s.kind in MODEL_KINDS
+    )
+
+
+UsageSums = tuple[int, "float | None", "float | None", "float | None"]
+"""Model calls, then the summed input tokens, output tokens and cost (``None``: none)."""
+
+
+def model_totals(model: Iterable[ModelSpan]) -> LLMTotals:
+    """:func:`llm_totals` of one trace's model spans."""
+    calls, tokens_in, tokens_out, cost = model_sums(model)
+    return LLMTotals(
+        calls=calls,
+        input_tokens=None if tokens_in is None else int(tokens_in),
+        output_tokens=None if tokens_out is None else int(tokens_out),
+        cost_usd=cost,
+    )
+
+
+def model_sums(model: Iterable[ModelSpan]) -> UsageSums:
+    """:func:`model_totals` as plain numbers (the store sums many traces' of them)."""
+    model = list(model)
+    if len(model) == 1:  # most traces: nothing to merge
+        only = model[0].usage
+        return (1, usage_number(only[0]), usage_number(only[1]), usage_number(only[2]))
+    by_parent: dict[str | None, list[ModelSpan]] = {}
+    for m in model:
+        by_parent.setdefault(m.parent_span_id, []).append(m)
+    for group in by_parent.values():
+        group.sort(key=lambda x: x.start_ns)
     sums: list[float | None] = [None, None, None]
     calls = 0
     for m in model:
-        inner = [c for c in model if _is_inner(c, m)]
+        inner = [*by_parent.get(m.span_id, ()), *_inner_siblings(m, by_parent[m.parent_span_id])]
         if not inner:
             calls += 1
-        for i, key in enumerate(USAGE_KEYS):
-            value = usage_number(m.attributes.get(key))
-            if value is None or any(usage_number(c.attributes.get(key)) is not None for c in inner):
+        for i in range(3):
+            value = usage_number(m.usage[i])
+            if value is None or any(usage_number(c.usage[i]) is not None for c in inner):
                 continue
             sums[i] = (sums[i] or 0) + value
-    return LLMTotals(
-        calls=calls,
-        input_tokens=None if sums[0] is None else int(sums[0]),
-        output_tokens=None if sums[1] is None else int(sums[1]),
-        cost_usd=sums[2],
-    )
+    return (calls, sums[0], sums[1], sums[2])
 
 
-def _is_inner(c: Span, m: Span) -> bool:
-    """Whether model span ``c`` records the same call as model span ``m``, from inside."""
-    if c.span_id == m.span_id:
-        return False
-    if c.parent_span_id == m.span_id:
-        return True
-    return (
-        c.parent_span_id == m.parent_span_id
-        and c.scope != m.scope
-        and m.start_ns <= c.start_ns
-        and c.end_ns <= m.end_ns
-        and (c.start_ns > m.start_ns or c.end_ns < m.end_ns or c.span_id > m.span_id)
-    )
+def _inner_siblings(m: ModelSpan, siblings: list[ModelSpan]) -> Iterator[ModelSpan]:
+    """Siblings of ``m`` (sorted by start) from another scope, within ``m``'s time."""
+    at = bisect.bisect_left(siblings, m.start_ns, key=lambda x: x.start_ns)
+    for c in itertools.islice(siblings, at, None):
+        if c.start_ns > m.end_ns:
+            break
+        if (
+            c.span_id != m.span_id
+            and c.scope != m.scope
+            and c.end_ns <= m.end_ns
+            and (c.start_ns > m.start_ns or c.end_ns < m.end_ns or c.span_id > m.span_id)
+        ):
+            yield c
 
 
 class SpanNode(BaseModel):
