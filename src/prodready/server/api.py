@@ -8,7 +8,8 @@ without a UTC offset is UTC here (the CLI reads it as local time).
 from __future__ import annotations
 
 import re
-from typing import Annotated, Final
+from collections.abc import Callable
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ValidationError
@@ -19,9 +20,52 @@ from prodready.store.records import MAX_NS
 from prodready.tracing.kinds import SPAN_KINDS
 from prodready.tracing.llm import TraceDetail
 
-router = APIRouter(prefix="/api", tags=["traces"])
-
 _TRACE_ID: Final = re.compile(r"[0-9a-fA-F]{32}")
+# What `since` can parse, loosely (a duration, or text starting with an ISO 8601 year): the
+# schema's pattern admits everything the handler accepts, and the handler says what is wrong.
+SINCE_PATTERN: Final = (
+    r"^\s*(?:[0-9]{4}.*|(?:\s*[0-9]+(?:\.[0-9]+)?(?:[nNuUµmM][sS]|[sSmMhHdDwW]))+\s*)$"
+)
+
+
+class ErrorDetail(BaseModel):
+    """The read API's error answer: what was wrong, naming the parameter."""
+
+    detail: str
+
+
+_RETRY_AFTER: Final = {
+    "Retry-After": {
+        "required": True,
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "string"},
+    }
+}
+ANSWERS: Final[dict[int | str, dict[str, Any]]] = {
+    400: {"model": ErrorDetail, "description": "A parameter the server cannot use, named."},
+    503: {
+        "model": ErrorDetail,
+        "description": "The store is unreachable; retry after Retry-After seconds.",
+        "headers": _RETRY_AFTER,
+    },
+}
+"""The error answers every read-API route documents, besides FastAPI's 422."""
+
+router = APIRouter(prefix="/api", tags=["traces"], responses=ANSWERS)
+
+
+def _documented(**constraints: object) -> Callable[[dict[str, Any]], None]:
+    """Schema constraints for an optional text parameter that the handler checks itself.
+
+    FastAPI's own check would answer 422 with a generic message; the handler answers 400
+    naming the parameter and the accepted values, so the constraint is only documented.
+    """
+
+    def document(schema: dict[str, Any]) -> None:
+        schema.pop("anyOf", None)  # an absent parameter is not sent as null
+        schema.update(type="string", **constraints)
+
+    return document
 
 
 class TraceList(BaseModel):
@@ -41,8 +85,13 @@ def trace_query(
     since: Annotated[
         str | None,
         Query(
-            description="Started within this long (15m, 2h, 7d) or since an ISO 8601 "
-            "date/time (UTC unless it has an offset)."
+            description="Started within this long (a number and a unit: ns, us, ms, s, m, "
+            "h, d, w; parts combine: 1h30m) or at/after an ISO 8601 date or date/time "
+            "(2024-05-01, 2024-05-01T12:00:00+02:00; UTC unless it has an offset). "
+            "Not with start_after_ns.",
+            json_schema_extra=_documented(
+                pattern=SINCE_PATTERN, examples=["15m", "1h30m", "2024-05-01T12:00:00Z"]
+            ),
         ),
     ] = None,
     start_after_ns: Annotated[int | None, Query(ge=0, le=MAX_NS)] = None,
@@ -50,7 +99,13 @@ def trace_query(
     name: str | None = None,
     status: Annotated[TraceStatus | None, Query(description="The root span's outcome.")] = None,
     has_error: Annotated[bool | None, Query(description="Whether any span failed.")] = None,
-    kind: Annotated[str | None, Query(description="Has a span of this kind.")] = None,
+    kind: Annotated[
+        str | None,
+        Query(
+            description="Has a span of this kind.",
+            json_schema_extra=_documented(enum=sorted(SPAN_KINDS)),
+        ),
+    ] = None,
     release: str | None = None,
     session_id: str | None = None,
     user_id: str | None = None,
@@ -112,9 +167,23 @@ def list_traces(store: StoreDep, query: QueryDep) -> TraceList:
     return TraceList(traces=store.list_traces(query), total=store.count_traces(query))
 
 
-@router.get("/traces/{trace_id}", summary="Get a trace", responses={404: {}, 400: {}})
+@router.get(
+    "/traces/{trace_id}",
+    summary="Get a trace",
+    responses={
+        400: {"model": ErrorDetail, "description": "The id is not 32 hex characters."},
+        404: {"model": ErrorDetail, "description": "No trace has this id."},
+    },
+)
 def get_trace(
-    store: StoreDep, trace_id: Annotated[str, Path(description="32 hex characters.")]
+    store: StoreDep,
+    trace_id: Annotated[
+        str,
+        Path(
+            description="32 hex characters, any case.",
+            json_schema_extra={"pattern": f"^{_TRACE_ID.pattern}$"},
+        ),
+    ],
 ) -> TraceDetail:
     """A trace's summary, resource and every span (by start time), and ``llm_calls``: each
     ``llm`` and ``embedding`` span's call normalised (models, messages, tool calls, usage),

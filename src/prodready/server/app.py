@@ -82,7 +82,9 @@ def create_app(
     app.state.metrics_logged = threading.Event()  # /v1/metrics logs its first request only
     app.include_router(api.router)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
-    app.add_api_route("/readyz", readyz, methods=["GET"], tags=["health"])
+    app.add_api_route(
+        "/readyz", readyz, methods=["GET"], tags=["health"], responses={503: api.ANSWERS[503]}
+    )
     for error in ingest.STORE_UNAVAILABLE:
         app.add_exception_handler(error, _store_unavailable)
     app.add_middleware(

@@ -55,15 +55,66 @@ STORE_UNAVAILABLE: Final = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_e
 # google.rpc.Code values for the Status body; OTLP clients may log them but do not act on them.
 _RPC_CODES: Final = {400: 3, 408: 4, 413: 8, 415: 3, 503: 14}
 
+_BINARY: Final = {"type": "string", "format": "binary"}
+_RPC_STATUS: Final = {
+    "title": "google.rpc.Status",
+    "type": "object",
+    "properties": {
+        "code": {"type": "integer", "description": "google.rpc.Code"},
+        "message": {"type": "string", "description": "what was wrong, and where"},
+    },
+    "required": ["code", "message"],
+}
+
+
+def _status_answer(description: str, **headers: str) -> dict[str, object]:
+    """An OpenAPI error response: ``google.rpc.Status`` in the request's encoding."""
+    answer: dict[str, object] = {
+        "description": description,
+        "content": {
+            "application/x-protobuf": {"schema": {**_BINARY, "description": "google.rpc.Status"}},
+            "application/json": {"schema": _RPC_STATUS},
+        },
+    }
+    if headers:
+        answer["headers"] = {
+            name: {"required": True, "description": text, "schema": {"type": "string"}}
+            for name, text in headers.items()
+        }
+    return answer
+
+
 _OPENAPI_BODY: Final = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}},
+            "application/x-protobuf": {"schema": _BINARY},
             "application/json": {"schema": {"type": "object"}},
         },
-    }
+    },
+    "responses": {
+        "200": {
+            "description": "Accepted: the export response in the request's encoding.",
+            "content": {
+                "application/x-protobuf": {"schema": _BINARY},
+                "application/json": {"schema": {"type": "object"}},
+            },
+        },
+        "400": _status_answer("Malformed OTLP, or a value the store cannot hold: nothing stored."),
+        "408": _status_answer(
+            "The body stalled or was too slow to arrive; the connection is closed.",
+            Connection="close",
+        ),
+        "413": _status_answer("The body, compressed or decompressed, is over the size limit."),
+        "415": _status_answer("Unsupported Content-Type (answered in JSON) or Content-Encoding."),
+        "503": _status_answer(
+            "The store is unreachable, or the server is at its bound of request bytes in "
+            "progress: retry after Retry-After seconds.",
+            **{"Retry-After": "seconds to wait before retrying"},
+        ),
+    },
 }
+"""The OpenAPI request body and answers every OTLP route shares (``openapi_extra``)."""
 
 
 class IngestError(Exception):
