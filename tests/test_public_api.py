@@ -13,6 +13,7 @@ PUBLIC = [
     "prodready",
     "prodready.tracing",
     "prodready.tracing.conventions",
+    "prodready.tracing.llm",
     "prodready.store",
     "prodready.evaluation",
     "prodready.evaluation.datasets",

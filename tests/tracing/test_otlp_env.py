@@ -200,3 +200,16 @@ def test_a_joined_provider_keeps_the_variables_for_its_own_exporter(tmp_path: Pa
     assert "endpoint None" in done.stdout
     assert "explicit http://127.0.0.1:9/v1/traces" in done.stdout
     assert "left to this process's own OpenTelemetry setup" in done.stderr
+
+
+def test_testing_capture_does_not_export_where_the_environment_points(
+    receiver: OTLPReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A test suite run with the variable set must not send its spans there."""
+    from prodready.testing import capture
+
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.url)
+    with capture() as cap:
+        one_span("in-a-test")
+    assert [s.name for s in cap.spans()] == ["in-a-test"]
+    assert receiver.paths == []

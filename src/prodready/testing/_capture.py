@@ -52,6 +52,8 @@ def capture(**configure: Any) -> Iterator[Capture]:
     """Configure tracing into a fresh in-memory store for the block, then shut it down.
 
     Keyword arguments go to ``prodready.configure`` (``release``, ``clock``, ``redact``...).
+    Nothing is exported over OTLP unless ``otlp_endpoint`` is given: a test suite run with
+    ``OTEL_EXPORTER_OTLP_ENDPOINT`` set does not send its spans there.
 
     >>> with capture() as cap:
     ...     run_agent()
@@ -59,6 +61,7 @@ def capture(**configure: Any) -> Iterator[Capture]:
     """
     store = configure.pop("store", None) or memory_store()
     configure.setdefault("flush_interval", 0.05)
+    configure.setdefault("otlp_endpoint", False)
     _config.configure(store=store, **configure)
     try:
         yield Capture(store)

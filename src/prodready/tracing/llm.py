@@ -38,7 +38,8 @@ from typing import Annotated, Any, Final, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from prodready.store.records import Span, Trace
+from prodready.store.records import Span as _Span
+from prodready.store.records import Trace as _Trace
 from prodready.tracing import attributes as attrs
 
 __all__ = [
@@ -194,7 +195,7 @@ class LLMCall(BaseModel):
     """The conventions the messages and tool definitions were read from."""
 
 
-class TraceDetail(Trace):
+class TraceDetail(_Trace):
     """A stored trace with each LLM call on it normalised, for renderers.
 
     What ``GET /api/traces/{trace_id}`` and ``prodready traces show --json`` return: every
@@ -205,7 +206,7 @@ class TraceDetail(Trace):
     """The normalised call of each ``llm`` and ``embedding`` span, by span id."""
 
     @classmethod
-    def of(cls, trace: Trace) -> TraceDetail:
+    def of(cls, trace: _Trace) -> TraceDetail:
         """``trace`` with its calls read (:func:`read_llm_calls`)."""
         return cls(
             summary=trace.summary,
@@ -279,7 +280,7 @@ _CALL_KINDS: Final = frozenset({"llm", "embedding"})
 # --- reading ---------------------------------------------------------------------------------
 
 
-def read_llm_call(span: Span) -> LLMCall | None:
+def read_llm_call(span: _Span) -> LLMCall | None:
     """The normalised call on an ``llm`` or ``embedding`` span; ``None`` for other kinds.
 
     Never raises: a source that cannot be read is skipped (and logged at debug level).
@@ -333,7 +334,7 @@ def read_llm_call(span: Span) -> LLMCall | None:
     )
 
 
-def read_llm_calls(spans: Iterable[Span]) -> dict[str, LLMCall]:
+def read_llm_calls(spans: Iterable[_Span]) -> dict[str, LLMCall]:
     """The normalised call of each ``llm`` and ``embedding`` span in ``spans``, by span id."""
     calls = {}
     for span in spans:
