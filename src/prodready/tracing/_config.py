@@ -5,9 +5,10 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from opentelemetry.trace import Link, SpanKind, TraceState
 from opentelemetry.util.types import Attributes
 
 from prodready.store import Store, redact_url
+from prodready.tracing import _secrets
 from prodready.tracing import attributes as attrs
 from prodready.tracing._convert import Redactor, Snapshot, readable_from
 from prodready.tracing._native import NativeTracer
@@ -54,6 +56,7 @@ class TracingConfig:
     capture_io: bool
     clock: Clock | None
     processor: StoreSpanProcessor | None
+    redact_secrets: bool = True
 
 
 class _RatioSampler(Sampler):
@@ -167,6 +170,9 @@ def configure(
     batch_size: int = 512,
     flush_interval: float = 0.5,
     write_to_store: bool = True,
+    redact_secrets: bool = True,
+    secret_names: Iterable[str] = (),
+    secret_patterns: Iterable[str | re.Pattern[str]] = (),
 ) -> TracingConfig:
     """Set up tracing for this process. Call once at start-up; calling again reconfigures.
 
@@ -203,11 +209,25 @@ def configure(
             transaction when it is behind).
         flush_interval: seconds between background writes.
         write_to_store: set ``False`` to export over OTLP only.
+        redact_secrets: replace secrets in what ``@trace`` and ``span.input()``/
+            ``output()`` capture, on the agent's thread before the span is queued:
+            values of secret-named arguments and keys (``api_key``, ``password``,
+            ``Authorization``...) and secret-looking values (``Bearer ...``, ``sk-...``,
+            ``AKIA...``, JWTs, PEM keys); see docs/tracing.md, "Secrets".
+        secret_names: more names whose values are secrets (``"ssn"``, ``"card_number"``).
+        secret_patterns: more regular expressions whose matches are secrets.
 
     Returns:
         The active configuration.
+
+    Raises:
+        ValueError: a ``secret_names`` or ``secret_patterns`` entry is not valid.
     """
+    secrets = _secrets.SecretPolicy(
+        enabled=redact_secrets, names=secret_names, patterns=secret_patterns
+    )
     with _state.lock:
+        _secrets.use(secrets)
         _state.sampler.set_rate(sample_rate)
         env = environment or os.environ.get("PRODREADY_ENVIRONMENT") or _default_environment()
         release = release or os.environ.get("PRODREADY_RELEASE")
@@ -266,6 +286,7 @@ def configure(
             capture_io=capture_io,
             clock=clock,
             processor=processor,
+            redact_secrets=redact_secrets,
         )
         if not _state.atexit_registered:
             atexit.register(shutdown)

@@ -32,6 +32,7 @@ def trace(
     capture_input: bool | None = None,
     capture_output: bool | None = None,
     attributes: Mapping[str, Any] | None = None,
+    redact_secrets: bool | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 
 
@@ -44,6 +45,7 @@ def trace(
     capture_input: bool | None = None,
     capture_output: bool | None = None,
     attributes: Mapping[str, Any] | None = None,
+    redact_secrets: bool | None = None,
 ) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
     """Trace every call of a function as a span (sync, async, generator or async generator).
 
@@ -57,10 +59,13 @@ def trace(
             from ``configure(capture_io=...)``.
         capture_output: record the return value (or the number of items yielded).
         attributes: static attributes for every span.
+        redact_secrets: replace secret-named arguments (``api_key``, ``password``...) and
+            secret-looking values (``Bearer ...``, ``sk-...``) in what is captured; default
+            from ``configure(redact_secrets=...)``, on unless turned off there.
     """
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
-        spec = _Spec(fn, name, kind, capture_input, capture_output, attributes)
+        spec = _Spec(fn, name, kind, capture_input, capture_output, attributes, redact_secrets)
         if inspect.isasyncgenfunction(fn):
             wrapper: Callable[..., Any] = _async_generator(fn, spec)
         elif inspect.iscoroutinefunction(fn):
@@ -77,7 +82,15 @@ def trace(
 class _Spec:
     """What a decorated function's spans look like, computed once at decoration time."""
 
-    __slots__ = ("attributes", "capture_input", "capture_output", "kind", "name", "signature")
+    __slots__ = (
+        "attributes",
+        "capture_input",
+        "capture_output",
+        "kind",
+        "name",
+        "redact_secrets",
+        "signature",
+    )
 
     def __init__(
         self,
@@ -87,8 +100,10 @@ class _Spec:
         capture_input: bool | None,
         capture_output: bool | None,
         attributes: Mapping[str, Any] | None,
+        redact_secrets: bool | None,
     ) -> None:
         self.name = name or getattr(fn, "__qualname__", None) or repr(fn)
+        self.redact_secrets = redact_secrets
         self.kind = kind
         self.capture_input = capture_input
         self.capture_output = capture_output
@@ -107,7 +122,11 @@ class _Spec:
         if capture_in and span.is_recording:
             try:
                 # By parameter name (with a signature): a case from the trace can replay it.
-                span.input(self._arguments(args, kwargs), arguments=self.signature is not None)
+                span.input(
+                    self._arguments(args, kwargs),
+                    arguments=self.signature is not None,
+                    redact_secrets=self.redact_secrets,
+                )
             except Exception:
                 log.debug("could not capture the input of %s", self.name, exc_info=True)
         capture_out = self.capture_output if self.capture_output is not None else default
@@ -129,7 +148,7 @@ def _function(fn: Callable[..., Any], spec: _Spec) -> Callable[..., Any]:
             span.end(exc)
             raise
         if capture_out:
-            span.output(result)
+            span.output(result, redact_secrets=spec.redact_secrets)
         span.end()
         return result
 
@@ -145,7 +164,7 @@ def _coroutine(fn: Callable[..., Any], spec: _Spec) -> Callable[..., Any]:
             span.end(exc)
             raise
         if capture_out:
-            span.output(result)
+            span.output(result, redact_secrets=spec.redact_secrets)
         span.end()
         return result
 

@@ -20,7 +20,7 @@ from opentelemetry import trace as otel_trace
 from opentelemetry.context import Context
 from opentelemetry.trace import INVALID_SPAN, SpanKind, Status, StatusCode
 
-from prodready.tracing import _config
+from prodready.tracing import _config, _secrets
 from prodready.tracing import attributes as attrs
 from prodready.tracing._native import CURRENT_CONTEXT, PRIMITIVES, SPAN_KEY, RecordingSpan
 from prodready.tracing.kinds import SPAN_KINDS, check_kind
@@ -34,6 +34,7 @@ MAX_CAPTURE_CHARS = 100_000
 _CLIENT_KINDS = frozenset({"llm", "embedding", "reranker"})
 _OTEL_KINDS = {k: SpanKind.CLIENT if k in _CLIENT_KINDS else SpanKind.INTERNAL for k in SPAN_KINDS}
 _KIND_KEY = attrs.KIND
+_TOOL_ARGUMENTS = attrs.TOOL_ARGUMENTS
 _MISSING: Any = object()
 
 AttributeValue = str | bool | int | float | Sequence[str] | Sequence[bool] | Sequence[int]
@@ -65,8 +66,16 @@ def _json_default(value: Any) -> Any:
     return repr(value)
 
 
-def _capture(value: Any) -> AttributeValue:
-    out = to_attribute(value)
+def _capture(value: Any, redact: bool | None = None) -> AttributeValue:
+    """``value`` as a captured attribute: secrets redacted (by default, see ``_secrets``),
+    then truncated to ``MAX_CAPTURE_CHARS`` (after, so a cut cannot expose a secret's head).
+    """
+    policy = _secrets.active.policy
+    out: AttributeValue
+    if policy.enabled if redact is None else redact:
+        out = policy.mask_attribute(to_attribute(policy.scrub(value)))
+    else:
+        out = to_attribute(value)
     if isinstance(out, str) and len(out) > MAX_CAPTURE_CHARS:
         return out[:MAX_CAPTURE_CHARS] + f"…[truncated {len(out) - MAX_CAPTURE_CHARS} chars]"
     return out
@@ -121,7 +130,10 @@ class Span:
             if self._attributes:
                 for key, value in self._attributes.items():
                     if value is not None:
-                        attributes[key] = to_attribute(value)
+                        # A tool's arguments come from the model or the user: captured data.
+                        attributes[key] = (
+                            _capture(value) if key == _TOOL_ARGUMENTS else to_attribute(value)
+                        )
             self._span = _config.start_span(
                 self._name, self._otel_kind, attributes, clock() if clock is not None else None
             )
@@ -265,23 +277,28 @@ class Span:
             log.debug("could not record error on %r", self._name, exc_info=True)
         return self
 
-    def input(self, value: Any, *, arguments: bool = False) -> Span:
-        """Record what the step received (truncated to ``MAX_CAPTURE_CHARS``).
+    def input(
+        self, value: Any, *, arguments: bool = False, redact_secrets: bool | None = None
+    ) -> Span:
+        """Record what the step received (secrets redacted, truncated to ``MAX_CAPTURE_CHARS``).
 
         Args:
             value: the input.
             arguments: ``value`` is the call's arguments by parameter name, as
                 ``@prodready.trace`` records them (``prodready.input.kind``), so a case made
                 from the trace calls the target with them.
+            redact_secrets: redact secret-named keys and secret-looking values; default
+                from ``configure(redact_secrets=...)``.
         """
-        self._safe_set(attrs.INPUT, value, capture=True)
+        self._safe_set(attrs.INPUT, value, capture=True, redact=redact_secrets)
         if arguments:
             self._safe_set(attrs.INPUT_KIND, "arguments", capture=False)
         return self
 
-    def output(self, value: Any) -> Span:
-        """Record what the step produced (truncated to ``MAX_CAPTURE_CHARS``)."""
-        return self._safe_set(attrs.OUTPUT, value, capture=True)
+    def output(self, value: Any, *, redact_secrets: bool | None = None) -> Span:
+        """Record what the step produced (secrets redacted, as for :meth:`input`, and
+        truncated to ``MAX_CAPTURE_CHARS``)."""
+        return self._safe_set(attrs.OUTPUT, value, capture=True, redact=redact_secrets)
 
     # --- typed helpers -----------------------------------------------------------------------
 
@@ -345,9 +362,9 @@ class Span:
         """Record why the agent took this step."""
         return self._safe_set(attrs.STEP_REASONING, text, capture=True)
 
-    def _safe_set(self, key: str, value: Any, *, capture: bool) -> Span:
+    def _safe_set(self, key: str, value: Any, *, capture: bool, redact: bool | None = None) -> Span:
         try:
-            value = _capture(value) if capture else to_attribute(value)
+            value = _capture(value, redact) if capture else to_attribute(value)
             span = self._span
             if type(span) is RecordingSpan:
                 span.put(key, value)
