@@ -58,12 +58,14 @@ def body(trace: int) -> bytes:
     return request(padded).SerializeToString()
 
 
-def start_upload(url: str, data: bytes, sent: int, *, extra: str = "") -> socket.socket:
-    """POST ``data`` to ``/v1/traces`` over a raw socket, sending only its first ``sent`` bytes."""
+def start_upload(
+    url: str, data: bytes, sent: int, *, path: str = "/v1/traces", extra: str = ""
+) -> socket.socket:
+    """POST ``data`` to ``path`` over a raw socket, sending only its first ``sent`` bytes."""
     where = urlsplit(url)
     sock = socket.create_connection((where.hostname, where.port), timeout=20)
     head = (
-        f"POST /v1/traces HTTP/1.1\r\nHost: {where.netloc}\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: {where.netloc}\r\n"
         f"Content-Type: application/x-protobuf\r\nContent-Length: {len(data)}\r\n{extra}\r\n"
     )
     sock.sendall(head.encode() + data[:sent])
@@ -96,6 +98,19 @@ def test_requests_past_the_budget_get_503_and_retry_after_and_only_the_admitted_
     assert b"request bytes in progress" in refused[0].content
     stored = {i for i in range(1, 9) if store.get_trace(f"{i:032x}") is not None}
     assert stored == {1, 2, 3} and budget.held == 0
+
+
+@pytest.mark.parametrize("path", ["/v1/logs", "/v1/metrics"])
+def test_every_otlp_route_shares_the_budget(store: Store, path: str) -> None:
+    held = body(1)
+    app = create_app(store, max_body_bytes=2 * PAD, max_inflight_bytes=len(held) + 1000)
+    with running(app) as url:
+        sock = start_upload(url, held, sent=10)
+        wait_until(lambda: app.state.ingest_budget.held == len(held))
+        refused = httpx.post(f"{url}{path}", content=bytes(5000), headers=PROTOBUF)
+        sock.sendall(held[10:])
+        assert answer(sock)[0] == 200
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
 
 
 def test_a_chunked_body_holds_each_chunk_as_it_arrives(store: Store) -> None:

@@ -14,6 +14,7 @@ import threading
 import time
 
 import httpx
+import pytest
 
 from prodready.server import create_app
 from prodready.store import Store
@@ -24,13 +25,14 @@ from tests.server.test_store_down_at_start import SERVE, free_port, wait_for
 STALLED = b"\x0a" + bytes(999)  # declares 1000 bytes; 3 are sent
 
 
+@pytest.mark.parametrize("path", ["/v1/traces", "/v1/logs", "/v1/metrics"])
 def test_stalled_uploads_get_408_and_are_closed_while_other_requests_are_served(
-    store: Store,
+    store: Store, path: str
 ) -> None:
     app = create_app(store, body_idle_timeout=0.5, body_timeout=30)
     with running(app) as url:
         started = time.monotonic()
-        stalled = [start_upload(url, STALLED, sent=3) for _ in range(100)]
+        stalled = [start_upload(url, STALLED, sent=3, path=path) for _ in range(100)]
         assert httpx.get(f"{url}/healthz").status_code == 200
         data = request(span()).SerializeToString()
         assert httpx.post(f"{url}/v1/traces", content=data, headers=PROTOBUF).status_code == 200
