@@ -6,9 +6,10 @@ Bad input gets a 4xx, an unreachable database a 503 with ``Retry-After`` so OTLP
 retry. Error bodies are ``google.rpc.Status`` messages in the request's encoding, as the OTLP
 specification asks.
 
-:class:`IngestLimits` guards every ``/v1/*`` route (traces, logs): request bytes held at once
-are bounded by an :class:`IngestBudget` (past it, 503 with ``Retry-After`` at once instead
-of queued work), and a body that stalls or drips is answered 408 and its connection closed.
+:class:`IngestLimits` guards every ``/v1/*`` route (traces, logs, metrics): request bytes held
+at once are bounded by an :class:`IngestBudget` (past it, 503 with ``Retry-After`` at once
+instead of queued work), and a body that stalls or drips is answered 408 and its connection
+closed.
 """
 
 from __future__ import annotations
