@@ -8,9 +8,11 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner, Result
 
+from prodready.cli import app
 from prodready.models import Price as ModelsPrice
-from prodready.testing import ScriptedModelServer
+from prodready.testing import ScriptedModelServer, capture
 from prodready.tracing import prices
 from prodready.tracing.prices import Price, PricesError, PriceTable
 
@@ -177,3 +179,51 @@ def test_the_table_loads_as_package_data_the_way_an_installed_wheel_reads_it() -
     resource = resources.files("prodready.tracing").joinpath("prices.json")
     data = json.loads(resource.read_bytes())
     assert PriceTable(prices.parse(data, where="package data")) == prices.shipped()
+
+
+# --- where the table is chosen: configure() and `prodready serve` ------------------------------
+
+
+def test_configure_rejects_a_malformed_price_file_naming_it(tmp_path: Path) -> None:
+    file = tmp_path / "bad.json"
+    file.write_text('{"models": {"acme": {"input": "cheap", "output": 1}}}')
+    with pytest.raises(PricesError, match=r"bad\.json: models\.acme\.input"), capture(prices=file):
+        pass
+
+
+def test_configure_with_prices_makes_them_the_table_in_use(tmp_path: Path) -> None:
+    with capture(prices={"acme-7b": Price(input=1.0, output=1.0)}):
+        assert prices.current().find("acme-7b") == Price(input=1.0, output=1.0)
+    with capture():
+        assert prices.current().find("acme-7b") is None
+
+
+def _serve(args: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[Result, list[PriceTable]]:
+    """`prodready serve ARGS` with the server replaced by one that notes the table in use."""
+    import prodready.server
+
+    seen: list[PriceTable] = []
+    monkeypatch.setattr(prodready.server, "serve", lambda **_: seen.append(prices.current()))
+    result = CliRunner().invoke(app, ["serve", *args], env={"PRODREADY_STORE_URL": None})
+    return result, seen
+
+
+def test_serve_prices_option_sets_the_table_before_the_server_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = tmp_path / "prices.yaml"
+    file.write_text("models:\n  acme-7b: {input: 0.5, output: 0.5, cached_input: 0.1}\n")
+    result, seen = _serve(["--prices", str(file)], monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert seen[0].find("acme-7b-chat") == Price(input=0.5, output=0.5, cached_input=0.1)
+
+
+def test_serve_with_a_malformed_price_file_exits_2_naming_file_and_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = tmp_path / "prices.yaml"
+    file.write_text("models:\n  acme-7b: {input: 0.5}\n")
+    result, seen = _serve(["--prices", str(file)], monkeypatch)
+    assert result.exit_code == 2 and not seen
+    assert f"{file}: models.acme-7b: missing 'output'" in result.output
+    assert "Traceback" not in result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
@@ -31,6 +32,14 @@ def serve(
     limit_concurrency: Annotated[
         int, typer.Option(min=1, help="Connections served at once; 503 to new ones past it.")
     ] = 1000,
+    prices: Annotated[
+        Path | None,
+        typer.Option(
+            help="YAML or JSON model prices merged over the shipped table, to cost spans "
+            "that report tokens but no cost (docs/conventions.md, Prices).",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Receive OTLP/HTTP traces into the store and serve the read API."""
     from prodready.cli._render import fail
@@ -44,6 +53,12 @@ def serve(
             2, f'`prodready serve` needs the server extra: pip install "prodready[server]" ({exc})'
         )
     state = ctx.obj if isinstance(ctx.obj, CliState) else CliState()
+    from prodready.tracing import prices as price_table
+
+    try:
+        price_table.use(prices)  # also checks $PRODREADY_PRICES, before the server starts
+    except price_table.PricesError as exc:
+        fail(2, f"cannot use the prices: {exc}")
     try:
         run_server(
             host=host,

@@ -31,6 +31,7 @@ from opentelemetry.util.types import Attributes
 from prodready.store import Store, redact_url
 from prodready.tracing import _secrets
 from prodready.tracing import attributes as attrs
+from prodready.tracing import prices as _prices
 from prodready.tracing._convert import Redactor, Snapshot, readable_from
 from prodready.tracing._native import NativeTracer
 from prodready.tracing._processor import StoreSpanProcessor, TracingStats, _transient
@@ -173,6 +174,7 @@ def configure(
     redact_secrets: bool = True,
     secret_names: Iterable[str] = (),
     secret_patterns: Iterable[str | re.Pattern[str]] = (),
+    prices: _prices.PricesArg = None,
 ) -> TracingConfig:
     """Set up tracing for this process. Call once at start-up; calling again reconfigures.
 
@@ -216,13 +218,18 @@ def configure(
             ``AKIA...``, JWTs, PEM keys); see docs/tracing.md, "Secrets".
         secret_names: more names whose values are secrets (``"ssn"``, ``"card_number"``).
         secret_patterns: more regular expressions whose matches are secrets.
+        prices: model prices (a YAML/JSON file's path, or ``{model: Price}``) merged over
+            the shipped table and ``$PRODREADY_PRICES``, to price foreign model calls that
+            report tokens but no cost; see docs/conventions.md, "Prices".
 
     Returns:
         The active configuration.
 
     Raises:
-        ValueError: a ``secret_names`` or ``secret_patterns`` entry is not valid.
+        ValueError: a ``secret_names`` or ``secret_patterns`` entry is not valid, or a
+            price file or entry is malformed (``PricesError`` names it).
     """
+    _prices.use(prices)
     secrets = _secrets.SecretPolicy(
         enabled=redact_secrets, names=secret_names, patterns=secret_patterns
     )
