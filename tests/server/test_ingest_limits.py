@@ -113,6 +113,21 @@ def test_every_otlp_route_shares_the_budget(store: Store, path: str) -> None:
     assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
 
 
+def test_a_client_expecting_100_continue_is_refused_without_sending_its_body(
+    store: Store,
+) -> None:
+    first, second = body(1), body(2)
+    app = create_app(store, max_body_bytes=2 * PAD, max_inflight_bytes=len(first) + 1000)
+    with running(app) as url:
+        sock = start_upload(url, first, sent=10)
+        wait_until(lambda: app.state.ingest_budget.held == len(first))
+        waiting = start_upload(url, second, sent=0, extra="Expect: 100-continue\r\n")
+        status, headers, _ = answer(waiting)  # no 100 Continue, and nothing drained
+        sock.sendall(first[10:])
+        assert answer(sock)[0] == 200
+    assert (status, headers["retry-after"]) == (503, "1")
+
+
 def test_a_chunked_body_holds_each_chunk_as_it_arrives(store: Store) -> None:
     first, second = body(1), body(2)
     app = create_app(store, max_body_bytes=2 * PAD, max_inflight_bytes=len(first) + 1000)
