@@ -258,7 +258,7 @@ async def test_the_cost_budget_scores_an_openinference_trace_with_tokens_only() 
     assert score.value == pytest.approx((6 * 0.15 + 3 * 0.075) / 1e6)
 
 
-def _otlp_protobuf(*spans: tuple[str, dict[str, Any]]) -> bytes:
+def otlp_protobuf(*spans: tuple[str, dict[str, Any]]) -> bytes:
     """A protobuf export request, encoded by the official exporter from real SDK spans."""
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
@@ -271,8 +271,8 @@ def _otlp_protobuf(*spans: tuple[str, dict[str, Any]]) -> bytes:
     return encode_spans(exporter.get_finished_spans()).SerializeToString()
 
 
-def test_ingest_through_otlp_protobuf_normalises_both_conventions_alike() -> None:
-    body = _otlp_protobuf(("ChatCompletion", OI_CHAT), ("chat gpt-4o-mini", V2_CHAT))
+def test_ingest_throughotlp_protobuf_normalises_both_conventions_alike() -> None:
+    body = otlp_protobuf(("ChatCompletion", OI_CHAT), ("chat gpt-4o-mini", V2_CHAT))
     records = {r.name: r for r in decode(body, "protobuf")}
     oi, v2 = records["ChatCompletion"].attributes, records["chat gpt-4o-mini"].attributes
     assert records["ChatCompletion"].kind == records["chat gpt-4o-mini"].kind == "llm"
@@ -294,7 +294,7 @@ def test_ingest_through_otlp_protobuf_normalises_both_conventions_alike() -> Non
 
 def test_a_requested_model_filter_finds_openinference_traces(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path}/p.db")
-    store.write_spans(decode(_otlp_protobuf(("ChatCompletion", OI_CHAT)), "protobuf"))
+    store.write_spans(decode(otlp_protobuf(("ChatCompletion", OI_CHAT)), "protobuf"))
     found = store.list_traces(TraceQuery(attributes={attrs.GEN_AI_REQUEST_MODEL: "gpt-4o-mini"}))
     assert len(found) == 1
     (trace,) = store.get_traces([found[0].trace_id]).values()
