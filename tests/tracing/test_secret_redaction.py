@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, field_serializer
 
 import prodready
 from prodready import tracing
@@ -130,6 +132,61 @@ def test_secret_keys_inside_nested_dicts_and_lists_are_redacted(store: Store) ->
         },
     }
     assert headers["Authorization"] == "opaque"  # the caller's objects are not changed
+
+
+@dataclass
+class DatabaseConfig:
+    host: str
+    password: str
+
+
+class LLMConfig(BaseModel):
+    model: str
+    openai_api_key: str
+    database: DatabaseConfig
+
+
+class Question(BaseModel):
+    text: str
+    max_tokens: int
+
+
+def test_secret_fields_of_pydantic_models_and_dataclasses_are_redacted(store: Store) -> None:
+    @prodready.trace
+    def run(config: LLMConfig, databases: list[DatabaseConfig], question: Question) -> None:
+        pass
+
+    config = LLMConfig(model="m", openai_api_key="k-1", database=DatabaseConfig("db", "p-1"))
+    question = Question(text="where is my card?", max_tokens=64)
+    attributes = traced(store, lambda: run(config, [DatabaseConfig("db2", "p-2")], question))
+    assert stored_input(attributes) == {
+        "config": {
+            "model": "m",
+            "openai_api_key": REDACTED,
+            "database": {"host": "db", "password": REDACTED},
+        },
+        "databases": [{"host": "db2", "password": REDACTED}],
+        "question": {"text": "where is my card?", "max_tokens": 64},
+    }
+
+
+class Unreadable(BaseModel):
+    token: str
+
+    @field_serializer("token")
+    def _fail(self, value: str) -> str:
+        raise RuntimeError("no")
+
+
+def test_a_model_with_a_secret_field_that_cannot_be_read_is_redacted_whole(store: Store) -> None:
+    @prodready.trace
+    def call(items: list[Unreadable]) -> None:
+        pass
+
+    attributes = traced(store, lambda: call([Unreadable(token="t-1")]))
+    assert stored_input(attributes) == {"items": [REDACTED]}
+    attributes = traced(store, lambda: prodready.trace(lambda x: None)(Unreadable(token="t-1")))
+    assert stored_input(attributes) == {"x": REDACTED}
 
 
 @pytest.mark.parametrize(

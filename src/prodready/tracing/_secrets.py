@@ -23,6 +23,7 @@ few substring tests, and a format's regular expression runs only when its prefix
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -169,7 +170,7 @@ class SecretPolicy:
             valid regular expression.
     """
 
-    __slots__ = ("_cache", "_extra", "_names", "enabled")
+    __slots__ = ("_cache", "_clean", "_extra", "_names", "_plain", "_types", "enabled")
 
     def __init__(
         self,
@@ -182,6 +183,9 @@ class SecretPolicy:
         self._names = _TERMS | frozenset(_checked_names(names))
         self._extra = tuple(_checked_patterns(patterns))
         self._cache: dict[str, bool] = {}
+        self._plain: set[str] = set()  # the names in _cache found not secret
+        self._types: dict[type, bool] = {}
+        self._clean = ""  # the last text found clean (held, so its identity stays unique)
 
     # --- names ------------------------------------------------------------------------------
 
@@ -192,7 +196,10 @@ class SecretPolicy:
             cache = self._cache
             if len(cache) >= _MAX_CACHED_NAMES:
                 cache.clear()
+                self._plain.clear()
             known = cache[name] = self._judge(name)
+            if not known:
+                self._plain.add(name)
         return known
 
     def _judge(self, name: str) -> bool:
@@ -213,24 +220,26 @@ class SecretPolicy:
     def scrub(self, value: Any) -> Any:
         """``value`` with the values of secret-named keys replaced by :data:`REDACTED`.
 
-        Looks into dicts, lists and tuples (not other objects); returns ``value`` itself
-        when nothing was replaced, else a copy of the containers on the way to a secret.
+        Looks into dicts, lists and tuples, and into pydantic models and dataclasses that
+        have a secret-named field (as the dict of their fields, which is how they are
+        stored); returns ``value`` itself when nothing was replaced, else a copy of the
+        containers on the way to a secret.
         """
         kind = type(value)
         if kind in _SCALARS:
             return value
-        if kind is dict:  # the common case: known names, scalar values
-            known = self._cache.get
-            for key, item in value.items():
-                if known(key) is not False or type(item) not in _SCALARS:
+        if kind is dict and value.keys() <= self._plain:  # no secret name at the top
+            for item in value.values():
+                if type(item) not in _SCALARS:
                     break
-            else:
+            else:  # and scalar values: the common case
                 return value
-        if isinstance(value, _NESTED):
-            return self._scrub(value, MAX_DEPTH, [MAX_NODES])
-        return value
+        return self._scrub(value, MAX_DEPTH, [MAX_NODES])
 
     def _scrub(self, value: Any, depth: int, budget: list[int]) -> Any:
+        if not isinstance(value, _NESTED):
+            fields = self._secret_fields(value)
+            return value if fields is None else self._scrub(fields, depth, budget)
         if isinstance(value, dict):
             out: Any = None
             for key, item in value.items():
@@ -239,7 +248,7 @@ class SecretPolicy:
                     break
                 if type(key) is str and self.is_secret_name(key):
                     new = REDACTED
-                elif depth > 1 and isinstance(item, _NESTED):
+                elif depth > 1 and type(item) not in _SCALARS:
                     new = self._scrub(item, depth - 1, budget)
                 else:
                     continue
@@ -255,13 +264,32 @@ class SecretPolicy:
             budget[0] -= 1
             if budget[0] < 0:
                 break
-            if isinstance(item, _NESTED):
+            if type(item) not in _SCALARS:
                 new = self._scrub(item, depth - 1, budget)
                 if new is not item:
                     if items is None:
                         items = list(value)
                     items[i] = new
         return value if items is None else items
+
+    def _secret_fields(self, value: Any) -> dict[str, Any] | str | None:
+        """A pydantic model's or dataclass's fields by name, if one of the names is secret
+        (:data:`REDACTED` if they cannot be read)."""
+        kind = type(value)
+        secret = self._types.get(kind)
+        if secret is None:
+            if len(self._types) >= _MAX_CACHED_NAMES:
+                self._types.clear()
+            secret = self._types[kind] = any(map(self.is_secret_name, _field_names(kind)))
+        if not secret:
+            return None
+        try:
+            if dataclasses.is_dataclass(value):
+                return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+            dumped = value.model_dump()
+        except Exception:  # stored as its repr otherwise, secret and all
+            return REDACTED
+        return dumped if isinstance(dumped, dict) else REDACTED
 
     # --- values -----------------------------------------------------------------------------
 
@@ -280,13 +308,26 @@ class SecretPolicy:
     def mask_attribute(self, value: Any) -> Any:
         """An attribute value (a string, or a list of them) with :meth:`mask` applied."""
         if type(value) is str:
+            if value is self._clean:  # e.g. one answer returned up through nested spans
+                return value
             # mask()'s first test inline: most captured text stops here, one call sooner.
             if not self._extra and (len(value) < _MIN_SECRET_CHARS or not _GATE.search(value)):
+                self._clean = value
                 return value
             return self.mask(value)
         if type(value) is list and value and type(value[0]) is str:
             return [self.mask(v) for v in value]
         return value
+
+
+def _field_names(kind: type) -> Iterable[str]:
+    """The field names of a pydantic model or dataclass type (none for other types)."""
+    if dataclasses.is_dataclass(kind):
+        return [f.name for f in dataclasses.fields(kind)]
+    fields = getattr(kind, "model_fields", None)
+    if isinstance(fields, dict) and callable(getattr(kind, "model_dump", None)):
+        return [name for name in fields if isinstance(name, str)]
+    return ()
 
 
 def _replacement(match: re.Match[str]) -> str:
