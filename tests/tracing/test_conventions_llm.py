@@ -116,6 +116,7 @@ def test_openinference_tokens_and_cached_tokens_are_priced_from_the_table() -> N
     extra = added(OI_CHAT)
     assert (extra[attrs.GEN_AI_INPUT_TOKENS], extra[attrs.GEN_AI_OUTPUT_TOKENS]) == (9, 0)
     assert extra[attrs.GEN_AI_CACHE_READ_TOKENS] == 3
+    assert extra[attrs.GEN_AI_TOTAL_TOKENS] == 9
     assert MINI.cached_input is not None
     expected = (6 * MINI.input + 3 * MINI.cached_input) / 1e6
     assert extra[attrs.LLM_COST] == pytest.approx(expected)

@@ -112,6 +112,7 @@ def _call(attributes: Mapping[str, Any], extra: dict[str, Any], kind: str | None
         cache_read=get("llm.token_count.prompt_details.cache_read"),
         cache_creation=get("llm.token_count.prompt_details.cache_write"),
         reasoning=get("llm.token_count.completion_details.reasoning"),
+        total=get("llm.token_count.total"),
     )
     _llm.cost(
         extra,
