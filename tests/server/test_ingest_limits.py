@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import requests
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -126,6 +127,19 @@ def test_a_client_expecting_100_continue_is_refused_without_sending_its_body(
         sock.sendall(first[10:])
         assert answer(sock)[0] == 200
     assert (status, headers["retry-after"]) == (503, "1")
+
+
+def test_a_large_refused_body_gets_its_503_not_a_reset_connection(store: Store) -> None:
+    first = body(1)
+    app = create_app(store, max_inflight_bytes=len(first) + 1000)
+    with running(app) as url:
+        sock = start_upload(url, first, sent=10)
+        wait_until(lambda: app.state.ingest_budget.held == len(first))
+        # requests (the OTLP exporter's transport) reads the answer once it has sent 8 MiB
+        refused = requests.post(f"{url}/v1/traces", data=bytes(8 << 20), headers=PROTOBUF)
+        sock.sendall(first[10:])
+        assert answer(sock)[0] == 200
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
 
 
 def test_a_chunked_body_holds_each_chunk_as_it_arrives(store: Store) -> None:

@@ -369,12 +369,12 @@ class IngestLimits:
 
     A request that declares its length holds it from the start, so one that does not fit
     is refused before anything is decoded; a chunked body holds each chunk as it arrives.
-    A refused body is still read, and dropped, before the 503 goes out: a client still
-    sending would otherwise see a reset connection instead of the answer telling it to
-    retry. Reading the body times out (408, connection closed) after ``idle_timeout``
-    seconds without data or ``body_timeout`` seconds in all, so stalled uploads do not pile
-    up. Errors raised here reach the route as :class:`IngestError` from ``receive``; if the
-    route lets one through, it is answered here in the request's encoding.
+    The 503 goes out at once; uvicorn reads and drops the rest of a refused body, so a
+    client still sending sees the answer, not a reset connection. Reading the body times
+    out (408, connection closed) after ``idle_timeout`` seconds without data or
+    ``body_timeout`` seconds in all, so stalled uploads do not pile up. Errors raised here
+    reach the route as :class:`IngestError` from ``receive``; if the route lets one
+    through, it is answered here in the request's encoding.
     """
 
     def __init__(
@@ -414,22 +414,13 @@ class IngestLimits:
         except IngestError as exc:
             if started:
                 raise
-            await _refuse(exc, scope, body, send)
+            encoding = _ENCODINGS.get(_media_type(_header(scope, b"content-type")), "json")
+            log.info("rejected OTLP request (%d): %s", exc.status, exc.message)
+            response = error_response(exc.status, exc.message, encoding, exc.headers)
+            await response(scope, body.receive, send)
         finally:
             held.budget.give_back(held.size)
             _HELD.reset(token)
-
-
-async def _refuse(exc: IngestError, scope: Scope, body: _TimedBody, send: Send) -> None:
-    if exc.status == 503 and not _expects_continue(scope):
-        try:
-            await body.drain()
-        except IngestError as late:  # the refused body stalled as well
-            exc = late
-    encoding = _ENCODINGS.get(_media_type(_header(scope, b"content-type")), "json")
-    log.info("rejected OTLP request (%d): %s", exc.status, exc.message)
-    response = error_response(exc.status, exc.message, encoding, exc.headers)
-    await response(scope, body.receive, send)
 
 
 class _TimedBody:
@@ -465,18 +456,8 @@ class _TimedBody:
             return message
         self.done = not message.get("more_body", False)
         if self._count:
-            try:
-                self._held.take(len(message.get("body", b"")))
-            except IngestError:
-                await self.drain()
-                raise
+            self._held.take(len(message.get("body", b"")))
         return message
-
-    async def drain(self) -> None:
-        """Read the rest of the body and drop it."""
-        self._count = False
-        while not self.done:
-            await self.receive()
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -493,8 +474,3 @@ def _declared_length(scope: Scope, limit: int) -> int | None:
         return None
     size = int(declared)
     return size if size <= limit else None
-
-
-def _expects_continue(scope: Scope) -> bool:
-    # Such a client sends the body only once asked (on the first receive): nothing to drain.
-    return (_header(scope, b"expect") or "").lower() == "100-continue"
