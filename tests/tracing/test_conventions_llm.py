@@ -166,6 +166,15 @@ def test_openinference_reported_cost_and_reasoning_tokens_are_kept_as_reported()
     assert extra[attrs.LLM_COST_SOURCE] == "reported"
 
 
+def test_langchain_invocation_parameters_may_name_the_model_model_name() -> None:
+    span = {
+        "openinference.span.kind": "LLM",
+        "llm.invocation_parameters": '{"model_name": "claude-3-5-sonnet-20241022", "stop": null}',
+        "llm.model_name": "claude-3-5-sonnet-20241022-v2",
+    }
+    assert added(span)[attrs.GEN_AI_REQUEST_MODEL] == "claude-3-5-sonnet-20241022"
+
+
 def test_invocation_parameters_become_genai_request_parameters() -> None:
     span = {
         "openinference.span.kind": "LLM",

@@ -89,7 +89,36 @@ _CONVENTIONS: Final = (
 )
 
 
+# Every key some ``applies`` above tests: a span with none of them (HTTP, database) skips them
+# all in one C-level scan.
+_MARKERS: Final = frozenset(
+    {
+        openinference.SPAN_KIND,
+        openllmetry.SPAN_KIND,
+        openllmetry.REQUEST_TYPE,
+        openllmetry.ENTITY_NAME,
+        langfuse.TYPE,
+        langfuse.MODEL,
+        langfuse.USAGE,
+        mlflow.SPAN_TYPE,
+    }
+)
+
+
 def _translate_foreign(attributes: Mapping[str, Any], name: str) -> tuple[str, dict[str, Any]]:
+    if _MARKERS.isdisjoint(attributes):  # GenAI only, or no convention at all
+        kind = genai.kind_of(attributes, name) or "unknown"
+        extra = genai.normalize(attributes, kind)
+    else:
+        kind, extra = _translate_conventions(attributes, name)
+    if kind in _llm.CALL_KINDS:
+        _llm.price(attributes, extra, prices.current())
+    if not extra:
+        return kind, _as_dict(attributes)
+    return kind, {**attributes, **extra}
+
+
+def _translate_conventions(attributes: Mapping[str, Any], name: str) -> tuple[str, dict[str, Any]]:
     present = [c for c in _CONVENTIONS if c[0](attributes)]
     kind = next((k for c in present if (k := c[1](attributes))), None)
     kind = kind or genai.kind_of(attributes, name) or "unknown"
@@ -99,11 +128,7 @@ def _translate_foreign(attributes: Mapping[str, Any], name: str) -> tuple[str, d
             extra.setdefault(key, value)
     for key, value in genai.normalize(attributes, kind).items():
         extra.setdefault(key, value)
-    if kind in _llm.CALL_KINDS:
-        _llm.price(attributes, extra, prices.current())
-    if not extra:
-        return kind, _as_dict(attributes)
-    return kind, {**attributes, **extra}
+    return kind, extra
 
 
 def inherit_trace_attributes(

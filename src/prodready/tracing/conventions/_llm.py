@@ -57,9 +57,14 @@ def request(value: Any) -> Mapping[str, Any] | None:
 
 
 def model_of(parameters: Mapping[str, Any] | None) -> str | None:
-    """The ``model`` a request names, if it is a non-empty string."""
-    model = parameters.get("model") if parameters is not None else None
-    return model if isinstance(model, str) and model else None
+    """The ``model`` a request names (LangChain: ``model_name``), if a non-empty string."""
+    if parameters is None:
+        return None
+    for key in ("model", "model_name"):
+        model = parameters.get(key)
+        if isinstance(model, str) and model:
+            return model
+    return None
 
 
 def parameters(

@@ -53,6 +53,8 @@ _RENAMED: Final = {
     "gen_ai.usage.reasoning_tokens": attrs.GEN_AI_REASONING_TOKENS,
 }
 _FINISH_REASON: Final = "gen_ai.response.finish_reason"
+# Every older key normalize() reads: most spans have none, and skip them in one scan.
+_OLDER: Final = frozenset({*_RENAMED, LEGACY_SYSTEM, _FINISH_REASON, COST})
 
 
 def kind_of(attributes: Mapping[str, Any], name: str) -> str | None:
@@ -93,15 +95,16 @@ def normalize(attributes: Mapping[str, Any], kind: str | None) -> dict[str, Any]
     extra: dict[str, Any] = {}
     get = attributes.get
     # Membership tests first: this runs for every foreign span, most of them not GenAI.
-    if LEGACY_SYSTEM in attributes:
-        put(extra, attributes, attrs.GEN_AI_SYSTEM, get(LEGACY_SYSTEM))
-    for old, current in _RENAMED.items():
-        if old in attributes:
-            put(extra, attributes, current, as_int(get(old)))
-    if _FINISH_REASON in attributes:
-        _llm.finish_reasons(extra, attributes, get(_FINISH_REASON))
-    if COST in attributes:
-        _llm.cost(extra, attributes, total=get(COST))
+    if not _OLDER.isdisjoint(attributes):
+        if LEGACY_SYSTEM in attributes:
+            put(extra, attributes, attrs.GEN_AI_SYSTEM, get(LEGACY_SYSTEM))
+        for old, current in _RENAMED.items():
+            if old in attributes:
+                put(extra, attributes, current, as_int(get(old)))
+        if _FINISH_REASON in attributes:
+            _llm.finish_reasons(extra, attributes, get(_FINISH_REASON))
+        if COST in attributes:
+            _llm.cost(extra, attributes, total=get(COST))
     if kind == "retriever" or RETRIEVAL_DOCUMENTS in attributes:
         put(extra, attributes, attrs.RETRIEVAL_QUERY, get(RETRIEVAL_QUERY))
         found = _documents(get(RETRIEVAL_DOCUMENTS))
