@@ -398,7 +398,7 @@ class Store:
             stmt = stmt.where(s.trace_id.in_(select(traces.c.trace_id).where(*where)))
         by_trace: dict[str, list[ModelSpan]] = {}
         decode, n = self._sql.decode_values, len(USAGE_KEYS)
-        for tid, sid, parent, scope, start, end, usage in conn.execute(stmt).tuples():
+        for tid, sid, parent, scope, start, end, usage in conn.execute(stmt):
             found = ModelSpan(sid, parent, scope, start, end, decode(usage, n))
             group = by_trace.get(tid)
             if group is None:
