@@ -41,6 +41,8 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 from prodready.store.records import Span as _Span
 from prodready.store.records import Trace as _Trace
 from prodready.tracing import attributes as attrs
+from prodready.tracing.conventions._common import as_float as _float
+from prodready.tracing.conventions._common import as_int as _int
 
 __all__ = [
     "MESSAGE_EVENTS",
@@ -865,36 +867,11 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        return int(value)
-    return None
-
-
 def _first_int(a: Mapping[str, Any], keys: tuple[str, ...]) -> int | None:
     for key in keys:
         found = _int(a.get(key))
         if found is not None:
             return found
-    return None
-
-
-def _float(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
     return None
 
 
