@@ -9,6 +9,9 @@ spans and the older (pre-0.5) keys are built from OpenLLMetry's source
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -172,3 +175,46 @@ def test_openllmetry_spans_through_otlp_protobuf() -> None:
     assert (tool.kind, tool.attributes[attrs.GEN_AI_TOOL_NAME]) == ("tool", "get_card")
     assert tool.attributes[attrs.SESSION_ID] == "s-42"
     assert chat.kind == "llm" and chat.attributes[attrs.LLM_COST] > 0
+
+
+# Run in a child process: uninstrument() leaves OpenLLMetry's wrappers on the openai client
+# classes, which would add spans to every later test of the session.
+_LIVE = """
+import json
+import openai
+from opentelemetry.instrumentation.openai import OpenAIInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from prodready.testing import ScriptedModelServer, ScriptedReply
+
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+OpenAIInstrumentor().instrument(tracer_provider=provider)
+reply = ScriptedReply(content="Active.", model="gpt-4o-mini-2024-07-18", cached_tokens=3)
+with ScriptedModelServer([reply]) as server:
+    openai.OpenAI(base_url=server.base_url, api_key="x").chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "Is my card 1234 active?"}],
+        temperature=0.2,
+    )
+(span,) = exporter.get_finished_spans()
+print(json.dumps({"name": span.name, "attributes": dict(span.attributes)}))
+"""
+
+
+def test_what_the_real_openllmetry_openai_instrumentation_sends_is_normalised() -> None:
+    """Runs ``opentelemetry-instrumentation-openai`` (OpenLLMetry) when it is installed."""
+    pytest.importorskip("opentelemetry.instrumentation.openai")
+    pytest.importorskip("openai")
+    done = subprocess.run(
+        [sys.executable, "-c", _LIVE], capture_output=True, text=True, timeout=60, check=True
+    )
+    span = json.loads(done.stdout.strip().splitlines()[-1])
+    kind, out = translate(span["attributes"], name=span["name"], otel_kind="client")
+    assert kind == "llm"
+    assert out[attrs.GEN_AI_REQUEST_MODEL] == "gpt-4o-mini"
+    assert out[attrs.GEN_AI_RESPONSE_MODEL] == "gpt-4o-mini-2024-07-18"
+    assert out[attrs.GEN_AI_CACHE_READ_TOKENS] == 3
+    assert out[attrs.LLM_COST_SOURCE] == "price_table" and out[attrs.LLM_COST] > 0
