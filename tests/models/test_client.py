@@ -109,6 +109,7 @@ async def test_each_call_is_an_llm_span_with_usage_and_retry_events() -> None:
     assert (a[attrs.GEN_AI_REQUEST_MODEL], a[attrs.GEN_AI_SYSTEM]) == ("judge-1", "openai")
     assert (a[attrs.GEN_AI_INPUT_TOKENS], a[attrs.GEN_AI_OUTPUT_TOKENS]) == (2, 1)
     assert [e["name"] for e in span.events] == ["retry"] and a[attrs.OUTPUT] == "traced"
+    assert a[attrs.GEN_AI_FINISH_REASONS] == ["stop"]
 
 
 def test_base_url_must_be_http() -> None:

@@ -218,6 +218,8 @@ class ModelClient:
                 model=completion.model,
             )
             span.set(attrs.LLM_LATENCY_MS, completion.latency_ms)
+            if completion.finish_reason:
+                span.set(attrs.GEN_AI_FINISH_REASONS, [completion.finish_reason])
             span.output(completion.text)
             return completion
 
