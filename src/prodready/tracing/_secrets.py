@@ -6,7 +6,8 @@ Two rules, both on by default (``configure(redact_secrets=False)`` turns them of
 
 - **by name**: the value of an argument or dict key whose name looks secret (``api_key``,
   ``password``, ``Authorization``, ``client_secret``, ``X-Auth-Token``...) is replaced by
-  :data:`REDACTED`, in dicts, lists and tuples down to :data:`MAX_DEPTH` levels;
+  :data:`REDACTED`, in dicts, lists, tuples, pydantic models and dataclasses down to
+  :data:`MAX_DEPTH` levels;
 - **by value**: substrings in a known secret format are masked wherever they are in the
   captured text (OpenAI and Anthropic ``sk-...`` keys, AWS access key ids, GitHub, Slack,
   Google and Stripe keys, JWTs, PEM private keys, ``Bearer``/``Basic`` credentials, the
@@ -17,8 +18,9 @@ files line by line, and ``scan_line`` with its default plugins costs ~600 µs pe
 ~5 µs even for the eight format plugins called one by one, where a whole ``@trace`` span
 costs ~15 µs; it returns the secrets, not where they are, its OpenAI rule misses project
 keys (``sk-proj-...`` without the legacy ``T3BlbkFJ`` marker) and it has no Anthropic or
-Bearer rule. Here the common case, text with none of the formats' fixed prefixes, costs a
-few substring tests, and a format's regular expression runs only when its prefix is there.
+Bearer rule. Here the common case, text with none of the formats' fixed prefixes, costs
+one scan for a few rare characters, and a format's full expression runs only when its
+prefix is there (see ``_RULES``).
 """
 
 from __future__ import annotations
@@ -225,16 +227,36 @@ class SecretPolicy:
         stored); returns ``value`` itself when nothing was replaced, else a copy of the
         containers on the way to a secret.
         """
-        kind = type(value)
-        if kind in _SCALARS:
+        if type(value) in _SCALARS:
             return value
-        if kind is dict and value.keys() <= self._plain:  # no secret name at the top
-            for item in value.values():
-                if type(item) not in _SCALARS:
-                    break
-            else:  # and scalar values: the common case
-                return value
         return self._scrub(value, MAX_DEPTH, [MAX_NODES])
+
+    def is_clean(self, value: Any) -> bool:
+        """Whether ``value`` certainly holds no secret, decided cheaply: the common case.
+
+        True for a number, a text no rule's gate matches, and a dict of such values under
+        names known not to be secret (the arguments of most calls). ``False`` means
+        "look closer" (:meth:`scrub`, then :meth:`mask_attribute` on the stored form).
+        """
+        kind = type(value)
+        if kind is str:
+            return value is self._clean or self._clean_text(value)
+        if kind is dict and value.keys() <= self._plain:
+            for item in value.values():
+                kind = type(item)
+                if kind is str:
+                    if item is not self._clean and not self._clean_text(item):
+                        return False
+                elif kind not in _SCALARS:
+                    return False
+            return True
+        return kind in _SCALARS
+
+    def _clean_text(self, text: str) -> bool:
+        if self._extra or (len(text) >= _MIN_SECRET_CHARS and _GATE.search(text)):
+            return False
+        self._clean = text  # e.g. a question passed down, or an answer returned up, nested spans
+        return True
 
     def _scrub(self, value: Any, depth: int, budget: list[int]) -> Any:
         if not isinstance(value, _NESTED):
@@ -308,12 +330,6 @@ class SecretPolicy:
     def mask_attribute(self, value: Any) -> Any:
         """An attribute value (a string, or a list of them) with :meth:`mask` applied."""
         if type(value) is str:
-            if value is self._clean:  # e.g. one answer returned up through nested spans
-                return value
-            # mask()'s first test inline: most captured text stops here, one call sooner.
-            if not self._extra and (len(value) < _MIN_SECRET_CHARS or not _GATE.search(value)):
-                self._clean = value
-                return value
             return self.mask(value)
         if type(value) is list and value and type(value[0]) is str:
             return [self.mask(v) for v in value]

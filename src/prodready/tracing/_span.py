@@ -72,7 +72,7 @@ def _capture(value: Any, redact: bool | None = None) -> AttributeValue:
     """
     policy = _secrets.active.policy
     out: AttributeValue
-    if policy.enabled if redact is None else redact:
+    if (policy.enabled if redact is None else redact) and not policy.is_clean(value):
         out = policy.mask_attribute(to_attribute(policy.scrub(value)))
     else:
         out = to_attribute(value)
