@@ -358,3 +358,21 @@ def test_the_otlp_copy_is_redacted_too(tmp_path: Path) -> None:
     assert "plain-api-key-value" not in exported and OPENAI_KEY not in exported
     span = next(s for s in trace.spans if s.name.endswith("login"))
     assert json.loads(span.attributes["prodready.input"]) == {"user": "ada", "api_key": REDACTED}
+
+
+def test_a_text_found_clean_does_not_hide_a_later_secret(store: Store) -> None:
+    @prodready.trace
+    def echo(text: str) -> str:
+        return text
+
+    clean = "nothing to see here, only words"
+    tracing.configure(store=store, flush_interval=0.02)
+    with prodready.span("test") as root:
+        echo(clean)
+        echo(clean)
+        echo(f"now {OPENAI_KEY}")
+    assert tracing.flush(10)
+    trace = store.get_trace(root.trace_id)
+    assert trace is not None
+    outputs = [s.attributes["prodready.output"] for s in trace.spans if s.name != "test"]
+    assert sorted(outputs) == sorted([clean, clean, f"now {REDACTED}"])
