@@ -69,6 +69,12 @@ def run_quickstart_like_agent() -> None:
             agent.output("Your card is shipped.")
 
 
+@pytest.fixture(autouse=True)
+def default_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment prodready stamps by default is ``ci`` under CI: pin it to ``dev``."""
+    monkeypatch.delenv("CI", raising=False)
+
+
 @pytest.fixture
 def receiver() -> Any:
     with OTLPReceiver() as rx:
