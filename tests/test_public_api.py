@@ -67,6 +67,30 @@ def test_top_level_api() -> None:
     }
 
 
+def test_evaluation_exports_one_name_per_concept_of_the_one_call_api() -> None:
+    """``from prodready.evaluation import ...`` reaches the call, the suite, the criteria, the
+    gate and the report types: the same objects their own modules define."""
+    import prodready.evaluation as evaluation
+    from prodready.evaluation import criteria, gate, runner, suite
+
+    where = {
+        "evaluate": None,
+        "evaluate_sync": None,
+        "Evaluation": None,
+        "EvalRun": runner,
+        "Suite": suite,
+        "Criteria": criteria,
+        "load_criteria": criteria,
+        "evaluate_gate": gate,
+        "GateReport": gate,
+        "MetricResult": gate,
+    }
+    assert set(where) <= set(evaluation.__all__)
+    for name, module in where.items():
+        if module is not None:
+            assert getattr(evaluation, name) is getattr(module, name), name
+
+
 def test_import_prodready_stays_light() -> None:
     """The SDK runs in users' processes: no server, CLI or heavy optional imports."""
     code = (

@@ -1,7 +1,18 @@
 """Evaluation: success criteria first, three scorer layers, sound gates.
 
-The shared vocabulary lives here; the parts have their own public modules:
-``prodready.evaluation.datasets``, ``.criteria``, ``.stats``, ``.scorers``, ``.runner``.
+One call evaluates an agent and gates it on a criteria file::
+
+    from prodready.evaluation import evaluate_sync
+    from prodready.evaluation.scorers import required_facts
+
+    result = evaluate_sync(agent, "cases.jsonl", [required_facts()], criteria="criteria.yaml")
+    print(result)                      # the gate: estimate, interval, target, verdict
+    raise SystemExit(result.exit_code)
+
+The shared vocabulary lives here too (cases, scores, the scorer registry, suites, criteria,
+the gate and its report); the parts have their own public modules:
+``prodready.evaluation.datasets``, ``.criteria``, ``.gate``, ``.stats``, ``.scorers``,
+``.runner``, ``.suite``, ``.reports``.
 """
 
 from typing import TYPE_CHECKING
@@ -9,6 +20,7 @@ from typing import TYPE_CHECKING
 from prodready._lazy import lazy_attributes as _lazy_attributes
 
 if TYPE_CHECKING:
+    from prodready.evaluation._evaluate import Evaluation, evaluate, evaluate_sync
     from prodready.evaluation._registry import (
         ENTRY_POINT_GROUP,
         BoundScorer,
@@ -20,6 +32,7 @@ if TYPE_CHECKING:
         registered_scorers,
         scorer,
     )
+    from prodready.evaluation._run_models import EvalRun
     from prodready.evaluation._types import (
         LAYERS,
         Case,
@@ -33,6 +46,9 @@ if TYPE_CHECKING:
         Split,
         content_hash,
     )
+    from prodready.evaluation.criteria import Criteria, load_criteria
+    from prodready.evaluation.gate import GateReport, MetricResult, evaluate_gate
+    from prodready.evaluation.suite import Suite
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -41,17 +57,27 @@ __all__ = [
     "Case",
     "CaseResult",
     "CaseStatus",
+    "Criteria",
     "DatasetVersion",
+    "EvalRun",
+    "Evaluation",
     "Expected",
+    "GateReport",
     "InputKind",
     "Layer",
+    "MetricResult",
     "Score",
     "ScoreFn",
     "Scorer",
     "ScorerSpec",
     "Split",
+    "Suite",
     "Verdict",
     "content_hash",
+    "evaluate",
+    "evaluate_gate",
+    "evaluate_sync",
+    "load_criteria",
     "rebuild_scorer",
     "registered_scorers",
     "scorer",
@@ -62,19 +88,29 @@ _WHERE = {
     "Case": "prodready.evaluation._types",
     "CaseResult": "prodready.evaluation._types",
     "CaseStatus": "prodready.evaluation._types",
+    "Criteria": "prodready.evaluation.criteria",
     "DatasetVersion": "prodready.evaluation._types",
     "ENTRY_POINT_GROUP": "prodready.evaluation._registry",
+    "EvalRun": "prodready.evaluation._run_models",
+    "Evaluation": "prodready.evaluation._evaluate",
     "Expected": "prodready.evaluation._types",
+    "GateReport": "prodready.evaluation.gate",
     "InputKind": "prodready.evaluation._types",
     "LAYERS": "prodready.evaluation._types",
     "Layer": "prodready.evaluation._types",
+    "MetricResult": "prodready.evaluation.gate",
     "Score": "prodready.evaluation._types",
     "ScoreFn": "prodready.evaluation._registry",
     "Scorer": "prodready.evaluation._registry",
     "ScorerSpec": "prodready.evaluation._registry",
     "Split": "prodready.evaluation._types",
+    "Suite": "prodready.evaluation.suite",
     "Verdict": "prodready.evaluation._registry",
     "content_hash": "prodready.evaluation._types",
+    "evaluate": "prodready.evaluation._evaluate",
+    "evaluate_gate": "prodready.evaluation.gate",
+    "evaluate_sync": "prodready.evaluation._evaluate",
+    "load_criteria": "prodready.evaluation.criteria",
     "rebuild_scorer": "prodready.evaluation._registry",
     "registered_scorers": "prodready.evaluation._registry",
     "scorer": "prodready.evaluation._registry",

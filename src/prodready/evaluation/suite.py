@@ -2,21 +2,23 @@
 
 ::
 
-    from prodready.evaluation import Suite, suite
     from prodready.evaluation.scorers import contains
+    from prodready.evaluation.suite import Suite, suite
 
     @suite
     def support_agent() -> Suite:
         return Suite(
             target=agent.answer,
-            dataset="banking-golden@3",      # in the store; or "cases.jsonl"; or a list of Case
+            dataset="support-golden@3",      # in the store; or "cases.jsonl"; or a list of Case
             scorers=[contains("refund")],
             criteria="criteria.yaml",        # relative to this file
         )
 
 :func:`load_suite` imports such a file by path (``"evals/suite.py"`` or
 ``"evals/suite.py:support_agent"``) and returns the :class:`Suite`; every problem is a
-:class:`SuiteError` naming the file and what is missing. :func:`gate_run` applies criteria
+:class:`SuiteError` naming the file and what is missing. :meth:`Suite.run_sync` (or, async,
+:meth:`Suite.run`) runs it as ``prodready eval run`` does and returns the run with its gate
+report (:class:`~prodready.evaluation.Evaluation`). :func:`gate_run` applies criteria
 to a run the way CI does (judge calibrations from the store, traces for business metrics,
 a baseline for non-inferiority); :func:`find_baseline` finds that baseline by release;
 :func:`compare_stored` ranks stored runs, measuring a metric as :func:`gate_run` does.
@@ -42,6 +44,7 @@ from prodready.evaluation import criteria as _criteria
 
 if TYPE_CHECKING:
     from prodready.evaluation._dataset_subset import Strata
+    from prodready.evaluation._evaluate import Evaluation
     from prodready.evaluation._registry import Scorer
     from prodready.evaluation._types import Case, CaseResult, DatasetVersion, Split
     from prodready.evaluation.calibration import Calibration
@@ -119,6 +122,66 @@ class Suite:
             raise ValueError("Suite concurrency and repeats must be at least 1")
         if self.timeout is not None and self.timeout <= 0:
             raise ValueError(f"Suite timeout must be positive or None, got {self.timeout}")
+
+    async def run(
+        self,
+        store: Store | None = None,
+        *,
+        release: str | None = None,
+        baseline: EvalRun | None = None,
+        baseline_release: str | None = None,
+        split: Split | None = None,
+        subset: int | None = None,
+        seed: int | str = 0,
+        by: Strata = "tag",
+        cache: bool = True,
+        progress: bool = True,
+    ) -> Evaluation:
+        """Run the suite as ``prodready eval run`` does: criteria read first, then the cases
+        (:meth:`load_cases`), run, scored and stored, then gated (:func:`gate_run`).
+
+        Args:
+            store: where the run, its traces and named datasets are (default: the store
+                tracing writes to, else ``Store()``).
+            release: overrides the suite's release.
+            baseline: the run ``non_inferior`` metrics compare against.
+            baseline_release: instead, the latest finished run of this release on the same
+                cases (:func:`find_baseline`).
+            split, subset, seed, by: which cases, as for :meth:`load_cases`.
+            cache: read cached outputs and scores.
+            progress: show a progress bar on stderr (only when it is a terminal).
+
+        Raises:
+            CriteriaError, DatasetError, SuiteError, OSError: as :meth:`load_criteria` and
+                :meth:`load_cases` raise them, before the target is called.
+            ValueError: a bad option, or both ``baseline`` and ``baseline_release``.
+        """
+        from prodready.evaluation._evaluate import run_suite
+
+        return await run_suite(self, store, release=release, baseline=baseline,
+                               baseline_release=baseline_release, split=split, subset=subset,
+                               seed=seed, by=by, cache=cache, progress=progress)  # fmt: skip
+
+    def run_sync(
+        self,
+        store: Store | None = None,
+        *,
+        release: str | None = None,
+        baseline: EvalRun | None = None,
+        baseline_release: str | None = None,
+        split: Split | None = None,
+        subset: int | None = None,
+        seed: int | str = 0,
+        by: Strata = "tag",
+        cache: bool = True,
+        progress: bool = True,
+    ) -> Evaluation:
+        """:meth:`run`, blocking until the run is gated (also under a running event loop)."""
+        from prodready.evaluation._evaluate import run_suite_sync
+
+        return run_suite_sync(self, store, release=release, baseline=baseline,
+                              baseline_release=baseline_release, split=split, subset=subset,
+                              seed=seed, by=by, cache=cache, progress=progress)  # fmt: skip
 
     def load_criteria(self) -> Criteria | None:
         """The suite's criteria, read from its file if it names one.
