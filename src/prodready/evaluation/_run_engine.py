@@ -303,11 +303,18 @@ class Engine:
             return [error_score(s.spec, message) for s in self._scorers], []
         out: list[Score | None] = [ran.cached_scores.get(k) for k in ran.score_keys]
         todo = [i for i, s in enumerate(out) if s is None]
-        fresh = await asyncio.gather(
-            *(self._run_scorer(self._scorers[i], job.case, result) for i in todo)
+        # A behaviour scorer is not handed an incomplete trace (its root span was never
+        # stored): its score would be computed from fragments. It gets an error instead.
+        trace = result.trace
+        partial = _incomplete(trace) if trace is not None and trace.summary.incomplete else None
+        run = [i for i in todo if partial is None or not self._behaviour[i]]
+        scored = await asyncio.gather(
+            *(self._run_scorer(self._scorers[i], job.case, result) for i in run)
         )
+        fresh = dict(zip(run, scored, strict=True))
         cache: list[tuple[str, str, str]] = []
-        for i, score in zip(todo, fresh, strict=True):
+        for i in todo:
+            score = fresh[i] if i in fresh else error_score(self._scorers[i].spec, partial or "")
             out[i] = score
             if score.error is None:
                 cache.append((ran.score_keys[i], "score", score.model_dump_json()))
@@ -338,6 +345,13 @@ def error_score(spec: ScorerSpec, message: str) -> Score:
         args=spec.args,
         error=message,
     )
+
+
+def _incomplete(trace: Trace) -> str:
+    # Imported here: importing the scorers package loads every built-in scorer's module.
+    from prodready.evaluation.scorers.behaviour import incomplete_trace
+
+    return incomplete_trace(trace)
 
 
 def _from_cache(job: Job, hit: str) -> _Ran:

@@ -15,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import threading
 import time
 import typing
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from prodready import store as _store
@@ -100,8 +102,9 @@ async def evaluate(
         data: a dataset version or a list of cases (case ids must be unique).
         scorers: each gives one score per case run; score names must be unique.
         store: where the run is stored (default: the store tracing writes to, else
-            ``Store()``). If tracing is not configured, it is configured on this store for
-            the run, so behaviour scorers can read each run's trace.
+            ``Store()``). If tracing is not configured, it is configured on this store, so
+            behaviour scorers can read each run's trace; runs started meanwhile share it and
+            the last to end shuts it down. Tracing you configured is never shut down.
         release: the release under test; stamped on every trace and part of the cache key.
             Without it, outputs are not cached (scores still are, by output).
         name: a label for the run (default: the dataset's name).
@@ -297,21 +300,78 @@ def _close(
 
 @contextmanager
 def _stores(store: Store | None) -> Iterator[tuple[Store, Store | None]]:
-    """The run's store and the store traces go to; configure tracing for the run if off."""
-    config = tracing.current()
+    """The run's store and the store traces go to, tracing configured for the run if off."""
+    lease = _RunnerTracing.acquire(store)
+    config = lease.config if lease is not None else tracing.current()
     traced_store = config.store if config is not None else None
     own_store = store is None and traced_store is None
     run_store = store or traced_store or _store.Store()
-    own_tracing = config is None
-    if own_tracing:
-        config = tracing.configure(store=run_store)
     try:
-        yield run_store, config.store if config is not None else None
+        yield run_store, traced_store
     finally:
-        if own_tracing:
-            tracing.shutdown()
+        if lease is not None:
+            _RunnerTracing.release(lease)
         if own_store:
             run_store.close()
+
+
+@dataclass(eq=False)
+class _Lease:
+    config: tracing.TracingConfig
+    store: Store | None
+    """The store the runner opened for this tracing (none was given): closed with it."""
+    users: int = 1
+
+
+class _RunnerTracing:
+    """Tracing the runner configured because it was off, shared by the runs that use it.
+
+    Tracing is process-wide. A run that finds it off configures it on its store, and runs
+    that start meanwhile (other tasks, other threads) use that same configuration; the last
+    of them to end shuts it down. Had each run shut down what it configured, the first to
+    finish would stop tracing under the others, whose later spans (their cases' root and
+    agent spans) would be lost. Tracing the user configured, before or during a run, is
+    never shut down: a lease ends only the configuration it started, if still current.
+    """
+
+    _lock = threading.Lock()
+    _shared: _Lease | None = None
+
+    @classmethod
+    def acquire(cls, store: Store | None) -> _Lease | None:
+        """The runner's tracing, configured if tracing is off; ``None``: the user's is on."""
+        with cls._lock:
+            config = tracing.current()
+            lease = cls._shared
+            if lease is not None and config is lease.config:
+                lease.users += 1
+                return lease
+            if config is not None:
+                return None
+            opened = _store.Store() if store is None else None
+            try:
+                config = tracing.configure(store=store or opened)
+            except BaseException:
+                if opened is not None:
+                    opened.close()
+                raise
+            cls._shared = _Lease(config, opened)
+            return cls._shared
+
+    @classmethod
+    def release(cls, lease: _Lease) -> None:
+        """End one run's use; the last one shuts the runner's tracing down (if still on)."""
+        with cls._lock:  # held while flushing: a run starting now must not join a dying lease
+            lease.users -= 1
+            if lease.users > 0:
+                return
+            if cls._shared is lease:
+                cls._shared = None
+            current = tracing.current()
+            if current is lease.config:
+                tracing.shutdown()
+            if lease.store is not None and (current is None or current.store is not lease.store):
+                lease.store.close()
 
 
 def _cases(

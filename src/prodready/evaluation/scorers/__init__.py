@@ -10,6 +10,7 @@ See ``docs/scorers.md`` and ``docs/judges.md``.
 
 from prodready.evaluation.scorers.behaviour import (
     DEFAULT_IGNORED_KEYS,
+    INCOMPLETE_TRACE,
     NO_TRACE,
     cost_budget,
     duplicate_tool_calls,
@@ -53,6 +54,7 @@ from prodready.evaluation.scorers.semantic import FALLBACK_LABEL, semantic_simil
 
 __all__ = [
     "DEFAULT_IGNORED_KEYS",
+    "INCOMPLETE_TRACE",
     "NO_TRACE",
     "contains",
     "cost_budget",

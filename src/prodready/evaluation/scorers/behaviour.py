@@ -1,7 +1,9 @@
 """Layer 3, behaviour: what the agent did, read from the run's span tree (``result.trace``).
 
 A run without a trace cannot be judged on behaviour: every scorer here then errors with
-"no trace: behaviour scorers need the run's trace" (an error score, never a pass).
+"no trace: behaviour scorers need the run's trace" (an error score, never a pass). Nor can a
+run whose trace is incomplete (``TraceSummary.incomplete``: its root span was never stored,
+so spans may be missing too): the error then says "trace incomplete: no root span stored".
 
 Tool calls are compared by tool name and *normalised* arguments (:func:`normalise_arguments`).
 A call that repeats a failed call (outcome ``error`` or ``timeout``, or an error status) after
@@ -26,6 +28,9 @@ from prodready.store import Trace
 from prodready.tracing import attributes as attrs
 
 NO_TRACE: Final = "no trace: behaviour scorers need the run's trace"
+INCOMPLETE_TRACE: Final = "trace incomplete: no root span stored"
+"""How a behaviour score's error starts when its trace lacks its root span (see
+:func:`incomplete_trace`): spans were dropped, or tracing stopped before the run ended."""
 DEFAULT_IGNORED_KEYS: Final = ("request_id", "idempotency_key", "nonce", "timestamp")
 """Argument keys that differ between otherwise identical calls (matched ignoring case,
 ``_`` and ``-``: ``requestId`` and ``request-id`` are ``request_id``)."""
@@ -33,9 +38,21 @@ FAILED_OUTCOMES: Final = ("error", "timeout")
 
 
 def _trace(result: CaseResult) -> Trace:
-    if result.trace is None:
+    trace = result.trace
+    if trace is None:
         raise ValueError(NO_TRACE)
-    return result.trace
+    if trace.summary.incomplete:
+        raise ValueError(incomplete_trace(trace))
+    return trace
+
+
+def incomplete_trace(trace: Trace) -> str:
+    """The error for a trace whose root span is not stored (``TraceSummary.incomplete``)."""
+    n = len(trace.spans)
+    return (
+        f"{INCOMPLETE_TRACE} (trace {trace.summary.trace_id}, {n} span{'s' * (n != 1)} "
+        "stored): other spans may be missing too, so behaviour is not scored"
+    )
 
 
 def _verdict(value: float, ok: bool, rationale: str, **metadata: Any) -> Verdict:
