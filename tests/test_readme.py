@@ -2,7 +2,8 @@
 
 The blocks are read from the README, never copied: the tracing example runs in a fresh
 directory (its default store, ``.prodready/prodready.db``), the ``traces`` commands run through
-the real CLI on that store, and the evaluation prints the gate the README shows.
+the real CLI on that store, and the evaluation, given the cases and criteria files the README
+shows, prints the gate the README shows and exits with its code.
 """
 
 from __future__ import annotations
@@ -50,9 +51,7 @@ def test_tracing_then_the_traces_commands_then_the_evaluation_run_as_written(
     workdir: Path,
 ) -> None:
     (_, trace_code), (_, commands) = section("Trace an agent in five lines")
-    (_, eval_code), (criteria_name, criteria), (_, shown) = section(
-        "Evaluate it against success criteria"
-    )
+    (_, eval_code), *files, (_, shown) = section("Evaluate it against success criteria")
     namespace = {"__name__": "readme"}
     exec(compile(trace_code, "README.md", "exec"), namespace)
     prodready.flush(5)
@@ -69,16 +68,21 @@ def test_tracing_then_the_traces_commands_then_the_evaluation_run_as_written(
         assert result.exit_code == 0, (line, result.output)
         assert "card_status" in result.stdout, (line, result.stdout)
 
-    (workdir / criteria_name.split()[1]).write_text(criteria, encoding="utf-8")
+    for info, text in files:  # each block headed with its file name: cases, criteria
+        (workdir / info.split()[1]).write_text(text, encoding="utf-8")
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as exited:
         exec(compile(eval_code, "README.md", "exec"), namespace)
     assert out.getvalue() == shown
+    assert exited.value.code == 1  # the gate failed, as the README says
 
 
 def test_every_readme_block_is_one_the_test_above_reads_or_an_install_step() -> None:
     langs = [lang for lang, _ in BLOCKS]
-    assert langs == ["bash", "python", "bash", "python", "yaml criteria.yaml", "text", "bash"]
+    assert langs == [
+        "bash", "python", "bash", "python", "jsonl cases.jsonl", "yaml criteria.yaml", "text",
+        "bash",
+    ]  # fmt: skip
     assert [len(section(t)) for t in ("Trace an agent in five lines", "Install")] == [2, 1]
 
 
