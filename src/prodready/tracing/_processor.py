@@ -5,7 +5,8 @@ Contract (DESIGN.md, "Tracing"): the agent is never blocked and never sees an ex
 ``_convert``) and appends it to a bounded deque; conversion, redaction and the database
 write happen on one writer thread. When the store is down the writer keeps its batch and retries
 with backoff while new spans queue up; only a full queue drops spans, and every drop is
-counted by reason (``prodready.tracing.stats()``) with a rate-limited warning.
+counted by reason (``prodready.tracing.stats()``, exactly: under a lock that only a drop
+takes) with a rate-limited warning.
 """
 
 from __future__ import annotations
@@ -160,6 +161,9 @@ class StoreSpanProcessor(SpanProcessor):
         self._written = 0
         self._failures = 0
         self._dropped: Counter[str] = Counter()
+        # Drops are counted from agent threads and the writer at once: a read-modify-write
+        # of the counter must not lose one. Only a drop takes this lock, never a span queued.
+        self._drop_lock = threading.Lock()
         self._last_error: str | None = None
         self._last_warning = 0.0
         self._thread = threading.Thread(target=self._run, name="prodready-span-writer", daemon=True)
@@ -254,7 +258,8 @@ class StoreSpanProcessor(SpanProcessor):
 
     def stats(self) -> TracingStats:
         """A snapshot of the pipeline's counters."""
-        dropped = dict(self._dropped)
+        with self._drop_lock:
+            dropped = dict(self._dropped)
         return TracingStats(
             queued=len(self._queue) + self._inflight,
             written=self._written,
@@ -380,7 +385,8 @@ class StoreSpanProcessor(SpanProcessor):
             self._note_error(exc)
 
     def _drop(self, reason: str, n: int) -> None:
-        self._dropped[reason] += n
+        with self._drop_lock:
+            self._dropped[reason] += n
         self._warn()
 
     def _note_error(self, exc: BaseException) -> None:
