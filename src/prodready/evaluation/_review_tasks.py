@@ -7,7 +7,6 @@ orchestration's escalations (human in the loop) queue their decisions here too.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from collections.abc import Iterable, Sequence
@@ -20,6 +19,7 @@ from sqlalchemy import Connection, Row, select
 
 from prodready.evaluation._tables import review_tasks
 from prodready.store import Store
+from prodready.vocabulary.canonical import HASH_PREFIX, text_hash, to_json
 
 TaskStatus = Literal["open", "done", "expired"]
 TaskKind = Literal["score_review", "candidate_case", "escalation"]
@@ -77,7 +77,7 @@ class ReviewTask(BaseModel):
 
 def task_id_for(key: str) -> str:
     """The task id a ``key`` maps to: queuing the same key twice finds the same task."""
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+    return text_hash(key)[len(HASH_PREFIX) :][:32]
 
 
 def new_task(
@@ -306,8 +306,7 @@ def open_tasks_about(store: Store, kind: str, ids: Iterable[str]) -> list[Review
 
 
 def _dumps(value: Any) -> str:
-    option = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
-    return orjson.dumps(value, default=str, option=option).decode()
+    return to_json(value, sort_keys=True)
 
 
 def _row(t: ReviewTask) -> dict[str, Any]:

@@ -6,7 +6,6 @@ so the event loop never waits for a write.
 
 from __future__ import annotations
 
-import hashlib
 import time
 import uuid
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ from prodready.evaluation._tables import (
 )
 from prodready.evaluation._types import Case, CaseResult, Score
 from prodready.store import Store
+from prodready.vocabulary.canonical import text_hash, to_json
 
 _CHUNK = 500  # ids per IN (...) list
 HUMAN_LAYER = "human"
@@ -39,27 +39,14 @@ HUMAN_LAYER = "human"
 
 
 def dumps(value: Any, *, sort_keys: bool = False) -> str:
-    """JSON text for any output or argument (models as dicts, unknown objects as ``str``)."""
-    option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_SORT_KEYS if sort_keys else 0)
-    try:
-        return orjson.dumps(value, default=_default, option=option).decode()
-    except (TypeError, orjson.JSONEncodeError):  # lone surrogates, exotic keys
-        return orjson.dumps(str(value).encode("utf-8", "replace").decode()).decode()
+    """JSON text for any output or argument (models as dicts, unknown objects as ``str``):
+    :func:`prodready.vocabulary.to_json`, keys in order unless ``sort_keys`` (an output's
+    text is hashed as it is, so its key order is part of the cache keys already stored)."""
+    return to_json(value, sort_keys=sort_keys)
 
 
-def _default(value: Any) -> Any:
-    for method in ("model_dump", "tolist", "_asdict"):
-        convert = getattr(value, method, None)
-        if callable(convert):
-            return convert()
-    if isinstance(value, set | frozenset):
-        return sorted(value, key=repr)
-    return str(value)
-
-
-def digest(text: str) -> str:
-    """``sha256:<hex>`` of ``text``."""
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+digest = text_hash
+"""``sha256:<hex>`` of ``text`` (:func:`prodready.vocabulary.text_hash`)."""
 
 
 def scorer_identity(spec: ScorerSpec) -> str:

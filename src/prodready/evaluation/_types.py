@@ -5,10 +5,8 @@ Pydantic models, since each crosses the storage boundary (datasets, eval results
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any, Literal
 
-import orjson
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -20,6 +18,8 @@ from pydantic import (
 )
 
 from prodready.store import Trace
+# Re-exported: scorers, datasets and calibration import content_hash from here.
+from prodready.vocabulary.canonical import content_hash as content_hash  # noqa: PLC0414
 
 Split = Literal["dev", "validation", "holdout"]
 Layer = Literal["check", "judge", "behaviour", "human", "online"]
@@ -27,12 +27,6 @@ CaseStatus = Literal["active", "candidate"]
 InputKind = Literal["value", "arguments"]
 
 LAYERS: tuple[Layer, ...] = ("check", "judge", "behaviour", "human", "online")
-
-
-def content_hash(value: Any) -> str:
-    """``sha256:<hex>`` of the canonical JSON of ``value`` (sorted keys, no spaces)."""
-    raw = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
-    return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
 class Expected(BaseModel):

@@ -9,7 +9,6 @@ shapes it. A record whose span is not stored stays reachable by :meth:`Store.lis
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from sqlalchemy.engine import Connection
 from prodready.store import _store
 from prodready.store._sql import DialectSQL
 from prodready.store.schema import span_logs, spans, traces
+from prodready.vocabulary.canonical import content_hash
 
 _SEVERITIES: Final = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 MAX_SEVERITY: Final = 24
@@ -140,14 +140,14 @@ def _row(r: SpanLogRecord, now: int) -> tuple[Any, ...]:
     event_name = r.event_name or _str_or_none(r.attributes.get("event.name"))
     body = None if r.body is None else _store.encode_json(r.body)
     attributes, resource = _store.encode_json(r.attributes), _store.encode_json(r.resource)
-    key = orjson.dumps(
+    key = content_hash(
         [r.trace_id, r.span_id, r.time_ns, r.observed_time_ns, r.severity_number,
          r.severity_text, event_name, body, attributes, resource, r.scope]
     )  # fmt: skip
     return (
         r.trace_id,
         r.span_id,
-        "sha256:" + hashlib.sha256(key).hexdigest(),
+        key,
         r.time_ns or r.observed_time_ns or now,
         r.observed_time_ns,
         r.severity_number,

@@ -52,6 +52,7 @@ from prodready.store.records import (
 from prodready.store.schema import span_logs, spans, traces
 from prodready.tracing import attributes as attrs
 from prodready.tracing.kinds import KIND_BITS as _KIND_BITS
+from prodready.vocabulary.canonical import to_json
 
 log = logging.getLogger("prodready.store")
 
@@ -86,16 +87,11 @@ def redact_url(url: str | URL) -> str:
 
 def encode_json(value: Any) -> str:
     """JSON text the store keeps for ``value`` (span attributes, events): what
-    :func:`prepare_span` stores for a dict, for writers that encode ahead of time."""
-    try:
-        out = orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
-    except (TypeError, orjson.JSONEncodeError):
-        # orjson refuses lone surrogates (and exotic keys): sanitise, then encode again.
-        return orjson.dumps(_sanitize(value), default=str, option=orjson.OPT_NON_STR_KEYS).decode()
-    if "\\u0000" in out:
-        # PostgreSQL's JSON type rejects NUL; store U+FFFD on both databases instead.
-        return orjson.dumps(_sanitize(value), default=str, option=orjson.OPT_NON_STR_KEYS).decode()
-    return out
+    :func:`prepare_span` stores for a dict, for writers that encode ahead of time.
+
+    :func:`prodready.vocabulary.to_json` with NUL as U+FFFD on both databases (PostgreSQL's
+    JSON type rejects ``\\u0000``); keys keep their order, as spans were always stored."""
+    return to_json(value, replace_nul=True)
 
 
 _encode = encode_json  # the store's own name for it

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal
 
-import orjson
 from opentelemetry import context as otel_context
 from opentelemetry import trace as otel_trace
 from opentelemetry.context import Context
@@ -25,6 +24,7 @@ from prodready.tracing import attributes as attrs
 from prodready.tracing._native import CURRENT_CONTEXT, PRIMITIVES, SPAN_KEY, RecordingSpan
 from prodready.tracing.kinds import SPAN_KINDS, check_kind
 from prodready.tracing.kinds import SpanKind as Kind
+from prodready.vocabulary.canonical import to_json
 
 log = logging.getLogger("prodready.tracing")
 
@@ -48,22 +48,10 @@ def to_attribute(value: Any) -> AttributeValue:
         first = type(value[0])
         if first in PRIMITIVES and all(type(v) is first for v in value):
             return list(value)
-    # No OPT_SERIALIZE_NUMPY: it imports numpy on first use (~100 ms) in processes without it.
-    return orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
-
-
-def _json_default(value: Any) -> Any:
-    """JSON for what orjson does not know: array-likes as lists, models as dicts, else repr."""
-    for method in ("tolist", "model_dump", "_asdict"):
-        convert = getattr(value, method, None)
-        if callable(convert):
-            try:
-                return convert()
-            except Exception:
-                break
-    if isinstance(value, set | frozenset):
-        return sorted(value, key=repr)
-    return repr(value)
+    # Unknown objects as their repr, as spans always recorded them: it names the type
+    # (Decimal('1.5'), PosixPath('/tmp')) where a str often does not. Array-likes convert
+    # through tolist, not orjson's numpy option, which imports numpy on first use (~100 ms).
+    return to_json(value, fallback="repr")
 
 
 def _capture(value: Any, redact: bool | None = None) -> AttributeValue:

@@ -73,17 +73,22 @@ def to_json(
     try:
         out = orjson.dumps(value, default=default, option=option).decode()
     except (TypeError, orjson.JSONEncodeError):  # lone surrogates, big ints, exotic keys
-        return _encode_clean(value, default, option)
+        return _encode_clean(value, default, option, replace_nul)
     if replace_nul and "\\u0000" in out:
-        return _encode_clean(value, default, option)
+        return _encode_clean(value, default, option, replace_nul)
     return out
 
 
-def _encode_clean(value: Any, default: Callable[[Any], Any], option: int) -> str:
+def _encode_clean(value: Any, default: Callable[[Any], Any], option: int, nul: bool) -> str:
     try:
-        return orjson.dumps(_clean(value, default), default=default, option=option).decode()
-    except (TypeError, orjson.JSONEncodeError, RecursionError):  # a cycle, or worse
-        return orjson.dumps(_clean_str(str(default(value)))).decode()
+        cleaned = _clean(value, default, nul)
+        return orjson.dumps(cleaned, default=default, option=option).decode()
+    except Exception:  # a cycle, or a conversion that raises: the value's text, else its type
+        try:
+            text = str(default(value))
+        except Exception:
+            text = f"<{type(value).__qualname__}>"
+        return orjson.dumps(_clean_str(text, nul)).decode()
 
 
 def _converted(value: Any, fallback: Callable[[Any], str]) -> Any:
@@ -97,8 +102,14 @@ def _converted(value: Any, fallback: Callable[[Any], str]) -> Any:
             except Exception:
                 break
     if isinstance(value, set | frozenset):
-        return sorted(value, key=repr)
-    return fallback(value)
+        try:
+            return sorted(value, key=repr)
+        except Exception:
+            pass
+    try:
+        return fallback(value)
+    except Exception:  # a __str__ or __repr__ that raises
+        return f"<{type(value).__qualname__}>"
 
 
 def _default_str(value: Any) -> Any:
@@ -112,37 +123,39 @@ def _default_repr(value: Any) -> Any:
 _DEFAULTS: Final[dict[str, Callable[[Any], Any]]] = {"str": _default_str, "repr": _default_repr}
 
 
-def _clean_str(text: str) -> str:
-    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+def _clean_str(text: str, nul: bool) -> str:
+    if nul:
+        text = text.replace("\x00", "\ufffd")
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
-def _clean(value: Any, default: Callable[[Any], Any]) -> Any:
-    """``value`` with NUL and lone surrogates replaced in every string, integers beyond 64
-    bits as decimal text, every key a string, and unknown objects converted first (what
-    they convert to may hold such text too)."""
+def _clean(value: Any, default: Callable[[Any], Any], nul: bool) -> Any:
+    """``value`` with lone surrogates (and NUL if ``nul``) replaced in every string, integers
+    beyond 64 bits as decimal text, keys orjson cannot write as text, and unknown objects
+    converted first (what they convert to may hold such text too)."""
     if isinstance(value, str):
-        return _clean_str(value)
+        return _clean_str(value, nul)
     if isinstance(value, bool) or value is None or isinstance(value, float):
         return value
     if isinstance(value, int):
         return value if _MIN_INT <= value <= _MAX_INT else str(value)
     if isinstance(value, dict):
-        return {_clean_key(k, default): _clean(v, default) for k, v in value.items()}
+        return {_clean_key(k, default, nul): _clean(v, default, nul) for k, v in value.items()}
     if isinstance(value, list | tuple) and not hasattr(value, "_asdict"):
-        return [_clean(v, default) for v in value]
+        return [_clean(v, default, nul) for v in value]
     try:
         orjson.dumps(value)  # a type orjson writes itself (datetime, UUID, enum...)
         return value
     except (TypeError, orjson.JSONEncodeError):
-        return _clean(default(value), default)
+        return _clean(default(value), default, nul)
 
 
-def _clean_key(key: Any, default: Callable[[Any], Any]) -> Any:
+def _clean_key(key: Any, default: Callable[[Any], Any], nul: bool) -> Any:
     """A key orjson writes as ``OPT_NON_STR_KEYS`` does, else the text of the cleaned key."""
     if isinstance(key, str):
-        return _clean_str(key)
+        return _clean_str(key, nul)
     try:
         orjson.dumps({key: None}, option=orjson.OPT_NON_STR_KEYS)
         return key  # a number, None, a datetime, UUID or enum: written as orjson writes it
     except (TypeError, orjson.JSONEncodeError):
-        return str(_clean(key, default))
+        return str(_clean(key, default, nul))
