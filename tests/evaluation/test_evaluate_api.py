@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -197,3 +200,27 @@ def test_the_suite_module_docstring_example_builds_a_suite() -> None:
     exec(compile(textwrap.dedent(block[1]), "suite.py docstring", "exec"), namespace)
     built = namespace["support_agent"]()
     assert isinstance(built, Suite) and built.criteria == "criteria.yaml"
+
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "evaluate" / "suite.py"
+
+
+def test_the_shipped_example_suite_passes_when_run_with_python(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRODREADY_")}
+    env["PRODREADY_RELEASE"] = "ex@1"
+    done = subprocess.run([sys.executable, str(EXAMPLE)], cwd=tmp_path, capture_output=True,
+                          text=True, check=False, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.rstrip().endswith("gate PASSED")
+    assert (tmp_path / ".prodready" / "prodready.db").is_file()  # the run was stored
+
+
+def test_the_shipped_example_suite_passes_under_prodready_eval_run(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from prodready.cli import app
+
+    args = ["--store", f"sqlite:///{tmp_path}/cli.db", "eval", "run", str(EXAMPLE)]
+    result = CliRunner().invoke(app, args, env={"PRODREADY_RELEASE": "ex@1"})
+    assert result.exit_code == 0, result.output
+    assert "gate PASSED" in result.stdout
