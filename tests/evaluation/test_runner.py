@@ -105,11 +105,11 @@ async def test_other_exceptions_and_exhausted_retries_are_not_retried_further(li
 
     async def target(question: str) -> str:
         calls[question] += 1
-        raise (ValueError if question.endswith("0") else OSError)("boom")
+        raise (ValueError if question.endswith("0") else ConnectionError)("boom")
 
     run = await evaluate(target, CASES[:2], [], store=lite, retries=1, progress=False)
     assert calls == {"question 0": 1, "question 1": 2}
-    assert run.results[1].error == "OSError: boom (after 2 attempts)"
+    assert run.results[1].error == "ConnectionError: boom (after 2 attempts)"
 
 
 async def test_a_failing_scorer_is_not_retried(lite: Store) -> None:

@@ -19,6 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import orjson
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from prodready import tracing
 from prodready.evaluation._registry import Scorer, ScorerSpec
@@ -44,6 +51,13 @@ R = TypeVar("R")
 
 TRACE_WAIT_S = 10.0
 """How long to wait for a case's spans to reach the store before scoring without them."""
+RETRY_BACKOFF_S = 0.05
+"""The wait before the first retry of a target call; it doubles with each retry ..."""
+RETRY_MAX_BACKOFF_S = 2.0
+"""... up to this ..."""
+RETRY_JITTER_S = 0.1
+"""... plus a random 0 to this many seconds, so cases that failed together (a model server
+restarting) do not all retry at the same instant."""
 BATCH_LINGER_S = 0.005
 """How long a batch of finished cases waits for more before its traces are read or its
 results written (see ``_Batcher``); small next to any model call."""
@@ -207,17 +221,27 @@ class Engine:
         return _Ran(result, digest(text) if text is not None else None, span_id=span_id)
 
     async def _attempts(self, call: Call, span: tracing.Span, tries: _Tries) -> Any:
-        while True:
-            tries.n += 1
-            if self._rate is not None:
-                await self._rate.wait()
-            try:
+        """Call the target, retrying ``retry_on`` errors ``retries`` times with jittered backoff.
+
+        Each retry is an event ``retry`` on the case's span: the attempt that failed, its
+        error and the wait before the next one.
+        """
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._s.retries + 1),
+            wait=wait_exponential_jitter(
+                multiplier=RETRY_BACKOFF_S, max=RETRY_MAX_BACKOFF_S, jitter=RETRY_JITTER_S
+            ),
+            retry=retry_if_exception_type(self._s.retry_on),
+            before_sleep=lambda state: _note_retry(span, state),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                tries.n += 1
+                if self._rate is not None:
+                    await self._rate.wait()
                 return await self._invoke(call, tries)
-            except self._s.retry_on as exc:
-                if tries.n > self._s.retries:
-                    raise
-                span.event("retry", {"attempt": tries.n, "error": _describe(exc, 1)})
-                await asyncio.sleep(min(0.05 * 2 ** (tries.n - 1), 2.0))
+        raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
 
     async def _invoke(self, call: Call, tries: _Tries) -> Any:
         if self._s.timeout is None:
@@ -407,6 +431,13 @@ def _await_spans(wanted: set[tuple[str, str]]) -> None:
     """
     if wanted and not tracing.flush(timeout=TRACE_WAIT_S):
         log.warning("the span writer did not store %d case traces in time", len(wanted))
+
+
+def _note_retry(span: tracing.Span, state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome is not None else None
+    error = _describe(exc, 1) if exc is not None else None
+    wait = round(state.upcoming_sleep, 4)
+    span.event("retry", {"attempt": state.attempt_number, "error": error, "wait_s": wait})
 
 
 def _describe(exc: BaseException, attempts: int) -> str:

@@ -64,8 +64,19 @@ Target = Callable[[Any], Any]
 """The system under test: takes a case's ``input`` (or its arguments), returns the output
 (sync or async)."""
 
-INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, ConnectionError, OSError)
-"""What ``retry_on`` defaults to: timeouts and network or OS errors."""
+INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
+    TimeoutError,
+    ConnectionError,
+    BlockingIOError,
+    InterruptedError,
+)
+"""What ``retry_on`` defaults to: errors that can pass on a retry. Timeouts, a connection
+refused, reset, aborted or broken, and an operation told to try again (``EAGAIN``,
+``EINTR``). Not every ``OSError``, as before: a missing file, a permission refused or a
+path that is a directory (``FileNotFoundError``, ``PermissionError``, ``IsADirectoryError``,
+``NotADirectoryError``...) fails again the same way, so retrying only delays the error. Add
+``OSError`` (or your client's transport errors) to ``retry_on`` when your target raises
+plain ``OSError`` for network trouble (``ENETUNREACH``)."""
 
 _T = TypeVar("_T")
 
@@ -113,9 +124,11 @@ async def evaluate(
         concurrency: target calls in flight at once (and, separately, scorer calls).
         rate_limit: most target calls started per second (retries included).
         timeout: seconds per attempt of a target call; ``None`` for no limit.
-        retries: extra attempts after an infrastructure error (``retry_on``). Other
-            exceptions, and failing scorers, are never retried.
-        retry_on: the exception types that count as infrastructure errors.
+        retries: extra attempts after an infrastructure error (``retry_on``), after an
+            exponential backoff with jitter. Other exceptions, and failing scorers, are
+            never retried.
+        retry_on: the exception types that count as infrastructure errors (default
+            :data:`INFRASTRUCTURE_ERRORS`).
         repeats: runs per case (to detect flaky cases); each is its own result.
         cache: read cached outputs and scores; with ``False`` everything is recomputed
             (and the cache refreshed).
