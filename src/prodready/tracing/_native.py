@@ -580,3 +580,40 @@ def _truncate(value: Any, limit: int) -> Any:
     if isinstance(value, tuple | list):
         return type(value)(v[:limit] if isinstance(v, str) else v for v in value)
     return value
+
+
+def otel_internals() -> dict[str, bool]:
+    """Each OpenTelemetry internal prodready's spans read, and whether the installed version
+    has it as they expect.
+
+    A ``False`` is a probe that falls back without a word: spans stay correct but take the
+    public, slower path (or, for ``Tracer._span_limits``, ignore the provider's limits).
+    ``tests/tracing/test_otel_internals.py`` fails naming each ``False``, so an upgrade that
+    moves an internal is caught in CI; pyproject.toml pins the range that test passed on.
+    """
+    from collections import deque
+
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.util import BoundedList
+
+    from prodready.tracing import _convert
+
+    provider = TracerProvider(span_limits=SpanLimits(max_span_attributes=7))
+    sdk = provider.get_tracer("probe")
+    multi = getattr(provider, "_active_span_processor", None)
+    limits = getattr(getattr(sdk, "_span_limits", None), "max_span_attributes", None) == 7
+    scope = getattr(getattr(sdk, "_instrumentation_scope", None), "name", None) == "probe"
+    processors = getattr(multi, "_span_processors", None) == ()
+    bounded = isinstance(getattr(BoundedList(1), "_dq", None), deque)
+    return {
+        "opentelemetry.trace.propagation._SPAN_KEY": bool(SPAN_KEY),
+        "opentelemetry.context._RUNTIME_CONTEXT._current_context": CURRENT_CONTEXT is not None,
+        "opentelemetry.trace.SpanContext is a 6-tuple": _CONTEXT_IS_TUPLE,
+        "opentelemetry.sdk.trace.Tracer._span_limits": limits,
+        "opentelemetry.sdk.trace.Tracer._instrumentation_scope": scope,
+        "opentelemetry.sdk.trace.TracerProvider._active_span_processor._span_processors": (
+            processors
+        ),
+        "opentelemetry.sdk.trace.ReadableSpan private fields": _convert._PRIVATE_FIELDS,
+        "opentelemetry.sdk.util.BoundedList._dq": bounded,
+    }
