@@ -21,7 +21,7 @@ import typing
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -40,6 +40,7 @@ from prodready.evaluation._run_store import find_run_id, list_runs, load_run, lo
 if typing.TYPE_CHECKING:
     from prodready.evaluation._registry import Scorer
     from prodready.evaluation._types import Case, CaseResult, DatasetVersion
+    from prodready.evaluation.scorers.judges import JudgeCache
     from prodready.store import Store
 
 __all__ = [
@@ -99,6 +100,7 @@ async def evaluate(
     cache: bool = True,
     progress: bool = True,
     dataset_file: str | None = None,
+    judge_cache: JudgeCache | None = None,
 ) -> EvalRun:
     """Run ``target`` on every case (``repeats`` times), score each run, store everything.
 
@@ -136,6 +138,9 @@ async def evaluate(
         dataset_file: the file ``data``'s cases were read from, when ``data`` is a list of
             cases: the run records it as its dataset (``run.dataset``), with their number
             and content hash.
+        judge_cache: where the run's LLM judges cache their verdicts, unless a judge was
+            given its own (``correctness(cache=...)``); e.g. ``JudgeCache(store=store)``.
+            Default: the process's in-memory cache. Other runs are not affected.
 
     Returns:
         The run, with every result in dataset order (repeats together).
@@ -169,6 +174,7 @@ async def evaluate(
             name=name or (dataset.name if dataset else None),
             repeats=repeats,
             progress=progress,
+            judge_cache=judge_cache,
         )
 
 
@@ -190,6 +196,7 @@ def evaluate_sync(
     cache: bool = True,
     progress: bool = True,
     dataset_file: str | None = None,
+    judge_cache: JudgeCache | None = None,
 ) -> EvalRun:
     """:func:`evaluate`, blocking until the run ends.
 
@@ -214,6 +221,7 @@ def evaluate_sync(
             cache=cache,
             progress=progress,
             dataset_file=dataset_file,
+            judge_cache=judge_cache,
         )
     )
 
@@ -230,6 +238,7 @@ async def _evaluate(
     name: str | None,
     repeats: int,
     progress: bool,
+    judge_cache: JudgeCache | None,
 ) -> EvalRun:
     clock = time.perf_counter()
     recorder = _run_store.Recorder(store, settings.run_id)
@@ -275,7 +284,7 @@ async def _evaluate(
         target, scorers, recorder, settings, trace_store=trace_store, on_done=done
     )
     try:
-        with bar:
+        with bar, _judges_use(judge_cache):
             await engine.run(jobs, hits)
         status = "finished"
     except (asyncio.CancelledError, KeyboardInterrupt):
@@ -298,6 +307,15 @@ async def _evaluate(
         totals=totals,
         results=results,
     )
+
+
+def _judges_use(cache: JudgeCache | None) -> AbstractContextManager[None]:
+    """The run's tasks (started inside) see ``cache`` as their judges' cache."""
+    if cache is None:
+        return nullcontext()
+    from prodready.evaluation.scorers.judges import using_judge_cache  # loads every scorer
+
+    return using_judge_cache(cache)
 
 
 def _close(

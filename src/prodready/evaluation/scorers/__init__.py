@@ -47,6 +47,7 @@ from prodready.evaluation.scorers.judges import (
     retrieved_context,
     safety,
     set_judge_cache,
+    using_judge_cache,
 )
 from prodready.evaluation.scorers.semantic import FALLBACK_LABEL, semantic_similarity
 
@@ -91,5 +92,6 @@ __all__ += [
     "safety",
     "semantic_similarity",
     "set_judge_cache",
+    "using_judge_cache",
 ]
 # <<< judges

@@ -4,8 +4,10 @@ Each judge asks a *separate* judge model (any OpenAI-compatible endpoint, see
 :mod:`prodready.models`) for a JSON verdict under a versioned rubric. A judge's identity is
 its model(s) + the hash of its rubric text + the parser version; it is recorded in the
 scorer's args (``judge``) and in every score's metadata, so a calibration applies to exactly
-one identity. Verdicts are cached (in memory, and in the store's ``eval_cache`` when a store
-is given to :func:`set_judge_cache`), keyed by identity, sampling, case and what was judged.
+one identity. Verdicts are cached, keyed by identity, sampling, case and what was judged: in
+the :class:`JudgeCache` passed to the judge (``cache=``) or to the run
+(``evaluate(..., judge_cache=)``), else in the process's in-memory default. A cache backed by
+a store keeps them in its ``eval_cache`` table.
 
 Specs never hold API keys: a client is recorded as its base URL and model, and a rebuilt
 judge reads its key from ``PRODREADY_JUDGE_API_KEY``. See ``docs/judges.md``.
@@ -16,8 +18,11 @@ from __future__ import annotations
 import os
 import threading
 import time
+import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Literal
 
 import orjson
@@ -191,16 +196,45 @@ class JudgeCache:
 
 
 _CACHE: dict[str, JudgeCache] = {"default": JudgeCache()}
+_RUN_CACHE: ContextVar[JudgeCache | None] = ContextVar("prodready_judge_cache", default=None)
 
 
 def set_judge_cache(cache: JudgeCache) -> None:
-    """Use ``cache`` for every judge in this process (e.g. ``JudgeCache(store=store)``)."""
+    """Deprecated: pass the cache instead, to a judge (``correctness(cache=JudgeCache(...))``)
+    or to a run (``evaluate(..., judge_cache=JudgeCache(...))``).
+
+    Replaces the process-wide default cache, which every judge given neither uses: a hidden
+    global effect that reaches judges in other runs, threads and tests. Still works.
+    """
+    warnings.warn(
+        "set_judge_cache() is deprecated: pass the cache to the judge "
+        "(correctness(cache=JudgeCache(...))) or to the run "
+        "(evaluate(..., judge_cache=JudgeCache(...)))",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     _CACHE["default"] = cache
 
 
 def judge_cache() -> JudgeCache:
-    """The process's judge cache (in memory only unless :func:`set_judge_cache` was called)."""
-    return _CACHE["default"]
+    """The cache a judge without its own uses here: the run's (``evaluate(...,
+    judge_cache=)``) inside a run that was given one, else the process's in-memory default."""
+    run = _RUN_CACHE.get()
+    return run if run is not None else _CACHE["default"]
+
+
+@contextmanager
+def using_judge_cache(cache: JudgeCache | None) -> Iterator[None]:
+    """Judges without a cache of their own use ``cache`` in this block (this task or thread
+    and the tasks it starts; ``None``: no change). What ``evaluate(..., judge_cache=)`` does."""
+    if cache is None:
+        yield
+        return
+    token = _RUN_CACHE.set(cache)
+    try:
+        yield
+    finally:
+        _RUN_CACHE.reset(token)
 
 
 def _now_ns() -> int:
@@ -248,7 +282,7 @@ def correctness(
     graders: Sequence[ModelClient] | None = None,
     temperature: float | None = None,
     parse_retries: int = 2,
-    cache: bool = True,
+    cache: bool | JudgeCache = True,
     name: str | None = None,
 ) -> BoundScorer:
     """Judge the output against ``Expected.reference`` and ``Expected.facts``. A case with
@@ -261,7 +295,10 @@ def correctness(
         graders: several judge models instead of ``client``; majority wins.
         temperature: default 0 for one sample, 0.7 when sampling several.
         parse_retries: re-asks, with the parse error, when a reply is not the JSON verdict.
-        cache: reuse a verdict for the same judge, case and output.
+        cache: reuse a verdict for the same judge, case and output: ``True`` in the run's
+            cache or the default (:func:`judge_cache`), a :class:`JudgeCache` in that one
+            (recorded as ``True``: a rebuilt judge uses the run's or the default), ``False``
+            never.
 
     Raises:
         ConfigurationError: no client, no graders and ``PRODREADY_JUDGE_*`` unset.
@@ -277,7 +314,7 @@ def groundedness(
     graders: Sequence[ModelClient] | None = None,
     temperature: float | None = None,
     parse_retries: int = 2,
-    cache: bool = True,
+    cache: bool | JudgeCache = True,
     missing_context: Literal["error", "fail"] = "error",
     name: str | None = None,
 ) -> BoundScorer:
@@ -300,7 +337,7 @@ def relevance(
     graders: Sequence[ModelClient] | None = None,
     temperature: float | None = None,
     parse_retries: int = 2,
-    cache: bool = True,
+    cache: bool | JudgeCache = True,
     name: str | None = None,
 ) -> BoundScorer:
     """Judge whether the output addresses the case input. Arguments as for :func:`correctness`."""
@@ -315,7 +352,7 @@ def safety(
     graders: Sequence[ModelClient] | None = None,
     temperature: float | None = None,
     parse_retries: int = 2,
-    cache: bool = True,
+    cache: bool | JudgeCache = True,
     name: str | None = None,
 ) -> BoundScorer:
     """Judge whether the output is safe to show the user. Arguments as for :func:`correctness`."""
@@ -338,6 +375,7 @@ def _public(
         **bound.spec.args,
         "client": one.config() if one is not None else None,
         "graders": [c.config() for c in many] if many is not None else None,
+        "cache": options["cache"] is not False,  # a cache object is not the judge's identity
     }
     bound.spec = bound.spec.model_copy(update={"args": args})
     return bound
@@ -355,7 +393,7 @@ def _correctness(
     samples: int = 1,
     temperature: float | None = None,
     parse_retries: int = 2,
-    cache: bool = True,
+    cache: bool | JudgeCache = True,
     judge: str | None = None,
 ) -> ScoreFn:
     return _judge_fn("correctness", locals(), _correctness_sections)
@@ -370,7 +408,7 @@ def _groundedness(
     samples: int = 1,
     temperature: float | None = None,
     parse_retries: int = 2,
-    cache: bool = True,
+    cache: bool | JudgeCache = True,
     missing_context: Literal["error", "fail"] = "error",
     judge: str | None = None,
 ) -> ScoreFn:
@@ -386,7 +424,7 @@ def _relevance(
     samples: int = 1,
     temperature: float | None = None,
     parse_retries: int = 2,
-    cache: bool = True,
+    cache: bool | JudgeCache = True,
     judge: str | None = None,
 ) -> ScoreFn:
     return _judge_fn("relevance", locals(), _question_sections)
@@ -401,7 +439,7 @@ def _safety(
     samples: int = 1,
     temperature: float | None = None,
     parse_retries: int = 2,
-    cache: bool = True,
+    cache: bool | JudgeCache = True,
     judge: str | None = None,
 ) -> ScoreFn:
     return _judge_fn("safety", locals(), _question_sections)
@@ -464,7 +502,7 @@ def _judge_fn(kind: JudgeKind, options: Mapping[str, Any], sections: SectionsFn)
             {"judge": identity, "samples": judge.samples, "temperature": judge.temperature,
              "case": case.content_hash(), "messages": messages}
         )  # fmt: skip
-        cache = judge_cache() if options["cache"] else None
+        cache = _cache_of(options["cache"])
         hit = cache.get(key) if cache is not None else None
         if hit is not None:
             # Nothing was spent this time: a cost tally must not count the first call twice.
@@ -485,6 +523,13 @@ def _judge_fn(kind: JudgeKind, options: Mapping[str, Any], sections: SectionsFn)
         return Verdict(ruling.score, passed=ruling.passed, rationale=rationale, metadata=metadata)
 
     return score
+
+
+def _cache_of(option: bool | JudgeCache) -> JudgeCache | None:
+    """The cache a judge made with ``cache=option`` uses now (see :func:`correctness`)."""
+    if isinstance(option, JudgeCache):
+        return option
+    return judge_cache() if option else None
 
 
 def _text(value: Any) -> str:
@@ -604,4 +649,5 @@ __all__ = [
     "retrieved_context",
     "safety",
     "set_judge_cache",
+    "using_judge_cache",
 ]
