@@ -31,7 +31,9 @@ HASH_PREFIX: Final = "sha256:"
 Fallback = Literal["str", "repr"]
 """How :func:`to_json` writes an object it cannot convert: its ``str`` or its ``repr``."""
 
-_CANONICAL: Final = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+_NON_STR_KEYS: Final = orjson.OPT_NON_STR_KEYS
+_CANONICAL: Final = orjson.OPT_SORT_KEYS | _NON_STR_KEYS
+_dumps = orjson.dumps
 _MIN_INT, _MAX_INT = -(2**63), 2**64 - 1  # what orjson encodes
 _CONVERTERS: Final = ("model_dump", "tolist", "_asdict")  # pydantic, numpy/pandas, namedtuple
 
@@ -68,11 +70,12 @@ def to_json(
     decimal text and keys orjson cannot write become their ``str``. ``replace_nul`` writes
     NUL as U+FFFD, for PostgreSQL's JSON type, which rejects ``\\u0000``.
     """
-    default = _DEFAULTS[fallback]
-    option = _CANONICAL if sort_keys else orjson.OPT_NON_STR_KEYS
+    # On the tracing hot path (span attributes, the store's encoding): no work before the call.
+    default = _default_repr if fallback == "repr" else _default_str
+    option = _CANONICAL if sort_keys else _NON_STR_KEYS
     try:
-        out = orjson.dumps(value, default=default, option=option).decode()
-    except (TypeError, orjson.JSONEncodeError):  # lone surrogates, big ints, exotic keys
+        out: str = _dumps(value, default=default, option=option).decode()
+    except TypeError:  # lone surrogates, big ints, exotic keys (JSONEncodeError is one)
         return _encode_clean(value, default, option, replace_nul)
     if replace_nul and "\\u0000" in out:
         return _encode_clean(value, default, option, replace_nul)
@@ -118,9 +121,6 @@ def _default_str(value: Any) -> Any:
 
 def _default_repr(value: Any) -> Any:
     return _converted(value, repr)
-
-
-_DEFAULTS: Final[dict[str, Callable[[Any], Any]]] = {"str": _default_str, "repr": _default_repr}
 
 
 def _clean_str(text: str, nul: bool) -> str:
