@@ -18,8 +18,9 @@ from pydantic import (
 )
 
 from prodready.store import Trace
-# Re-exported: scorers, datasets and calibration import content_hash from here.
 from prodready.vocabulary.canonical import content_hash as content_hash  # noqa: PLC0414
+
+# content_hash is re-exported above: scorers, datasets and calibration import it from here.
 
 Split = Literal["dev", "validation", "holdout"]
 Layer = Literal["check", "judge", "behaviour", "human", "online"]
