@@ -14,6 +14,7 @@ PUBLIC = [
     "prodready.tracing",
     "prodready.tracing.conventions",
     "prodready.tracing.llm",
+    "prodready.vocabulary",
     "prodready.store",
     "prodready.evaluation",
     "prodready.evaluation.datasets",
