@@ -345,10 +345,13 @@ def _llm_spans_without(trace: Trace, *keys: str) -> tuple[int, int]:
     return len(llm), sum(1 for s in llm if all(s.attributes.get(k) is None for k in keys))
 
 
-@scorer(layer="behaviour", version="1")
+@scorer(layer="behaviour", version="2")
 def cost_budget(*, max_usd: float) -> ScoreFn:
     """Passes when the run's LLM calls cost at most ``max_usd`` in all. Errors when LLM
-    spans exist but none recorded a cost (a budget on unknown cost would pass silently)."""
+    spans exist but none recorded a cost (a budget on unknown cost would pass silently).
+
+    Version 2: model calls are counted as ``prodready.store.llm_totals`` does (embedding
+    calls included, a call recorded by two instrumentations once)."""
 
     def score(case: Case, result: CaseResult) -> Verdict:
         trace = _trace(result)
@@ -365,9 +368,11 @@ def cost_budget(*, max_usd: float) -> ScoreFn:
     return score
 
 
-@scorer(layer="behaviour", version="1")
+@scorer(layer="behaviour", version="2")
 def token_budget(*, max_tokens: int) -> ScoreFn:
-    """Passes when the run's LLM calls used at most ``max_tokens`` (input plus output)."""
+    """Passes when the run's LLM calls used at most ``max_tokens`` (input plus output).
+
+    Version 2: counted as ``prodready.store.llm_totals`` does (see :func:`cost_budget`)."""
 
     def score(case: Case, result: CaseResult) -> Verdict:
         trace = _trace(result)
