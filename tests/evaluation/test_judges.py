@@ -16,7 +16,7 @@ from prodready.evaluation.scorers.judges import (
     groundedness,
     relevance,
     safety,
-    set_judge_cache,
+    using_judge_cache,
 )
 from prodready.models import ConfigurationError, ModelClient
 from prodready.testing import capture, memory_store
@@ -40,9 +40,8 @@ RESULT = CaseResult(case_id="fee", case_hash=CASE.content_hash(), output="It cos
 def _fresh_cache(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for var in ("PRODREADY_JUDGE_MODEL", "PRODREADY_JUDGE_BASE_URL", "PRODREADY_JUDGE_API_KEY"):
         monkeypatch.delenv(var, raising=False)
-    set_judge_cache(JudgeCache())
-    yield
-    set_judge_cache(JudgeCache())
+    with using_judge_cache(JudgeCache()):
+        yield
 
 
 async def test_correctness_asks_with_reference_facts_and_output() -> None:
@@ -115,10 +114,9 @@ async def test_a_changed_output_is_judged_again() -> None:
 async def test_store_backed_cache_serves_a_fresh_process() -> None:
     store = memory_store()
     with ScriptedModelServer([PASS]) as server:
-        set_judge_cache(JudgeCache(store=store))
-        await correctness(client=server.client())(CASE, RESULT)
-        set_judge_cache(JudgeCache(store=store))  # empty memory, same store
-        again = await correctness(client=server.client())(CASE, RESULT)
+        await correctness(client=server.client(), cache=JudgeCache(store=store))(CASE, RESULT)
+        fresh = JudgeCache(store=store)  # empty memory, same store
+        again = await correctness(client=server.client(), cache=fresh)(CASE, RESULT)
     assert server.calls == 1 and again.metadata["cached"] is True
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import prodready.testing
-from prodready.evaluation.scorers import JudgeCache, set_judge_cache
+from prodready.evaluation.scorers import JudgeCache, using_judge_cache
 
 DOC = Path(__file__).parents[2] / "docs" / "judges.md"
 BLOCK = re.compile(r"```python\n(?P<code>.*?)\n```", re.S)
@@ -23,9 +23,8 @@ def examples() -> list[str]:
 def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for var in ("PRODREADY_JUDGE_MODEL", "PRODREADY_JUDGE_BASE_URL", "PRODREADY_JUDGE_API_KEY"):
         monkeypatch.delenv(var, raising=False)
-    set_judge_cache(JudgeCache())
-    yield
-    set_judge_cache(JudgeCache())
+    with using_judge_cache(JudgeCache()):
+        yield
 
 
 def test_docs_have_runnable_examples() -> None:

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from prodready.cli import app
 from prodready.evaluation import Case, Expected
 from prodready.evaluation.datasets import save_dataset
-from prodready.evaluation.scorers import JudgeCache, set_judge_cache
+from prodready.evaluation.scorers import JudgeCache, using_judge_cache
 from prodready.store import Store
 from prodready.testing import ScriptedJudge, ScriptedModelServer
 from tests.evaluation.test_pytest_plugin import LOAD
@@ -75,15 +75,16 @@ def banking_golden(url: str) -> None:
 @pytest.fixture(autouse=True)
 def judge(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The scripted judge, as ``prodready testing judge-server`` serves it, passing all."""
-    set_judge_cache(JudgeCache())
-    with ScriptedModelServer(ScriptedJudge(default="pass"), model="judge") as server:
+    with (
+        using_judge_cache(JudgeCache()),
+        ScriptedModelServer(ScriptedJudge(default="pass"), model="judge") as server,
+    ):
         monkeypatch.setenv("PRODREADY_JUDGE_MODEL", "scripted:judge")
         monkeypatch.setenv("PRODREADY_JUDGE_BASE_URL", server.base_url)
         monkeypatch.delenv("PRODREADY_JUDGE_API_KEY", raising=False)
         monkeypatch.delenv("PRODREADY_STORE_URL", raising=False)
         monkeypatch.setenv("PRODREADY_RELEASE", "northwind@1.4.0")
         yield
-    set_judge_cache(JudgeCache())
     sys.modules.pop("northwind", None)  # the stand-in, imported by the suite or the test
 
 
