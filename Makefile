@@ -30,9 +30,11 @@ $(JS_DIR)/node_modules/.installed: $(JS_DIR)/package-lock.json
 demo: $(STAMP)
 	$(BIN)/python examples/quickstart.py
 
+# lint-imports holds the layers ([tool.importlinter] in pyproject.toml, docs/architecture.md).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -57,4 +59,5 @@ services:
 	@bash .ci/services
 
 clean:
-	rm -rf $(VENV) .prodready .pytest_cache .mypy_cache .ruff_cache $(JS_DIR)/node_modules
+	rm -rf $(VENV) .prodready .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache \
+		$(JS_DIR)/node_modules

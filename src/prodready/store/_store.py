@@ -50,9 +50,9 @@ from prodready.store.records import (
     model_totals,
 )
 from prodready.store.schema import span_logs, spans, traces
-from prodready.tracing import attributes as attrs
-from prodready.tracing.kinds import KIND_BITS as _KIND_BITS
+from prodready.vocabulary import attributes as attrs
 from prodready.vocabulary.canonical import to_json
+from prodready.vocabulary.kinds import KIND_BITS as _KIND_BITS
 
 log = logging.getLogger("prodready.store")
 

@@ -16,7 +16,7 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from prodready.tracing import attributes as attrs
+from prodready.vocabulary import attributes as attrs
 
 SpanStatus = Literal["unset", "ok", "error"]
 MAX_NS = 2**63 - 1

@@ -2,7 +2,7 @@
 
 "Traces with an escalation" was an EXISTS over spans for every candidate trace: fine for
 common kinds, ~50 ms at 1M spans for rare ones. A bitmask on the trace row answers it from
-the row itself. Bits: ``prodready.tracing.kinds.KIND_BITS`` (the ``SpanKind`` order).
+the row itself. Bits: ``prodready.vocabulary.kinds.KIND_BITS`` (the ``SpanKind`` order).
 
 Revision ID: 0004
 Revises: 0003
