@@ -229,19 +229,15 @@ def run_suite_sync(
     cache: bool = True,
     progress: bool = True,
 ) -> Evaluation:
-    """What :meth:`Suite.run_sync <prodready.evaluation.suite.Suite.run_sync>` does."""
-    from prodready.evaluation.runner import evaluate_sync as run_cases
+    """What :meth:`Suite.run_sync <prodready.evaluation.suite.Suite.run_sync>` does:
+    :func:`run_suite`, blocking (under a running event loop too, as ``evaluate_sync``)."""
+    from prodready.evaluation.runner import _run_sync
 
-    _one_baseline(baseline, baseline_release)
-    with _store(store) as chosen:
-        criteria, cases = _prepare(suite, chosen, split=split, subset=subset, seed=seed, by=by)
-        run = run_cases(
-            suite.target, cases, suite.scorers, store=chosen, release=release or suite.release,
-            name=suite.name, concurrency=suite.concurrency, timeout=suite.timeout,
-            repeats=suite.repeats, cache=cache, progress=progress,
-            dataset_file=suite.dataset_file,
-        )  # fmt: skip
-        return _gated(chosen, run, criteria, cases, baseline, baseline_release)
+    return _run_sync(
+        lambda: run_suite(suite, store, release=release, baseline=baseline,
+                          baseline_release=baseline_release, split=split, subset=subset,
+                          seed=seed, by=by, cache=cache, progress=progress)
+    )  # fmt: skip
 
 
 def _one_baseline(baseline: EvalRun | None, release: str | None) -> None:
