@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -394,16 +394,27 @@ def redacted_copy(span: ReadableSpan, redact: Redactor) -> ReadableSpan:
     """The same span with redacted attributes, for exporters that take ``ReadableSpan``."""
     from opentelemetry.sdk.trace import Event
 
-    return ReadableSpan(
-        name=span.name,
-        context=span.get_span_context(),
-        parent=span.parent,
-        resource=span.resource,
+    return replaced(
+        span,
         attributes=_redacted(redact, dict(span.attributes or {})),
         events=[
             Event(e.name, _redacted(redact, dict(e.attributes or {})), e.timestamp)
             for e in span.events
         ],
+    )
+
+
+def replaced(
+    span: ReadableSpan, *, attributes: Mapping[str, Any], events: Sequence[Any] | None = None
+) -> ReadableSpan:
+    """A copy of a finished span with other attributes (and events), all else the same."""
+    return ReadableSpan(
+        name=span.name,
+        context=span.get_span_context(),
+        parent=span.parent,
+        resource=span.resource,
+        attributes=attributes,
+        events=span.events if events is None else events,
         links=span.links,
         kind=span.kind,
         status=span.status,

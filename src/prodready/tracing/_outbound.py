@@ -23,11 +23,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import orjson
-from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from prodready.tracing import attributes as attrs
-from prodready.tracing._convert import Redactor, _redacted
+from prodready.tracing._convert import Redactor, redacted_copy, replaced
 from prodready.tracing.conventions import translate
 from prodready.tracing.kinds import SPAN_KINDS
 
@@ -455,49 +455,29 @@ class OutboundExporter(SpanExporter):
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         out: list[ReadableSpan] = []
         for span in spans:
-            try:
-                redacted = self._redacted(span) if self._redact is not None else None
-            except Exception:
-                log.warning("prodready tracing: redaction failed; span %r not exported", span.name)
-                log.debug("redaction error", exc_info=True)
-                continue
-            out.append(self._outbound(span, redacted))
+            if self._redact is not None:
+                try:
+                    span = redacted_copy(span, self._redact)  # noqa: PLW2901
+                except Exception:
+                    log.warning(
+                        "prodready tracing: redaction failed; span %r not exported", span.name
+                    )
+                    log.debug("redaction error", exc_info=True)
+                    continue
+            out.append(self._outbound(span))
         return self.exporter.export(out)
 
-    def _redacted(self, span: ReadableSpan) -> tuple[dict[str, Any], list[Event]]:
-        assert self._redact is not None
-        attributes = _redacted(self._redact, dict(span.attributes or {}))
-        events = [
-            Event(e.name, _redacted(self._redact, dict(e.attributes or {})), e.timestamp)
-            for e in span.events
-        ]
-        return attributes, events
-
-    def _outbound(
-        self, span: ReadableSpan, redacted: tuple[dict[str, Any], list[Event]] | None
-    ) -> ReadableSpan:
-        attributes = redacted[0] if redacted is not None else span.attributes or {}
+    @staticmethod
+    def _outbound(span: ReadableSpan) -> ReadableSpan:
+        attributes = span.attributes or {}
         try:
             extra = outbound_attributes(attributes, name=span.name)
         except Exception:
             log.debug("could not add outbound attributes to %r", span.name, exc_info=True)
             extra = {}
-        if not extra and redacted is None:
+        if not extra:
             return span
-        return ReadableSpan(
-            name=span.name,
-            context=span.get_span_context(),
-            parent=span.parent,
-            resource=span.resource,
-            attributes={**attributes, **extra},
-            events=redacted[1] if redacted is not None else span.events,
-            links=span.links,
-            kind=span.kind,
-            status=span.status,
-            start_time=span.start_time,
-            end_time=span.end_time,
-            instrumentation_scope=span.instrumentation_scope,
-        )
+        return replaced(span, attributes={**attributes, **extra})
 
     def shutdown(self) -> None:
         self.exporter.shutdown()
