@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from prodready.evaluation import Case, CaseResult, Expected, Score
-from prodready.evaluation._report_data import tag_rates
-from prodready.evaluation._report_html import _baseline_rate
 from prodready.evaluation.criteria import parse_criteria
 from prodready.evaluation.gate import evaluate_gate
 from prodready.evaluation.reports import html_report
+from prodready.evaluation.reports._data import tag_rates
+from prodready.evaluation.reports._html import _baseline_rate
 from prodready.evaluation.runner import EvalRun, RunTotals
 
 FACTS = Expected(facts=["14 days"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 
-from prodready.evaluation._report_svg import ForestRow, bins, domain, forest_plot, histogram, scale
+from prodready.evaluation.reports._svg import ForestRow, bins, domain, forest_plot, histogram, scale
 
 
 def test_whole_numbers_get_one_bin_each() -> None:

@@ -260,7 +260,7 @@ def test_finished_cases_arriving_close_together_share_a_batch() -> None:
     # that each flush, trace read and result transaction serves several cases.
     import asyncio
 
-    from prodready.evaluation._run_engine import _Batcher
+    from prodready.evaluation.runs._engine import _Batcher
 
     batches: list[list[int]] = []
 

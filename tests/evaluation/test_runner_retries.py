@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from prodready.evaluation import Case
-from prodready.evaluation import _run_engine as engine
 from prodready.evaluation.runner import INFRASTRUCTURE_ERRORS, evaluate
+from prodready.evaluation.runs import _engine as engine
 from prodready.store import Store
 
 CASES = [Case(id=f"c{i}", input=f"question {i}") for i in range(12)]

@@ -19,7 +19,9 @@ from typing import Any
 import pytest
 
 from prodready import vocabulary
-from prodready.evaluation import _review_tasks, _run_store, _types
+from prodready.evaluation import _types
+from prodready.evaluation.review import _tasks as _review_tasks
+from prodready.evaluation.runs import _store as _run_store
 from prodready.store import _logs, encode_json
 from prodready.tracing._span import to_attribute
 from prodready.vocabulary import canonical_json, content_hash, text_hash, to_json

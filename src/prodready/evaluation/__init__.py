@@ -32,7 +32,6 @@ if TYPE_CHECKING:
         registered_scorers,
         scorer,
     )
-    from prodready.evaluation._run_models import EvalRun
     from prodready.evaluation._types import (
         LAYERS,
         Case,
@@ -48,6 +47,7 @@ if TYPE_CHECKING:
     )
     from prodready.evaluation.criteria import Criteria, load_criteria
     from prodready.evaluation.gate import GateReport, MetricResult, evaluate_gate
+    from prodready.evaluation.runs._models import EvalRun
     from prodready.evaluation.suite import Suite
 
 __all__ = [
@@ -91,7 +91,7 @@ _WHERE = {
     "Criteria": "prodready.evaluation.criteria",
     "DatasetVersion": "prodready.evaluation._types",
     "ENTRY_POINT_GROUP": "prodready.evaluation._registry",
-    "EvalRun": "prodready.evaluation._run_models",
+    "EvalRun": "prodready.evaluation.runs._models",
     "Evaluation": "prodready.evaluation._evaluate",
     "Expected": "prodready.evaluation._types",
     "GateReport": "prodready.evaluation.gate",

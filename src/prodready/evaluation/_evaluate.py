@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from prodready.evaluation._dataset_subset import Strata
     from prodready.evaluation._registry import Scorer
     from prodready.evaluation._types import Case, DatasetVersion, Split
     from prodready.evaluation.criteria import Criteria
+    from prodready.evaluation.datasets._subset import Strata
     from prodready.evaluation.gate import GateReport
     from prodready.evaluation.runner import EvalRun, Target
     from prodready.evaluation.suite import Suite

@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from prodready.evaluation import _criteria_observe, _types
+from prodready.evaluation import _types
 from prodready.evaluation import criteria as _criteria
 from prodready.evaluation import stats as _stats
+from prodready.evaluation.criteria import _observe as _criteria_observe
 
 if TYPE_CHECKING:
     from prodready.evaluation._types import Expected

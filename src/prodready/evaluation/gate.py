@@ -23,12 +23,13 @@ from typing import Literal
 
 from pydantic import BaseModel, computed_field
 
-from prodready.evaluation import _criteria_observe, _types
+from prodready.evaluation import _types
 from prodready.evaluation import criteria as _criteria
 from prodready.evaluation import stats as _stats
 from prodready.evaluation._format import fmt as _fmt
 from prodready.evaluation._format import target_text as _target_text
 from prodready.evaluation.calibration import Calibration as _Calibration
+from prodready.evaluation.criteria import _observe as _criteria_observe
 
 __all__ = ["MIN_CASES_FOR_MEAN", "GateReport", "MetricResult", "evaluate_gate"]
 

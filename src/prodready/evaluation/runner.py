@@ -27,15 +27,19 @@ from typing import Any, TypeVar
 
 from prodready import store as _store
 from prodready import tracing
-from prodready.evaluation import _run_calls, _run_engine, _run_progress, _run_store, _types
-from prodready.evaluation._run_models import (
+from prodready.evaluation import _types
+from prodready.evaluation.runs import _calls as _run_calls
+from prodready.evaluation.runs import _engine as _run_engine
+from prodready.evaluation.runs import _progress as _run_progress
+from prodready.evaluation.runs import _store as _run_store
+from prodready.evaluation.runs._models import (
     DatasetRef,
     EvalRun,
     RunStatus,
     RunSummary,
     RunTotals,
 )
-from prodready.evaluation._run_store import find_run_id, list_runs, load_run, load_run_cases
+from prodready.evaluation.runs._store import find_run_id, list_runs, load_run, load_run_cases
 
 if typing.TYPE_CHECKING:
     from prodready.evaluation._registry import Scorer

@@ -39,17 +39,18 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from prodready.evaluation import _dataset_subset, _registry, _types
+from prodready.evaluation import _registry, _types
 from prodready.evaluation import criteria as _criteria
+from prodready.evaluation.datasets import _subset as _dataset_subset
 
 if TYPE_CHECKING:
-    from prodready.evaluation._dataset_subset import Strata
     from prodready.evaluation._evaluate import Evaluation
     from prodready.evaluation._registry import Scorer
     from prodready.evaluation._types import Case, CaseResult, DatasetVersion, Split
     from prodready.evaluation.calibration import Calibration
     from prodready.evaluation.compare import Adjust, CaseSet, Comparison
     from prodready.evaluation.criteria import Criteria
+    from prodready.evaluation.datasets._subset import Strata
     from prodready.evaluation.gate import GateReport
     from prodready.evaluation.runner import EvalRun, Target
     from prodready.store import Store

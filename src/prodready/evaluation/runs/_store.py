@@ -16,11 +16,8 @@ import orjson
 from sqlalchemy import Row, delete, select, tuple_, update
 from sqlalchemy.engine import Connection
 
-from prodready.evaluation._dataset_models import DatasetNotFound
-from prodready.evaluation._dataset_store import case_body, insert_ignore, load_version
 from prodready.evaluation._ids import find_id
 from prodready.evaluation._registry import ScorerSpec
-from prodready.evaluation._run_models import DatasetRef, EvalRun, RunSummary, RunTotals
 from prodready.evaluation._tables import (
     case_contents,
     eval_cache,
@@ -30,6 +27,9 @@ from prodready.evaluation._tables import (
     scores,
 )
 from prodready.evaluation._types import Case, CaseResult, Score
+from prodready.evaluation.datasets._models import DatasetNotFound
+from prodready.evaluation.datasets._store import case_body, insert_ignore, load_version
+from prodready.evaluation.runs._models import DatasetRef, EvalRun, RunSummary, RunTotals
 from prodready.store import Store
 from prodready.vocabulary.canonical import text_hash, to_json
 

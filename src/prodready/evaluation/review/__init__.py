@@ -23,20 +23,20 @@ Tasks are generic (:func:`create_task`, :func:`resolve_task`): orchestration's e
 are review tasks of kind ``escalation``.
 """
 
-from prodready.evaluation._review_labels import (
+from prodready.evaluation.review._labels import (
     HUMAN_SCORER,
     expire_overdue,
     human_labels,
     judge_agreement,
     label,
 )
-from prodready.evaluation._review_queue import (
+from prodready.evaluation.review._queue import (
     CANDIDATE_SCORE,
     queue_calibration_sample,
     queue_candidates,
     queue_low_scores,
 )
-from prodready.evaluation._review_tasks import (
+from prodready.evaluation.review._tasks import (
     TASK_KINDS,
     TASK_STATUSES,
     ReviewError,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from prodready.evaluation import _report_data as data
+from prodready.evaluation.reports import _data as data
 from prodready.evaluation._format import fmt, target_text
-from prodready.evaluation._run_models import EvalRun
+from prodready.evaluation.runs._models import EvalRun
 from prodready.evaluation.gate import GateReport, MetricResult
 
 _RATIONALE_LIMIT = 240

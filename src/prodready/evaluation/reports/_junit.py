@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from prodready.evaluation import _report_data as data
+from prodready.evaluation.reports import _data as data
 from prodready.evaluation._format import fmt, target_text
-from prodready.evaluation._run_models import EvalRun
+from prodready.evaluation.runs._models import EvalRun
 from prodready.evaluation._types import CaseResult, Score
 from prodready.evaluation.gate import GateReport, MetricResult
 

@@ -18,8 +18,8 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from prodready.evaluation._dataset_models import DatasetFileError, FileProblem
 from prodready.evaluation._types import Case, Expected
+from prodready.evaluation.datasets._models import DatasetFileError, FileProblem
 
 MAX_PROBLEMS = 50
 """Reading stops after this many problems."""

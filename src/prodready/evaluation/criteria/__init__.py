@@ -33,8 +33,8 @@ from pydantic import (
     model_validator,
 )
 
-from prodready.evaluation import _criteria_yaml
-from prodready.evaluation._criteria_yaml import CriteriaIssue
+from prodready.evaluation.criteria import _yaml as _criteria_yaml
+from prodready.evaluation.criteria._yaml import CriteriaIssue
 
 __all__ = [
     "BUSINESS_METRICS",

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from html import escape
 from importlib import resources
 
-from prodready.evaluation import _report_cases as cases_html
-from prodready.evaluation import _report_data as data
-from prodready.evaluation import _report_svg as svg
-from prodready.evaluation._criteria_observe import observe
+from prodready.evaluation.reports import _cases as cases_html
+from prodready.evaluation.reports import _data as data
+from prodready.evaluation.reports import _svg as svg
+from prodready.evaluation.criteria._observe import observe
 from prodready.evaluation._format import fmt, target_text
-from prodready.evaluation._run_models import DatasetRef, EvalRun
+from prodready.evaluation.runs._models import DatasetRef, EvalRun
 from prodready.evaluation._types import Case, DatasetVersion
 from prodready.evaluation.criteria import Metric
 from prodready.evaluation.gate import GateReport, MetricResult
@@ -49,7 +49,7 @@ def render(
 
 
 def _asset(name: str) -> str:
-    return resources.files("prodready.evaluation").joinpath("templates", name).read_text("utf-8")
+    return resources.files("prodready.evaluation.reports").joinpath("templates", name).read_text("utf-8")
 
 
 def _digest(text: str) -> str:

@@ -29,8 +29,10 @@ from tenacity import (
 
 from prodready import tracing
 from prodready.evaluation._registry import Scorer, ScorerSpec
-from prodready.evaluation._run_calls import Call, TargetCalls
-from prodready.evaluation._run_store import (
+from prodready.evaluation._types import Case, CaseResult, Score
+from prodready.evaluation.facts import llm_totals
+from prodready.evaluation.runs._calls import Call, TargetCalls
+from prodready.evaluation.runs._store import (
     Finished,
     Recorder,
     digest,
@@ -39,8 +41,6 @@ from prodready.evaluation._run_store import (
     score_key,
     scorer_identity,
 )
-from prodready.evaluation._types import Case, CaseResult, Score
-from prodready.evaluation.facts import llm_totals
 from prodready.store import Store, Trace
 from prodready.tracing import attributes as attrs
 

@@ -17,22 +17,22 @@ import orjson
 from sqlalchemy import Connection, Row, select
 
 from prodready.evaluation import facts
-from prodready.evaluation._dataset_dupes import input_key
-from prodready.evaluation._dataset_models import (
+from prodready.evaluation._ids import find_id
+from prodready.evaluation._tables import candidate_cases
+from prodready.evaluation._types import Case, DatasetVersion, Expected, InputKind, Split
+from prodready.evaluation.datasets._dupes import input_key
+from prodready.evaluation.datasets._models import (
     CandidateCase,
     CandidateNotFound,
     CandidateStatus,
     DatasetError,
 )
-from prodready.evaluation._dataset_store import (
+from prodready.evaluation.datasets._store import (
     in_transaction,
     load_version,
     lock_dataset,
     save_version,
 )
-from prodready.evaluation._ids import find_id
-from prodready.evaluation._tables import candidate_cases
-from prodready.evaluation._types import Case, DatasetVersion, Expected, InputKind, Split
 from prodready.store import Span, Store, Trace
 from prodready.tracing import MAX_CAPTURE_CHARS
 from prodready.tracing import attributes as attrs

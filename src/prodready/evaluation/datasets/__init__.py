@@ -17,7 +17,7 @@ The lifecycle (see ``docs/datasets.md``):
 4. CI evaluates a seeded, stratified subset (:func:`stratified_subset`) on pull requests.
 """
 
-from prodready.evaluation._dataset_candidates import (
+from prodready.evaluation.datasets._candidates import (
     add_from_trace,
     confirm_candidate,
     find_candidate_id,
@@ -25,15 +25,15 @@ from prodready.evaluation._dataset_candidates import (
     list_candidates,
     reject_candidate,
 )
-from prodready.evaluation._dataset_diff import CaseChange, DatasetDiff, FieldChange, diff_datasets
-from prodready.evaluation._dataset_dupes import (
+from prodready.evaluation.datasets._diff import CaseChange, DatasetDiff, FieldChange, diff_datasets
+from prodready.evaluation.datasets._dupes import (
     DuplicateGroup,
     find_duplicates,
     input_key,
     normalise_text,
 )
-from prodready.evaluation._dataset_files import CSV_COLUMNS, read_cases, write_cases
-from prodready.evaluation._dataset_models import (
+from prodready.evaluation.datasets._files import CSV_COLUMNS, read_cases, write_cases
+from prodready.evaluation.datasets._models import (
     CANDIDATE_STATUSES,
     CandidateCase,
     CandidateNotFound,
@@ -45,13 +45,13 @@ from prodready.evaluation._dataset_models import (
     DatasetVersionInfo,
     FileProblem,
 )
-from prodready.evaluation._dataset_store import (
+from prodready.evaluation.datasets._store import (
     dataset_history,
     list_datasets,
     load_dataset,
     save_dataset,
 )
-from prodready.evaluation._dataset_subset import Strata, stratified_subset
+from prodready.evaluation.datasets._subset import Strata, stratified_subset
 
 __all__ = [
     "CANDIDATE_STATUSES",

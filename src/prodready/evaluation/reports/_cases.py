@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from html import escape
 
-from prodready.evaluation import _report_data as data
-from prodready.evaluation import _report_svg as svg
+from prodready.evaluation.reports import _data as data
+from prodready.evaluation.reports import _svg as svg
 from prodready.evaluation._format import fmt
-from prodready.evaluation._run_models import EvalRun
+from prodready.evaluation.runs._models import EvalRun
 from prodready.evaluation._types import Case
 from prodready.evaluation.gate import GateReport
 

@@ -17,7 +17,8 @@ from typing import Any
 import orjson
 
 from prodready.evaluation import datasets
-from prodready.evaluation._review_tasks import (
+from prodready.evaluation._types import Case, CaseResult, DatasetVersion, Layer, Score
+from prodready.evaluation.review._tasks import (
     ReviewError,
     ReviewTask,
     claim,
@@ -25,9 +26,8 @@ from prodready.evaluation._review_tasks import (
     new_task,
     put_tasks,
 )
-from prodready.evaluation._run_models import EvalRun
-from prodready.evaluation._run_store import load_run, load_run_cases
-from prodready.evaluation._types import Case, CaseResult, DatasetVersion, Layer, Score
+from prodready.evaluation.runs._models import EvalRun
+from prodready.evaluation.runs._store import load_run, load_run_cases
 from prodready.store import Store
 
 CANDIDATE_SCORE = "candidate_case"

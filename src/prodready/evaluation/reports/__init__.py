@@ -21,10 +21,14 @@ import typing
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from prodready.evaluation import _report_html, _report_junit, _report_markdown
+from prodready.evaluation.reports import _html as _report_html
+
+from prodready.evaluation.reports import _junit as _report_junit
+
+from prodready.evaluation.reports import _markdown as _report_markdown
 
 if typing.TYPE_CHECKING:  # annotations only: the module's namespace is its API
-    from prodready.evaluation._run_models import EvalRun
+    from prodready.evaluation.runs._models import EvalRun
     from prodready.evaluation._types import Case, DatasetVersion
     from prodready.evaluation.gate import GateReport
 

@@ -17,15 +17,15 @@ import orjson
 from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.exc import IntegrityError
 
-from prodready.evaluation._dataset_dupes import find_duplicates
-from prodready.evaluation._dataset_models import (
+from prodready.evaluation._tables import case_contents, dataset_cases, dataset_versions, datasets
+from prodready.evaluation._types import Case, DatasetVersion, content_hash
+from prodready.evaluation.datasets._dupes import find_duplicates
+from prodready.evaluation.datasets._models import (
     DatasetError,
     DatasetInfo,
     DatasetNotFound,
     DatasetVersionInfo,
 )
-from prodready.evaluation._tables import case_contents, dataset_cases, dataset_versions, datasets
-from prodready.evaluation._types import Case, DatasetVersion, content_hash
 from prodready.store import Store
 
 T = TypeVar("T")

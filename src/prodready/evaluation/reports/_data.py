@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prodready.evaluation._format import fmt
-from prodready.evaluation._run_models import EvalRun
+from prodready.evaluation.runs._models import EvalRun
 from prodready.evaluation._types import Case, CaseResult, DatasetVersion, Score
 from prodready.evaluation.gate import GateReport, MetricResult
 

@@ -18,8 +18,11 @@ from pydantic import ValidationError
 from sqlalchemy import Row, select
 
 from prodready.evaluation import datasets
-from prodready.evaluation._review_queue import judge_identity
-from prodready.evaluation._review_tasks import (
+from prodready.evaluation._tables import score_from_row, scores
+from prodready.evaluation._types import Expected, Score
+from prodready.evaluation.calibration import Calibration, calibrate, save_calibration
+from prodready.evaluation.review._queue import judge_identity
+from prodready.evaluation.review._tasks import (
     ReviewError,
     ReviewTask,
     claim,
@@ -28,10 +31,7 @@ from prodready.evaluation._review_tasks import (
     overdue_tasks,
     require_person,
 )
-from prodready.evaluation._run_store import HUMAN_LAYER
-from prodready.evaluation._tables import score_from_row, scores
-from prodready.evaluation._types import Expected, Score
-from prodready.evaluation.calibration import Calibration, calibrate, save_calibration
+from prodready.evaluation.runs._store import HUMAN_LAYER
 from prodready.store import Store
 
 HUMAN_SCORER = "human"
