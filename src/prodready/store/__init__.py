@@ -6,18 +6,22 @@
 []
 """
 
-from prodready.store._logs import SpanLog, SpanLogRecord
-from prodready.store._store import (
+from prodready.store._database import (
     DEFAULT_URL,
-    TRACE_ATTRIBUTE_KEYS,
+    UNAVAILABLE_ERRORS,
     URL_ENV,
-    PreparedSpan,
-    Store,
+    Database,
     StoreError,
-    encode_json,
-    prepare_span,
     redact_url,
     resolve_url,
+)
+from prodready.store._logs import SpanLog, SpanLogRecord
+from prodready.store._store import (
+    TRACE_ATTRIBUTE_KEYS,
+    PreparedSpan,
+    Store,
+    encode_json,
+    prepare_span,
 )
 from prodready.store.records import (
     MODEL_KINDS,
@@ -40,7 +44,9 @@ __all__ = [
     "DEFAULT_URL",
     "MODEL_KINDS",
     "TRACE_ATTRIBUTE_KEYS",
+    "UNAVAILABLE_ERRORS",
     "URL_ENV",
+    "Database",
     "LLMTotals",
     "PreparedSpan",
     "Span",

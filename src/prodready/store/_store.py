@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import tempfile
 import time
-import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -18,17 +14,17 @@ from sqlalchemy import (
     Engine,
     and_,
     case,
-    create_engine,
-    event,
     exists,
     func,
     literal,
     select,
 )
-from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import Connection
 
 from prodready.store import _logs, _sql
+from prodready.store._database import (
+    Database,
+)
 from prodready.store.records import (
     MAX_NS,
     MODEL_KINDS,
@@ -56,33 +52,7 @@ from prodready.vocabulary.kinds import KIND_BITS as _KIND_BITS
 
 log = logging.getLogger("prodready.store")
 
-DEFAULT_URL = "sqlite:///.prodready/prodready.db"
-URL_ENV = "PRODREADY_STORE_URL"
 _MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-class StoreError(RuntimeError):
-    """The store cannot be opened or used as asked (bad URL, missing driver, bad schema)."""
-
-
-def resolve_url(url: str | None = None) -> str:
-    """The store URL: ``url``, else ``$PRODREADY_STORE_URL``, else the local SQLite file.
-
-    ``postgresql://`` and ``postgres://`` URLs use the psycopg 3 driver.
-    """
-    url = url or os.environ.get(URL_ENV) or DEFAULT_URL
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
-
-
-def redact_url(url: str | URL) -> str:
-    """``url`` with its password hidden, for messages; text that is no URL comes back whole."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return str(url)
 
 
 def encode_json(value: Any) -> str:
@@ -143,20 +113,21 @@ class Store:
     """
 
     def __init__(self, url: str | None = None, *, migrate: bool = True, echo: bool = False):
-        self.url, ephemeral = _ephemeral_url(resolve_url(url))
-        self.engine = _create_engine(self.url, echo=echo)
-        self._cleanup = (
-            weakref.finalize(self, _dispose_and_remove, self.engine, ephemeral)
-            if ephemeral is not None
-            else None
-        )
-        self.dialect = self.engine.dialect.name
+        self.db = Database(url, echo=echo)
+        """The database every repository shares (:class:`~prodready.store.Database`)."""
+        self.url = self.db.url
+        self.dialect = self.db.dialect
         self._sql = _sql.for_dialect(self.dialect)
         if migrate:
             self.migrate()
 
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (``store.db.engine``), for the store package's own use."""
+        return self.db.engine
+
     def __repr__(self) -> str:
-        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
+        return f"Store({self.db.display_url!r})"
 
     def __enter__(self) -> Store:
         return self
@@ -166,10 +137,7 @@ class Store:
 
     def close(self) -> None:
         """Release every pooled connection (and delete an ephemeral ``sqlite://`` store)."""
-        if self._cleanup is not None:
-            self._cleanup()
-        else:
-            self.engine.dispose()
+        self.db.close()
 
     # --- schema ------------------------------------------------------------------------------
 
@@ -185,7 +153,7 @@ class Store:
         """The newest migration this version of prodready ships."""
         from alembic.script import ScriptDirectory
 
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             head = ScriptDirectory.from_config(self._alembic_config(conn)).get_current_head()
         assert head is not None
         return head
@@ -194,7 +162,7 @@ class Store:
         """The migration the database is at (``None`` for a blank database)."""
         from alembic.runtime.migration import MigrationContext
 
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
     def migrate(self, revision: str = "head") -> str | None:
@@ -203,7 +171,7 @@ class Store:
 
         if revision == "head" and self.revision() == self.head_revision():
             return self.revision()
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             command.upgrade(self._alembic_config(conn), revision)
         return self.revision()
 
@@ -234,7 +202,7 @@ class Store:
         if not rows:
             return 0
         sql = self._sql
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             inserted = sql.write_rows(conn, sql.insert_spans, rows, sized=_SPAN_PAYLOADS)
             if inserted == len(rows):
                 sql.write_rows(conn, sql.upsert_traces, traces)
@@ -252,7 +220,7 @@ class Store:
         them all). Writing the same record twice stores it once (the key is a hash of the
         record), so a writer may retry a batch. Returns the number of new records.
         """
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             return _logs.write(conn, self._sql, records)
 
     def list_logs(
@@ -260,7 +228,7 @@ class Store:
     ) -> list[_logs.SpanLog]:
         """Stored log records, oldest first: a trace's (``trace_id``), those whose span is not
         stored (``unattached=True``: a span that never arrived, or not yet), or all."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return _logs.list_logs(conn, trace_id, unattached=unattached, limit=limit)
 
     def _recount(self, conn: Connection, trace_ids: Iterable[str]) -> None:
@@ -273,7 +241,7 @@ class Store:
         cutoff = (now_ns if now_ns is not None else time.time_ns()) - int(days * 86_400e9)
         deleted = 0
         while True:
-            with self.engine.begin() as conn:
+            with self.db.begin() as conn:
                 ids = list(
                     conn.execute(
                         select(traces.c.trace_id).where(traces.c.start_ns < cutoff).limit(500)
@@ -292,7 +260,7 @@ class Store:
     def list_traces(self, query: TraceQuery | None = None) -> list[TraceSummary]:
         """Trace metadata, newest first, filtered by ``query``."""
         query = query or TraceQuery()
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             # PostgreSQL cannot estimate JSONB containment (it guesses 0.01% of spans for
             # most values), so it reads every matching span through the GIN index, then
             # sorts: 110 ms for a value on 1.4% of 1M spans. When each filter value is on
@@ -327,7 +295,7 @@ class Store:
         """How many traces match ``query`` (ignoring its limit and offset)."""
         stmt = select(func.count()).select_from(traces)
         stmt = stmt.where(*self._trace_filters(query or TraceQuery()))
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
 
     def get_trace(self, trace_id: str) -> Trace | None:
@@ -344,7 +312,7 @@ class Store:
         """
         wanted = list(dict.fromkeys(t.lower() for t in trace_ids))
         out: dict[str, Trace] = {}
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             for i in range(0, len(wanted), _IDS_PER_QUERY):
                 chunk = wanted[i : i + _IDS_PER_QUERY]
                 heads = conn.execute(
@@ -418,7 +386,7 @@ class Store:
             .order_by(traces.c.trace_id)
             .limit(limit)
         )
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return list(conn.execute(stmt).scalars())
 
     def stats(self, query: TraceQuery | None = None) -> TraceStats:
@@ -453,7 +421,7 @@ class Store:
             .where(*span_where)
             .subquery()
         )
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             head = conn.execute(
                 select(
                     func.count().label("n"),
@@ -505,7 +473,7 @@ class Store:
     def info(self) -> StoreInfo:
         """Where the store is, its schema revision and how much it holds (zeros when blank)."""
         revision = self.revision()
-        url = self.engine.url.render_as_string(hide_password=True)
+        url = self.db.display_url
         if revision is None:
             return StoreInfo(
                 url=url,
@@ -515,7 +483,7 @@ class Store:
                 trace_count=0,
                 span_count=0,
             )
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             n_traces, oldest, newest = conn.execute(
                 select(func.count(), func.min(traces.c.start_ns), func.max(traces.c.start_ns))
             ).one()
@@ -635,85 +603,6 @@ def _nearest_rank(ranked: Any) -> list[Any]:
         func.min(case((c.rn >= c.cnt * 0.5, c.duration_ns))).label("p50"),
         func.min(case((c.rn >= c.cnt * 0.95, c.duration_ns))).label("p95"),
     ]
-
-
-def _create_engine(url: str, *, echo: bool) -> Engine:
-    if url.startswith("sqlite"):
-        return _sqlite_engine(url, echo=echo)
-    if url.startswith("postgresql"):
-        try:
-            import psycopg  # noqa: F401
-        except ImportError as exc:
-            raise StoreError(
-                'PostgreSQL needs the psycopg driver: pip install "prodready[postgres]"'
-            ) from exc
-        engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5)
-
-        @event.listens_for(engine, "connect")
-        def _json_loads(dbapi_conn: Any, _record: Any) -> None:
-            # JSONB arrives decoded; orjson does it several times faster than json.loads.
-            from psycopg.types.json import set_json_loads
-
-            set_json_loads(orjson.loads, dbapi_conn)
-
-        return engine
-    raise StoreError(
-        f"unsupported store URL {_hide_password(url)!r}: use sqlite:///PATH or postgresql://..."
-    )
-
-
-def _hide_password(url: str) -> str:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url.split("@", 1)[-1] if "@" in url else url
-
-
-def _sqlite_engine(url: str, *, echo: bool) -> Engine:
-    path = url.split(":///", 1)[1] if ":///" in url else ""
-    if path:
-        Path(path.split("?", 1)[0]).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    # Wait up to 30 s for a lock held by another writer, unless the URL says (?timeout=N).
-    connect_args = {} if "timeout=" in url else {"timeout": 30}
-    engine = create_engine(url, echo=echo, connect_args=connect_args)
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.close()
-
-    return engine
-
-
-def _ephemeral_url(url: str) -> tuple[str, Path | None]:
-    """``sqlite://`` (or ``:memory:``) becomes a temporary file, removed when the store closes.
-
-    A true in-memory SQLite database is one connection, and SQLAlchemy shares it between
-    threads: the span writer's transactions and a reader's would interleave on it. A
-    temporary file gives each thread its own connection with real isolation, at the cost of
-    a file in the temp directory.
-    """
-    if url not in ("sqlite://", "sqlite:///:memory:"):
-        return url, None
-    fd, name = tempfile.mkstemp(prefix="prodready-", suffix=".db")
-    os.close(fd)
-    return f"sqlite:///{name}", Path(name)
-
-
-def _dispose_and_remove(engine: Engine, path: Path) -> None:
-    engine.dispose()
-    _remove_files(path)
-
-
-def _remove_files(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        with contextlib.suppress(OSError):
-            Path(str(path) + suffix).unlink()
 
 
 _SPAN_PAYLOADS = (11, 12, 13)  # attributes, events, links in a span row (see _span_row)
