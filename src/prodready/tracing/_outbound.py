@@ -30,6 +30,7 @@ from prodready.tracing import attributes as attrs
 from prodready.tracing._convert import Redactor, redacted_copy, replaced
 from prodready.tracing.conventions import translate
 from prodready.tracing.kinds import SPAN_KINDS
+from prodready.vocabulary.canonical import to_json
 
 log = logging.getLogger("prodready.tracing")
 
@@ -412,7 +413,7 @@ def _json(text: Any) -> Any:
 
 
 def _dumps(value: Any) -> str:
-    return orjson.dumps(value, default=repr, option=orjson.OPT_NON_STR_KEYS).decode()
+    return to_json(value, fallback="repr")
 
 
 def _count(value: Any) -> int | None:

@@ -43,6 +43,7 @@ from prodready.store.records import Trace as _Trace
 from prodready.tracing import attributes as attrs
 from prodready.tracing.conventions._common import as_float as _float
 from prodready.tracing.conventions._common import as_int as _int
+from prodready.vocabulary.canonical import to_json
 
 __all__ = [
     "MESSAGE_EVENTS",
@@ -408,10 +409,7 @@ def _text_of(item: Any) -> str:
 def _json_text(value: Any) -> str:
     if isinstance(value, str):
         return value
-    try:
-        return orjson.dumps(value, default=str).decode()
-    except TypeError:
-        return str(value)
+    return to_json(value)
 
 
 # --- GenAI semantic conventions: span attributes and events ----------------------------------
