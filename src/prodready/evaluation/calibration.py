@@ -17,11 +17,10 @@ import time
 from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
 
 from prodready import store as _stores
 from prodready.evaluation import _types
-from prodready.evaluation._tables import eval_cache
+from prodready.evaluation._cache import EvalCache
 
 DEFAULT_KAPPA_FLOOR = 0.6
 """Below this Cohen's kappa a judge's scores may not gate (Landis & Koch: "substantial")."""
@@ -182,22 +181,16 @@ def _identity(score: _types.Score) -> str | None:
 def save_calibration(store: _stores.Store, name: str, calibration: Calibration) -> Calibration:
     """Store ``calibration`` as the latest for score ``name`` and its judge identity.
 
-    Kept in the ``eval_cache`` table (kind ``calibration``), one row per (name, judge), so a
-    gate can read it with :func:`load_calibrations`. Returns what was stored (stamped with
+    Kept in the eval cache (:class:`prodready.evaluation._cache.EvalCache`, kind
+    ``calibration``), one row per (name, judge), so a gate can read it with
+    :func:`load_calibrations`. Returns what was stored (stamped with
     name and time).
     """
     stamped = calibration.model_copy(update={"name": name, "created_at_ns": time.time_ns()})
     key = _types.content_hash({"calibration": name, "judge": stamped.judge})
-    with store.engine.begin() as conn:
-        conn.execute(eval_cache.delete().where(eval_cache.c.key == key))
-        conn.execute(
-            eval_cache.insert().values(
-                key=key,
-                kind=_CACHE_KIND,
-                value=stamped.model_dump_json(),
-                created_at_ns=stamped.created_at_ns,
-            )
-        )
+    EvalCache(store).put(
+        key, _CACHE_KIND, stamped.model_dump_json(), created_at_ns=stamped.created_at_ns
+    )
     return stamped
 
 
@@ -224,11 +217,7 @@ def latest_calibrations(store: _stores.Store) -> dict[str, Calibration]:
 
 
 def _all(store: _stores.Store) -> list[Calibration]:
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            select(eval_cache.c.value).where(eval_cache.c.kind == _CACHE_KIND)
-        ).scalars()
-        return [Calibration.model_validate_json(r) for r in rows]
+    return [Calibration.model_validate_json(v) for v in EvalCache(store).values(_CACHE_KIND)]
 
 
 __all__ = [

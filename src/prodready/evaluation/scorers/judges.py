@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -26,12 +25,10 @@ from contextvars import ContextVar
 from typing import Any, Literal
 
 import orjson
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 
 from prodready.evaluation import facts
+from prodready.evaluation._cache import EvalCache
 from prodready.evaluation._registry import BoundScorer, ScoreFn, Verdict, scorer
-from prodready.evaluation._tables import eval_cache
 from prodready.evaluation._types import Case, CaseResult, content_hash
 from prodready.models import (
     JUDGE_API_KEY_ENV,
@@ -44,6 +41,7 @@ from prodready.models import (
 from prodready.models._judge import REPLY_FORMAT
 from prodready.store import Store, Trace
 from prodready.tracing import attributes as attrs
+from prodready.vocabulary.canonical import to_json
 
 JUDGE_VERSION = "1"
 """The scorer version of the judges whose built-in rubric has not changed since the first
@@ -133,13 +131,15 @@ class JudgeCache:
 
     Keys are ``sha256:`` hashes of the judge identity, sampling settings, case content hash
     and the rendered prompt (which holds the output and any context), so a changed rubric,
-    model, case or output never hits.
+    model, case or output never hits. The store's rows are read and written through the
+    eval cache repository (:class:`prodready.evaluation._cache.EvalCache`), kind ``judge``.
     """
 
     KIND = "judge"
 
     def __init__(self, *, store: Store | None = None, maxsize: int = 10_000) -> None:
         self.store = store
+        self._table = EvalCache(store) if store is not None else None
         self.maxsize = maxsize
         self.hits = 0
         self.misses = 0
@@ -152,13 +152,8 @@ class JudgeCache:
             found = self._memory.get(key)
             if found is not None:
                 self._memory.move_to_end(key)
-        if found is None and self.store is not None:
-            with self.store.engine.connect() as conn:
-                raw = conn.execute(
-                    select(eval_cache.c.value).where(
-                        eval_cache.c.key == key, eval_cache.c.kind == self.KIND
-                    )
-                ).scalar()
+        if found is None and self._table is not None:
+            raw = self._table.get(key, kind=self.KIND)
             if raw is not None:
                 found = orjson.loads(raw)
                 self._remember(key, found)
@@ -172,15 +167,10 @@ class JudgeCache:
     def put(self, key: str, value: dict[str, Any]) -> None:
         """Remember a verdict (and write it through to the store)."""
         self._remember(key, value)
-        if self.store is None:
-            return
-        row = {"key": key, "kind": self.KIND, "value": orjson.dumps(value).decode()}
-        try:
-            with self.store.engine.begin() as conn:
-                conn.execute(delete(eval_cache).where(eval_cache.c.key == key))
-                conn.execute(eval_cache.insert().values(created_at_ns=_now_ns(), **row))
-        except IntegrityError:
-            pass  # another worker stored the same verdict first
+        if self._table is not None:
+            # Replaces the stored row in one statement: concurrent writers of one key never
+            # fail each other (the last verdict written wins; they are equally good).
+            self._table.put(key, self.KIND, to_json(value))
 
     def clear(self) -> None:
         """Forget the in-memory entries (the store's rows stay)."""
@@ -235,10 +225,6 @@ def using_judge_cache(cache: JudgeCache | None) -> Iterator[None]:
         yield
     finally:
         _RUN_CACHE.reset(token)
-
-
-def _now_ns() -> int:
-    return time.time_ns()
 
 
 # --- identity and clients ----------------------------------------------------------------------
@@ -535,7 +521,7 @@ def _cache_of(option: bool | JudgeCache) -> JudgeCache | None:
 def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+    return to_json(value)
 
 
 def _question_sections(case: Case, result: CaseResult) -> Sections:
