@@ -28,7 +28,7 @@ from prodready.evaluation.datasets._models import (
     DatasetError,
 )
 from prodready.evaluation.datasets._store import (
-    in_transaction,
+    RETRIES,
     load_version,
     lock_dataset,
     save_version,
@@ -36,6 +36,7 @@ from prodready.evaluation.datasets._store import (
 from prodready.store import Span, Store, Trace
 from prodready.tracing import MAX_CAPTURE_CHARS
 from prodready.tracing import attributes as attrs
+from prodready.vocabulary.canonical import to_json
 
 
 def _person(value: str | None, role: str) -> str:
@@ -128,7 +129,7 @@ def add_from_trace(
         conn.execute(candidate_cases.insert().values(**_row(candidate)))
         return candidate
 
-    return in_transaction(store, work)
+    return store.db.transaction(work, retry_on_conflict=RETRIES)
 
 
 def confirm_candidate(
@@ -166,6 +167,7 @@ def confirm_candidate(
         current = load_version(conn, candidate.dataset, None)
         _refuse_clash(current, case)
         version = save_version(
+            store,
             conn,
             candidate.dataset,
             [*current.cases, case],
@@ -176,7 +178,7 @@ def confirm_candidate(
         _update_body(conn, done)
         return version
 
-    return in_transaction(store, work)
+    return store.db.transaction(work, retry_on_conflict=RETRIES)
 
 
 def reject_candidate(
@@ -196,7 +198,7 @@ def reject_candidate(
         _update_body(conn, done)
         return done
 
-    return in_transaction(store, work)
+    return store.db.transaction(work, retry_on_conflict=RETRIES)
 
 
 def _claim(conn: Connection, candidate_id: str, status: str, reviewer: str) -> CandidateCase:
@@ -238,7 +240,7 @@ def get_candidate(store: Store, candidate_id: str) -> CandidateCase:
     Raises:
         CandidateNotFound: no such candidate.
     """
-    with store.engine.connect() as conn:
+    with store.db.connect() as conn:
         return _get(conn, candidate_id)
 
 
@@ -257,7 +259,7 @@ def list_candidates(
         stmt = stmt.where(candidate_cases.c.dataset == dataset)
     if status is not None:
         stmt = stmt.where(candidate_cases.c.status == status)
-    with store.engine.connect() as conn:
+    with store.db.connect() as conn:
         return [_from_row(row) for row in conn.execute(stmt)]
 
 
@@ -286,7 +288,7 @@ def _body(c: CandidateCase) -> str:
         "review_note": c.review_note,
         "confirmed_version": c.confirmed_version,
     }
-    return orjson.dumps(body, default=str, option=orjson.OPT_SORT_KEYS).decode()
+    return to_json(body, sort_keys=True)
 
 
 def _from_row(row: Row[Any]) -> CandidateCase:

@@ -9,9 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import orjson
-
 from prodready.evaluation._types import Case
+from prodready.vocabulary.canonical import canonical_json
 
 _APOSTROPHES = frozenset("'\u2019\u02bc")
 
@@ -49,8 +48,7 @@ def input_key(value: str | dict[str, Any]) -> str:
     """
     if isinstance(value, str):
         return normalise_text(value)
-    raw = orjson.dumps(_normalise(value), option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
-    return raw.decode()
+    return canonical_json(_normalise(value))
 
 
 def _normalise(value: Any) -> Any:

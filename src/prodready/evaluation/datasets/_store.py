@@ -1,4 +1,9 @@
-"""Datasets in the store: immutable, content-hashed versions over deduplicated case bodies.
+"""The datasets repository: immutable, content-hashed versions over deduplicated case bodies.
+
+It owns the tables ``datasets``, ``dataset_versions``, ``dataset_cases`` and
+``case_contents``, and every write to them is here (the runner stores the bodies of the
+cases it runs with :func:`store_case_bodies`; candidates are confirmed with
+:func:`save_version`). Everything goes through ``store.db``.
 
 A version is a list of ``(case id, body hash)`` rows in ``dataset_cases``; each body (the
 full case JSON, tags and provenance included) is stored once in ``case_contents`` under its
@@ -10,15 +15,12 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterable, Sequence
 
-import orjson
-from sqlalchemy import Connection, Table, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, func, select
 
 from prodready.evaluation._tables import case_contents, dataset_cases, dataset_versions, datasets
-from prodready.evaluation._types import Case, DatasetVersion, content_hash
+from prodready.evaluation._types import Case, DatasetVersion
 from prodready.evaluation.datasets._dupes import find_duplicates
 from prodready.evaluation.datasets._models import (
     DatasetError,
@@ -27,18 +29,19 @@ from prodready.evaluation.datasets._models import (
     DatasetVersionInfo,
 )
 from prodready.store import Store
-
-T = TypeVar("T")
+from prodready.vocabulary.canonical import canonical_json, text_hash
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
-_ATTEMPTS = 5
+RETRIES = 4
+"""How many more times a dataset write (a transaction that reads, then writes) runs again
+when a concurrent writer took the same key in between (``store.db.transaction``)."""
 _MAX_LISTED = 20
 
 
 def case_body(case: Case) -> tuple[str, str]:
     """``(hash, JSON)`` of the full case; the hash is of exactly the stored JSON."""
-    data = case.model_dump(mode="json")
-    return content_hash(data), orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+    body = canonical_json(case.model_dump(mode="json"))
+    return text_hash(body), body
 
 
 def check_name(name: str) -> None:
@@ -69,18 +72,6 @@ def check_cases(name: str, cases: Sequence[Case], *, allow_duplicates: bool) -> 
 def _ids(ids: Sequence[str]) -> str:
     shown = ", ".join(ids[:_MAX_LISTED])
     return shown + (f" and {len(ids) - _MAX_LISTED} more" if len(ids) > _MAX_LISTED else "")
-
-
-def in_transaction(store: Store, work: Callable[[Connection], T]) -> T:
-    """Run ``work`` in one transaction, again if a concurrent writer took the same key."""
-    for attempt in range(_ATTEMPTS):
-        try:
-            with store.engine.begin() as conn:
-                return work(conn)
-        except IntegrityError:
-            if attempt == _ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
 
 
 def save_dataset(
@@ -114,15 +105,22 @@ def save_dataset(
     cases = list(cases)
     check_name(name)
     check_cases(name, cases, allow_duplicates=allow_duplicates)
-    return in_transaction(
-        store,
+    return store.db.transaction(
         lambda conn: save_version(
-            conn, name, cases, created_by=created_by, message=message, description=description
+            store,
+            conn,
+            name,
+            cases,
+            created_by=created_by,
+            message=message,
+            description=description,
         ),
+        retry_on_conflict=RETRIES,
     )
 
 
 def save_version(
+    store: Store,
     conn: Connection,
     name: str,
     cases: list[Case],
@@ -133,7 +131,7 @@ def save_version(
 ) -> DatasetVersion:
     """The body of :func:`save_dataset`, inside the caller's transaction (cases checked)."""
     now = time.time_ns()
-    insert_ignore(
+    store.db.insert_ignore(
         conn,
         datasets,
         [
@@ -156,10 +154,7 @@ def save_version(
         return load_version(conn, name, latest)
     version = (latest or 0) + 1
     digest = DatasetVersion.hash_cases(cases)
-    if bodies:
-        insert_ignore(
-            conn, case_contents, [{"content_hash": h, "body": body} for _, h, body in bodies]
-        )
+    _insert_bodies(store, conn, [(h, body) for _, h, body in bodies])
     conn.execute(
         dataset_versions.insert().values(
             dataset=name,
@@ -202,16 +197,20 @@ def lock_dataset(conn: Connection, name: str) -> None:
     conn.execute(select(datasets.c.name).where(datasets.c.name == name).with_for_update())
 
 
-def insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows, skipping those whose primary key is already stored."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
+def store_case_bodies(store: Store, conn: Connection, cases: Sequence[Case]) -> dict[str, str]:
+    """Store the bodies of ``cases`` in ``case_contents`` (each content once; a body already
+    stored is left as it is), inside the caller's transaction; case id -> body hash.
 
-        conn.execute(pg_insert(table).on_conflict_do_nothing(), rows)
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    What the runner calls, so a run remembers the cases it ran whatever they came from.
+    """
+    bodies = {case.id: case_body(case) for case in cases}
+    _insert_bodies(store, conn, list(bodies.values()))
+    return {case_id: h for case_id, (h, _) in bodies.items()}
 
-        conn.execute(sqlite_insert(table).on_conflict_do_nothing(), rows)
+
+def _insert_bodies(store: Store, conn: Connection, bodies: Sequence[tuple[str, str]]) -> None:
+    rows = {h: {"content_hash": h, "body": body} for h, body in bodies}
+    store.db.insert_ignore(conn, case_contents, list(rows.values()))
 
 
 def latest_version(conn: Connection, name: str) -> int | None:
@@ -240,7 +239,7 @@ def load_dataset(store: Store, name: str, version: int | None = None) -> Dataset
     Raises:
         DatasetNotFound: no such dataset or version (the message lists what exists).
     """
-    with store.engine.connect() as conn:
+    with store.db.connect() as conn:
         return load_version(conn, name, version)
 
 
@@ -307,7 +306,7 @@ def list_datasets(store: Store) -> list[DatasetInfo]:
         .join(v, (v.c.dataset == newest.c.dataset) & (v.c.version == newest.c.version))
         .order_by(datasets.c.name)
     )
-    with store.engine.connect() as conn:
+    with store.db.connect() as conn:
         return [
             DatasetInfo(
                 name=r.name,
@@ -334,7 +333,7 @@ def dataset_history(store: Store, name: str) -> list[DatasetVersionInfo]:
         .where(dataset_versions.c.dataset == name)
         .order_by(dataset_versions.c.version)
     )
-    with store.engine.connect() as conn:
+    with store.db.connect() as conn:
         rows = conn.execute(stmt).all()
         if not rows:
             raise not_found(conn, name, None)

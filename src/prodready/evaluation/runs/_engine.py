@@ -33,16 +33,17 @@ from prodready.evaluation._types import Case, CaseResult, Score
 from prodready.evaluation.facts import llm_totals
 from prodready.evaluation.runs._calls import Call, TargetCalls
 from prodready.evaluation.runs._store import (
+    OUTPUT_KIND,
+    SCORE_KIND,
     Finished,
     Recorder,
-    digest,
-    dumps,
     output_key,
     score_key,
     scorer_identity,
 )
 from prodready.store import Store, Trace
 from prodready.tracing import attributes as attrs
+from prodready.vocabulary.canonical import text_hash, to_json
 
 log = logging.getLogger("prodready.evaluation")
 
@@ -205,7 +206,7 @@ class Engine:
         # recorded and scored. Cases of a wave finish together; without this, each new
         # request waited behind the bookkeeping of every case that finished before it.
         await asyncio.sleep(0)
-        text = None if error is not None else dumps(output)
+        text = None if error is not None else to_json(output)
         if text is not None and not isinstance(output, _PRIMITIVES):
             output = orjson.loads(text)  # scorers see the stored form, fresh or cached
         result = CaseResult(
@@ -218,7 +219,7 @@ class Engine:
             latency_ms=tries.seconds * 1000,
         )
         span_id = span.span_id if traced and self._trace_store is not None else None
-        return _Ran(result, digest(text) if text is not None else None, span_id=span_id)
+        return _Ran(result, text_hash(text) if text is not None else None, span_id=span_id)
 
     async def _attempts(self, call: Call, span: tracing.Span, tries: _Tries) -> Any:
         """Call the target, retrying ``retry_on`` errors ``retries`` times with jittered backoff.
@@ -341,7 +342,7 @@ class Engine:
             score = fresh[i] if i in fresh else error_score(self._scorers[i].spec, partial or "")
             out[i] = score
             if score.error is None:
-                cache.append((ran.score_keys[i], "score", score.model_dump_json()))
+                cache.append((ran.score_keys[i], SCORE_KIND, score.model_dump_json()))
         if not result.cached and self._s.release is not None:
             cache.append(_output_entry(job, self._s.release, ran))
         return [s for s in out if s is not None], cache
@@ -406,7 +407,7 @@ def _output_entry(job: Job, release: str, ran: _Ran) -> tuple[str, str, str]:
         "input_tokens": r.input_tokens,
         "output_tokens": r.output_tokens,
     }
-    return output_key(job.case_hash, release, job.repeat), "output", dumps(value)
+    return output_key(job.case_hash, release, job.repeat), OUTPUT_KIND, to_json(value)
 
 
 def _timed(call: Callable[[], Any], tries: _Tries) -> Any:

@@ -1,4 +1,12 @@
-"""The runner's persistence: run rows, results and scores as cases finish, and the cache.
+"""The runs and scores repository: run rows, results and scores as cases finish.
+
+It owns the tables ``eval_runs``, ``eval_results`` and ``scores``: every write to them goes
+through this module (:class:`Recorder` for a run's rows, :func:`insert_score` for a score
+recorded outside a run, such as a human label). It builds the runner's cache keys; the
+cache rows themselves are the eval cache repository's (:mod:`prodready.evaluation._cache`),
+and the bodies of the cases a run ran the datasets repository's
+(:func:`prodready.evaluation.datasets._store.store_case_bodies`). Everything goes through
+``store.db``.
 
 Every function here blocks on the database; the runner calls them through ``asyncio.to_thread``
 so the event loop never waits for a write.
@@ -16,11 +24,11 @@ import orjson
 from sqlalchemy import Row, delete, select, tuple_, update
 from sqlalchemy.engine import Connection
 
+from prodready.evaluation._cache import CacheEntry, EvalCache
 from prodready.evaluation._ids import find_id
 from prodready.evaluation._registry import ScorerSpec
 from prodready.evaluation._tables import (
     case_contents,
-    eval_cache,
     eval_results,
     eval_runs,
     score_from_row,
@@ -28,35 +36,33 @@ from prodready.evaluation._tables import (
 )
 from prodready.evaluation._types import Case, CaseResult, Score
 from prodready.evaluation.datasets._models import DatasetNotFound
-from prodready.evaluation.datasets._store import case_body, insert_ignore, load_version
+from prodready.evaluation.datasets._store import load_version, store_case_bodies
 from prodready.evaluation.runs._models import DatasetRef, EvalRun, RunSummary, RunTotals
 from prodready.store import Store
 from prodready.vocabulary.canonical import text_hash, to_json
 
-_CHUNK = 500  # ids per IN (...) list
 HUMAN_LAYER = "human"
 """The layer of human labels (``review.label``): stored beside a run's scores, not among them."""
 
 
-def dumps(value: Any, *, sort_keys: bool = False) -> str:
-    """JSON text for any output or argument (models as dicts, unknown objects as ``str``):
-    :func:`prodready.vocabulary.to_json`, keys in order unless ``sort_keys`` (an output's
-    text is hashed as it is, so its key order is part of the cache keys already stored)."""
-    return to_json(value, sort_keys=sort_keys)
+# Outputs, arguments and cache keys are written with prodready.vocabulary's to_json (keys in
+# order unless sorted: an output's text is hashed as it is, so its key order is part of the
+# cache keys already stored) and hashed with text_hash.
 
-
-digest = text_hash
-"""``sha256:<hex>`` of ``text`` (:func:`prodready.vocabulary.text_hash`)."""
+OUTPUT_KIND = "output"
+"""The eval cache kind of a case's cached output (see :func:`output_key`)."""
+SCORE_KIND = "score"
+"""The eval cache kind of a scorer's cached score (see :func:`score_key`)."""
 
 
 def scorer_identity(spec: ScorerSpec) -> str:
     """What makes two scorers the same for caching: name, scorer, version, layer and args."""
-    return digest(dumps(spec.model_dump(), sort_keys=True))
+    return text_hash(to_json(spec.model_dump(), sort_keys=True))
 
 
 def output_key(case_hash: str, release: str, repeat: int) -> str:
     """The cache key of a case's output under a release."""
-    return digest(dumps(["output", case_hash, release, repeat]))
+    return text_hash(to_json([OUTPUT_KIND, case_hash, release, repeat]))
 
 
 def score_key(
@@ -68,7 +74,8 @@ def score_key(
     trace_id: str | None,
 ) -> str:
     """The cache key of one scorer's score of one output (and trace, for behaviour scorers)."""
-    return digest(dumps(["score", case_hash, release, repeat, scorer, output_hash, trace_id]))
+    key = [SCORE_KIND, case_hash, release, repeat, scorer, output_hash, trace_id]
+    return text_hash(to_json(key))
 
 
 @dataclass(slots=True)
@@ -77,7 +84,7 @@ class Finished:
 
     result: CaseResult
     cache: list[tuple[str, str, str]] = field(default_factory=list)
-    """``(key, kind, value)`` rows for ``eval_cache``."""
+    """``(key, kind, value)`` entries for the eval cache."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +102,7 @@ class Recorder:
     def __init__(self, store: Store, run_id: str) -> None:
         self.store = store
         self.run_id = run_id
+        self._cache = EvalCache(store)
         self._contents: dict[str, str] = {}
         """Case id -> the hash of its body in ``case_contents``, for each result row."""
 
@@ -117,12 +125,8 @@ class Recorder:
             ValueError: the existing run was made with another release.
         """
         now = time.time_ns()
-        bodies = {case.id: case_body(case) for case in cases}
-        self._contents = {case_id: h for case_id, (h, _) in bodies.items()}
-        with self.store.engine.begin() as conn:
-            if bodies:
-                rows = {h: {"content_hash": h, "body": body} for h, body in bodies.values()}
-                insert_ignore(conn, case_contents, list(rows.values()))
+        with self.store.db.begin() as conn:
+            self._contents = store_case_bodies(self.store, conn, cases)
             row = conn.execute(select(eval_runs).where(eval_runs.c.run_id == self.run_id)).first()
             if row is None:
                 stored = dataset if dataset is not None and dataset.version is not None else None
@@ -134,7 +138,7 @@ class Recorder:
                         dataset_version=stored.version if stored else None,
                         dataset_hash=dataset_hash,
                         release=release,
-                        config=dumps(config),
+                        config=to_json(config),
                         status="running",
                         started_at_ns=now,
                     )
@@ -162,7 +166,7 @@ class Recorder:
         """Delete stored results (and their scores) of cases whose content has changed."""
         if not keys:
             return
-        with self.store.engine.begin() as conn:
+        with self.store.db.begin() as conn:
             for table in (eval_results, scores):
                 c = table.c
                 conn.execute(
@@ -172,17 +176,8 @@ class Recorder:
                 )
 
     def cached(self, keys: Sequence[str]) -> dict[str, str]:
-        """The cached values of those ``keys`` that are in the cache."""
-        found: dict[str, str] = {}
-        unique = list(dict.fromkeys(keys))
-        with self.store.engine.connect() as conn:
-            for i in range(0, len(unique), _CHUNK):
-                chunk = unique[i : i + _CHUNK]
-                stmt = select(eval_cache.c.key, eval_cache.c.value).where(
-                    eval_cache.c.key.in_(chunk)
-                )
-                found.update((k, v) for k, v in conn.execute(stmt))
-        return found
+        """The cached values of those ``keys`` that are in the eval cache."""
+        return self._cache.get_many(keys)
 
     def write(self, items: Sequence[Finished]) -> None:
         """Store finished case runs, their scores and cache entries in one transaction."""
@@ -196,22 +191,18 @@ class Recorder:
             for f in items
             for i, s in enumerate(f.result.scores)
         ]
-        cache = {
-            k: {"key": k, "kind": kind, "value": v, "created_at_ns": now}
-            for f in items
-            for k, kind, v in f.cache
-        }
-        with self.store.engine.begin() as conn:
+        cache = [CacheEntry(*entry) for f in items for entry in f.cache]
+        with self.store.db.begin() as conn:
             if results:
                 conn.execute(eval_results.insert(), results)
             if score_rows:
                 conn.execute(scores.insert(), score_rows)
             if cache:
-                _upsert_cache(conn, self.store.dialect, list(cache.values()))
+                self._cache.write(conn, cache, created_at_ns=now)
 
     def close(self, status: str, totals: RunTotals, finished_at_ns: int) -> None:
         """Record how the run ended and its totals (kept in ``summary["totals"]``)."""
-        with self.store.engine.begin() as conn:
+        with self.store.db.begin() as conn:
             raw = conn.execute(
                 select(eval_runs.c.summary).where(eval_runs.c.run_id == self.run_id)
             ).scalar()
@@ -219,7 +210,7 @@ class Recorder:
             conn.execute(
                 update(eval_runs)
                 .where(eval_runs.c.run_id == self.run_id)
-                .values(status=status, finished_at_ns=finished_at_ns, summary=dumps(summary))
+                .values(status=status, finished_at_ns=finished_at_ns, summary=to_json(summary))
             )
 
 
@@ -229,7 +220,7 @@ def load_run(store: Store, run_id: str) -> EvalRun:
     Raises:
         KeyError: no run has that id.
     """
-    with store.engine.connect() as conn:
+    with store.db.connect() as conn:
         row = conn.execute(select(eval_runs).where(eval_runs.c.run_id == run_id)).first()
         if row is None:
             raise KeyError(f"no eval run {run_id!r}")
@@ -265,7 +256,7 @@ def load_run_cases(store: Store, run_id: str) -> list[Case] | None:
         .select_from(eval_results.outerjoin(case_contents, r.case_content == c.content_hash))
         .where(r.run_id == run_id)
     )
-    with store.engine.connect() as conn:
+    with store.db.connect() as conn:
         rows = conn.execute(stmt).all()
         run = conn.execute(select(eval_runs).where(eval_runs.c.run_id == run_id)).first()
         found = {row.case_id: Case.model_validate_json(row.body) for row in rows if row.body}
@@ -305,7 +296,7 @@ def list_runs(
     for column, value in filters:
         if value is not None:
             stmt = stmt.where(column == value)
-    with store.engine.connect() as conn:
+    with store.db.connect() as conn:
         return [_run_summary(r) for r in conn.execute(stmt)]
 
 
@@ -329,7 +320,7 @@ def _result_row(run_id: str, r: CaseResult, now: int, content: str | None) -> di
         "case_hash": r.case_hash,
         "case_content": content,
         "trace_id": r.trace_id,
-        "output": None if r.error is not None else dumps(r.output),
+        "output": None if r.error is not None else to_json(r.output),
         "error": _clean(r.error),
         "latency_ms": r.latency_ms,
         "cost_usd": r.cost_usd,
@@ -340,27 +331,76 @@ def _result_row(run_id: str, r: CaseResult, now: int, content: str | None) -> di
     }
 
 
-def _score_row(run_id: str, r: CaseResult, s: Score, now: int) -> dict[str, Any]:
+def insert_score(
+    store: Store,
+    conn: Connection,
+    score: Score,
+    *,
+    run_id: str | None,
+    case_id: str | None,
+    repeat: int | None,
+    trace_id: str | None,
+    span_id: str | None = None,
+    created_at_ns: int,
+) -> str:
+    """Store one score recorded outside a run's own scoring (a human label of a run's case or
+    of a trace), inside the caller's transaction; its new id."""
+    row = score_row(
+        score,
+        run_id=run_id,
+        case_id=case_id,
+        repeat=repeat,
+        trace_id=trace_id,
+        span_id=span_id,
+        created_at_ns=created_at_ns,
+    )
+    conn.execute(scores.insert().values(**row))
+    return str(row["id"])
+
+
+def score_row(
+    s: Score,
+    *,
+    run_id: str | None,
+    case_id: str | None,
+    repeat: int | None,
+    trace_id: str | None,
+    span_id: str | None,
+    created_at_ns: int,
+) -> dict[str, Any]:
+    """The ``scores`` row of ``s`` (a fresh id; args and metadata as JSON text)."""
     return {
         "id": uuid.uuid4().hex,
-        "trace_id": r.trace_id,
-        "span_id": None,
+        "trace_id": trace_id,
+        "span_id": span_id,
         "run_id": run_id,
-        "case_id": r.case_id,
-        "repeat": r.repeat,
+        "case_id": case_id,
+        "repeat": repeat,
         "name": s.name,
         "scorer": s.scorer,
         "version": s.version,
-        "args": dumps(s.args),
+        "args": to_json(s.args),
         "layer": s.layer,
         "value": s.value,
         "passed": s.passed,
         "rationale": _clean(s.rationale),
         "error": _clean(s.error),
         "author": s.author,
-        "metadata": dumps(s.metadata),
-        "created_at_ns": now,
+        "metadata": to_json(s.metadata),
+        "created_at_ns": created_at_ns,
     }
+
+
+def _score_row(run_id: str, r: CaseResult, s: Score, now: int) -> dict[str, Any]:
+    return score_row(
+        s,
+        run_id=run_id,
+        case_id=r.case_id,
+        repeat=r.repeat,
+        trace_id=r.trace_id,
+        span_id=None,
+        created_at_ns=now,
+    )
 
 
 def _results(conn: Connection, run_id: str) -> list[CaseResult]:
@@ -432,18 +472,3 @@ def _summary(raw: str | None) -> dict[str, Any]:
 def _case_order(config: str | None) -> dict[str, int]:
     ids = _summary(config).get("cases", [])
     return {case_id: i for i, case_id in enumerate(ids)} if isinstance(ids, list) else {}
-
-
-def _upsert_cache(conn: Connection, dialect: str, rows: list[dict[str, Any]]) -> None:
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    stmt = insert(eval_cache)
-    conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[eval_cache.c.key],
-            set_={"kind": stmt.excluded.kind, "value": stmt.excluded.value},
-        ),
-        rows,
-    )
