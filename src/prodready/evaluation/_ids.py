@@ -35,7 +35,7 @@ def find_id(
         ValueError: several ids start with ``ref``; the message lists the first ten.
     """
     ref = ref.strip()
-    with store.engine.connect() as conn:
+    with store.db.connect() as conn:
         if ref and conn.execute(select(column).where(column == ref)).first() is not None:
             return ref
         stmt = select(column).where(column.startswith(ref, autoescape=True)).limit(_LISTED + 1)

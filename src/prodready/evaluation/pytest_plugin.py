@@ -377,9 +377,7 @@ def _anchored(url: str, base: Path) -> str:
 
 
 def _display(store: Store) -> str:
-    from prodready.store import redact_url
-
-    return redact_url(store.engine.url)
+    return store.db.display_url
 
 
 def _junit_document(records: Sequence[_Record]) -> str:

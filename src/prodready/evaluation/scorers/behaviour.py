@@ -18,14 +18,13 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-import orjson
-
 from prodready.evaluation import facts
 from prodready.evaluation._registry import ScoreFn, Verdict, scorer
 from prodready.evaluation._types import Case, CaseResult
 from prodready.evaluation.facts import ToolCall
 from prodready.store import Trace
 from prodready.tracing import attributes as attrs
+from prodready.vocabulary.canonical import canonical_json
 
 NO_TRACE: Final = "no trace: behaviour scorers need the run's trace"
 INCOMPLETE_TRACE: Final = "trace incomplete: no root span stored"
@@ -73,7 +72,7 @@ def normalise_arguments(arguments: Any, ignore_keys: Iterable[str] = DEFAULT_IGN
     """
     ignored = {_key(k) for k in ignore_keys}
     canonical = _canonical(arguments, ignored)
-    return orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS).decode()
+    return canonical_json(canonical)
 
 
 def _key(key: str) -> str:
