@@ -23,8 +23,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import Connection, delete, func, select
 
 from prodready.evaluation._tables import eval_cache
 from prodready.store import Store

@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, delete, select, tuple_, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import Connection, Row, delete, select, tuple_, update
 
 from prodready.evaluation._cache import CacheEntry, EvalCache
 from prodready.evaluation._ids import find_id
