@@ -10,31 +10,49 @@ from prodready.store import Store
 from tests.cli.conftest import Invoke, Seeded
 from tests.cli.factories import T1, T2
 
-HEAD = Store("sqlite://", migrate=False).head_revision()
+HEADS = Store("sqlite://", migrate=False).db.heads()  # one migration branch per pillar
+HEAD = HEADS["store"]
 
 
 def test_migrate_creates_a_blank_store(cli: Invoke, tmp_path: Path) -> None:
     result = cli("--store", f"sqlite:///{tmp_path}/new.db", "store", "migrate")
     assert result.exit_code == 0, result.output
-    assert f"revision none -> {HEAD}" in result.stdout
-    assert Store(f"sqlite:///{tmp_path}/new.db", migrate=False).revision() == HEAD
+    moves = ", ".join(f"{label} none -> {head}" for label, head in HEADS.items())
+    assert f"new.db: {moves}\n" in result.stdout
+    assert Store(f"sqlite:///{tmp_path}/new.db", migrate=False).db.revisions() == HEADS
 
 
 def test_migrate_twice_says_already_up_to_date(cli: Invoke, seeded: Seeded) -> None:
     result = cli("--store", seeded.url, "store", "migrate")
-    assert result.exit_code == 0 and f"{HEAD} -> {HEAD}  (already up to date)" in result.stdout
+    moves = ", ".join(f"{label} {head} -> {head}" for label, head in HEADS.items())
+    assert result.exit_code == 0 and f"{moves}  (already up to date)" in result.stdout
+
+
+def test_migrate_names_each_branch_it_moves(cli: Invoke, seeded: Seeded) -> None:
+    with Store(seeded.url, migrate=False) as store:
+        store.db.downgrade("evaluation_0001")
+    result = cli("--store", seeded.url, "store", "migrate")
+    assert result.exit_code == 0, result.output
+    assert f"store {HEAD} -> {HEAD}, evaluation evaluation_0001 -> {HEADS['evaluation']}" in (
+        result.stdout
+    )
+    assert "already up to date" not in result.stdout
 
 
 def test_info_shows_url_revision_and_counts(cli: Invoke, seeded: Seeded) -> None:
     out = cli("--store", seeded.url, "store", "info").stdout
     assert f"URL       {seeded.url}" in out and "Dialect   sqlite" in out
-    assert f"Revision  {HEAD} (head)" in out
+    lines = [f"store {HEAD} (head)"] + [
+        f"          {label} {head} (head)" for label, head in HEADS.items() if label != "store"
+    ]
+    assert "Revision  " + "\n".join(lines) + "\n" in out
     assert "Traces    3" in out and "Spans     19" in out
 
 
 def test_info_json_is_store_info(cli: Invoke, seeded: Seeded) -> None:
     info = json.loads(cli("--store", seeded.url, "store", "info", "--json").stdout)
     assert (info["trace_count"], info["span_count"], info["revision"]) == (3, 19, HEAD)
+    assert info["revisions"] == info["heads"] == HEADS
     assert info["oldest_start_ns"] < info["newest_start_ns"] <= seeded.now_ns
 
 
@@ -45,7 +63,8 @@ def test_info_on_blank_database_reports_no_revision_without_migrating(
     url = f"sqlite:///{tmp_path}/blank.db"
     result = cli("--store", url, "store", "info")
     assert result.exit_code == 0, result.output
-    assert f"none (head is {HEAD}: run `prodready store migrate`)" in result.stdout
+    for label, head in HEADS.items():
+        assert f"{label} none (head is {head}: run `prodready store migrate`)" in result.stdout
     assert Store(url, migrate=False).revision() is None
 
 

@@ -63,19 +63,22 @@ def test_gate_run_reads_the_cases_the_run_remembers(store: Store) -> None:
     assert metric.n == 2 and "needs the cases" not in metric.reason
 
 
-def test_upgrade_to_0006_keeps_results_without_a_case_body(store_url: str) -> None:
+def test_upgrade_to_evaluation_0002_keeps_results_without_a_case_body(store_url: str) -> None:
     old = Store(store_url, migrate=False)
-    old.migrate("0005")
-    with old.engine.begin() as conn:
+    old.migrate("evaluation_0001")  # the evaluation branch before case_content
+    with old.db.begin() as conn:
         conn.exec_driver_sql(
             "INSERT INTO eval_results (run_id, case_id, repeat, case_hash, cached, finished_at_ns)"
             " VALUES ('r1', 'a', 0, 'sha256:x', false, 1)"
         )
     old.migrate()
-    with old.engine.connect() as conn:
+    with old.db.connect() as conn:
         assert conn.execute(select(eval_results.c.case_content)).scalars().all() == [None]
-    old.migrate("0005")  # and back, the result kept
-    with old.engine.connect() as conn:
+    old.db.downgrade("evaluation_0001")  # and back: the column goes, the result stays
+    with old.db.connect() as conn:
+        assert list(conn.exec_driver_sql("SELECT * FROM eval_results").keys()) == [
+            c.name for c in eval_results.columns if c.name != "case_content"
+        ]
         assert conn.exec_driver_sql("SELECT case_id FROM eval_results").scalars().all() == ["a"]
     old.close()
 

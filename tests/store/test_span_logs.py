@@ -197,7 +197,7 @@ def test_text_the_databases_refuse_is_cleaned(store: Store) -> None:
 
 def test_upgrade_from_0006_adds_the_table_and_keeps_traces(store_url: str) -> None:
     old = Store(store_url, migrate=False)
-    old.migrate("0006")
+    old.migrate("store@0006")
     tid = new_trace_id()
     old.write_spans([chat_span(tid)])
     assert old.migrate() == "0007"

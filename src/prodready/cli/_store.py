@@ -96,11 +96,16 @@ def migrate(ctx: typer.Context) -> None:
     from prodready.cli._render import stdout
 
     with open_store(ctx, migrate=False, must_exist=False) as store:
-        before = store.revision()
-        after = store.migrate()
+        before = store.db.revisions()
+        after = store.db.migrate()
         url = display_url(store)
+    # One migration branch per pillar: "store 0006 -> 0007, evaluation none -> evaluation_0002".
+    moves = ", ".join(
+        f"{label} {before.get(label) or 'none'} -> {revision or 'none'}"
+        for label, revision in after.items()
+    )
     note = "  (already up to date)" if before == after else ""
-    stdout().print(f"{url}: revision {before or 'none'} -> {after}{note}", markup=False)
+    stdout().print(f"{url}: {moves}{note}", markup=False)
 
 
 @app.command()
@@ -128,17 +133,23 @@ def _info_grid(info: StoreInfo) -> Table:
 
     from prodready.cli._render import detail_grid, format_time
 
-    if info.revision == info.head:
-        revision = Text(f"{info.revision} (head)", style="green")
-    else:
-        revision = Text(
-            f"{info.revision or 'none'} (head is {info.head}: run `prodready store migrate`)",
-            style="yellow",
-        )
+    # One line per migration branch: "store 0007 (head)", "evaluation none (head is ...)".
+    revisions = Text()
+    for label, head in info.heads.items():
+        current = info.revisions.get(label)
+        if revisions:
+            revisions.append("\n")
+        if current == head:
+            revisions.append(f"{label} {current} (head)", style="green")
+        else:
+            revisions.append(
+                f"{label} {current or 'none'} (head is {head}: run `prodready store migrate`)",
+                style="yellow",
+            )
     grid = detail_grid()
     grid.add_row("URL", Text(info.url))
     grid.add_row("Dialect", info.dialect)
-    grid.add_row("Revision", revision)
+    grid.add_row("Revision", revisions)
     grid.add_row("Traces", f"{info.trace_count:,}")
     grid.add_row("Spans", f"{info.span_count:,}")
     grid.add_row("Oldest", format_time(info.oldest_start_ns))

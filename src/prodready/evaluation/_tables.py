@@ -1,15 +1,34 @@
-"""The evaluation pillar's tables (created by migration 0003; ``eval_results.case_content``
-by 0006), as SQLAlchemy Core objects."""
+"""The evaluation pillar's tables, as SQLAlchemy Core objects.
+
+``metadata`` holds exactly the tables of the ``evaluation`` migration branch
+(``prodready/evaluation/migrations``: ``evaluation_0001`` creates them, ``evaluation_0002``
+adds ``eval_results.case_content``); a test compares it with what the branch's migrations
+build (tests/store/test_migrations_branches.py), so the two cannot drift.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import orjson
-from sqlalchemy import BigInteger, Boolean, Column, Float, Integer, Row, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    Row,
+    String,
+    Table,
+    Text,
+)
 
 from prodready.evaluation._types import Score
-from prodready.store.schema import metadata
+
+metadata = MetaData()
+"""The evaluation branch's tables."""
 
 datasets = Table(
     "datasets",
@@ -62,6 +81,7 @@ candidate_cases = Table(
     Column("reason", Text),
     Column("reviewed_by", Text),
     Column("reviewed_at_ns", BigInteger),
+    Index("ix_candidates_dataset", "dataset", "status"),
 )
 
 eval_runs = Table(
@@ -80,6 +100,7 @@ eval_runs = Table(
     Column("started_at_ns", BigInteger, nullable=False),
     Column("finished_at_ns", BigInteger),
     Column("summary", Text),
+    Index("ix_eval_runs_release", "release", "started_at_ns"),
 )
 
 eval_results = Table(
@@ -122,6 +143,9 @@ scores = Table(
     Column("author", Text),
     Column("metadata", Text, nullable=False),
     Column("created_at_ns", BigInteger, nullable=False),
+    Index("ix_scores_trace", "trace_id"),
+    Index("ix_scores_run", "run_id", "case_id"),
+    Index("ix_scores_name", "name", "layer"),
 )
 
 eval_cache = Table(
@@ -133,9 +157,11 @@ eval_cache = Table(
     Column("created_at_ns", BigInteger, nullable=False),
 )
 
+_review_metadata = MetaData()
+
 review_tasks = Table(
     "review_tasks",
-    metadata,
+    _review_metadata,
     Column("id", String(32), primary_key=True),
     Column("kind", String(32), nullable=False),
     Column("status", String(16), nullable=False),
@@ -153,6 +179,9 @@ review_tasks = Table(
     Column("resolved_by", Text),
     Column("resolution", Text),
 )
+"""The review queue's table, not the evaluation branch's: the ``tasks`` branch creates it
+(``prodready/tasks/migrations``), so it sits on its own ``MetaData``, here only until the
+review queue reads its tasks through ``prodready.tasks``."""
 
 
 def score_from_row(row: Row[Any]) -> Score:

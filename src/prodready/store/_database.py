@@ -200,6 +200,69 @@ class Database:
 
         return sqlite_insert(table)
 
+    # --- schema ------------------------------------------------------------------------------
+
+    def heads(self) -> dict[str, str]:
+        """The newest revision of each migration branch this version of prodready ships, by
+        branch label: ``{"store": "0007", "evaluation": "evaluation_0002", ...}`` (the core
+        ``store`` branch first; see :mod:`prodready.store._migrations` for how pillars add
+        theirs)."""
+        from prodready.store import _migrations
+
+        return dict(_migrations.shipped_heads())
+
+    def revisions(self) -> dict[str, str | None]:
+        """The revision each migration branch of this database is at, by branch label
+        (``None``: the branch's tables are not created yet; every value is ``None`` for a
+        blank database). A revision a newer prodready wrote appears under its branch too."""
+        from prodready.store import _migrations
+
+        with self.connect() as conn:
+            return _migrations.current_revisions(conn)
+
+    def migrate(self, target: str = "heads") -> dict[str, str | None]:
+        """Apply pending migrations of every branch, in one transaction; return
+        :meth:`revisions` afterwards.
+
+        Args:
+            target: an Alembic upgrade target: ``heads`` (every branch at its newest), one
+                branch (``evaluation@head``, ``store@0005``) or a revision id (``0005``).
+
+        A database already at every head is left alone without running Alembic (``Store(url)``
+        checks on every open). Raises :class:`StoreError` when the database is at a revision
+        this version does not ship (a newer prodready migrated it).
+        """
+        from alembic import command
+
+        from prodready.store import _migrations
+
+        if target == "head":
+            target = "heads"  # there is one head per branch
+        current = self.revisions()
+        if target == "heads" and current == self.heads():
+            return current
+        unknown = [r for r in current.values() if r is not None and not _migrations.known(r)]
+        if unknown:
+            raise StoreError(
+                f"{self.display_url} is at revision {', '.join(unknown)}, which this version "
+                "of prodready does not ship (a newer version migrated it): upgrade prodready"
+            )
+        with self.begin() as conn:
+            command.upgrade(_migrations.alembic_config(conn), target)
+        return self.revisions()
+
+    def downgrade(self, target: str) -> dict[str, str | None]:
+        """Undo migrations down to ``target`` (``evaluation@base``, ``store@0004``, a revision
+        id); return :meth:`revisions` afterwards. Dropping a branch's tables drops their rows:
+        for tests and for backing out a failed release, not for routine use."""
+        from alembic import command
+
+        from prodready.store import _migrations
+
+        with self.begin() as conn:
+            command.downgrade(_migrations.alembic_config(conn), target)
+        return self.revisions()
+
     # --- errors ------------------------------------------------------------------------------
 
     @staticmethod

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -25,6 +24,7 @@ from prodready.store import _logs, _sql
 from prodready.store._database import (
     Database,
 )
+from prodready.store._migrations import CORE_BRANCH
 from prodready.store.records import (
     MAX_NS,
     MODEL_KINDS,
@@ -51,8 +51,6 @@ from prodready.vocabulary.canonical import to_json
 from prodready.vocabulary.kinds import KIND_BITS as _KIND_BITS
 
 log = logging.getLogger("prodready.store")
-
-_MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def encode_json(value: Any) -> str:
@@ -141,39 +139,21 @@ class Store:
 
     # --- schema ------------------------------------------------------------------------------
 
-    def _alembic_config(self, connection: Connection) -> Any:
-        from alembic.config import Config
-
-        cfg = Config()
-        cfg.set_main_option("script_location", str(_MIGRATIONS))
-        cfg.attributes["connection"] = connection
-        return cfg
-
     def head_revision(self) -> str:
-        """The newest migration this version of prodready ships."""
-        from alembic.script import ScriptDirectory
-
-        with self.db.connect() as conn:
-            head = ScriptDirectory.from_config(self._alembic_config(conn)).get_current_head()
-        assert head is not None
-        return head
+        """The newest revision of the core ``store`` branch this version of prodready ships
+        (every branch's: ``store.db.heads()``)."""
+        return self.db.heads()[CORE_BRANCH]
 
     def revision(self) -> str | None:
-        """The migration the database is at (``None`` for a blank database)."""
-        from alembic.runtime.migration import MigrationContext
+        """The revision the database's core ``store`` branch is at (``None`` for a blank
+        database; every branch's: ``store.db.revisions()``)."""
+        return self.db.revisions()[CORE_BRANCH]
 
-        with self.db.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
-
-    def migrate(self, revision: str = "head") -> str | None:
-        """Apply pending migrations (recorded in ``alembic_version``); return the new revision."""
-        from alembic import command
-
-        if revision == "head" and self.revision() == self.head_revision():
-            return self.revision()
-        with self.db.begin() as conn:
-            command.upgrade(self._alembic_config(conn), revision)
-        return self.revision()
+    def migrate(self, target: str = "heads") -> str | None:
+        """Apply pending migrations of every branch (``store.db.migrate``, which see for
+        ``target``); return the core ``store`` branch's revision afterwards (every branch's:
+        ``store.db.revisions()``)."""
+        return self.db.migrate(target)[CORE_BRANCH]
 
     # --- writes ------------------------------------------------------------------------------
 
@@ -471,15 +451,19 @@ class Store:
         )
 
     def info(self) -> StoreInfo:
-        """Where the store is, its schema revision and how much it holds (zeros when blank)."""
-        revision = self.revision()
+        """Where the store is, its schema revisions and how much it holds (zeros when blank)."""
+        revisions = self.db.revisions()
+        heads = self.db.heads()
+        revision = revisions[CORE_BRANCH]
         url = self.db.display_url
         if revision is None:
             return StoreInfo(
                 url=url,
                 dialect=self.dialect,
                 revision=None,
-                head=self.head_revision(),
+                head=heads[CORE_BRANCH],
+                revisions=revisions,
+                heads=heads,
                 trace_count=0,
                 span_count=0,
             )
@@ -492,7 +476,9 @@ class Store:
             url=url,
             dialect=self.dialect,
             revision=revision,
-            head=self.head_revision(),
+            head=heads[CORE_BRANCH],
+            revisions=revisions,
+            heads=heads,
             trace_count=int(n_traces),
             span_count=int(n_spans),
             oldest_start_ns=oldest,

@@ -349,7 +349,13 @@ class StoreInfo(BaseModel):
     url: str
     dialect: str
     revision: str | None
+    """The core ``store`` branch's revision (``None``: a blank database)."""
     head: str
+    """The core ``store`` branch's newest revision this version ships."""
+    revisions: dict[str, str | None] = {}
+    """Every migration branch's revision, by label (``Database.revisions``)."""
+    heads: dict[str, str] = {}
+    """Every migration branch's newest revision, by label (``Database.heads``)."""
     trace_count: int
     span_count: int
     oldest_start_ns: int | None = None

@@ -1,8 +1,8 @@
 """The relational schema, as SQLAlchemy Core tables (same on SQLite and PostgreSQL).
 
-Migrations under ``migrations/versions`` create these tables; this module is what queries use.
-Other pillars add their tables through new migrations and their own ``Table`` objects bound to
-``metadata``.
+``metadata`` holds exactly the core ``store`` migration branch's tables (its revisions under
+``migrations/versions`` create them; a test compares the two). Other pillars keep their tables
+on their own ``MetaData``, created by their own branch (:mod:`prodready.store._migrations`).
 
 Attribute, event and link payloads are JSON text (encoded with orjson), cheap to write in
 bulk, except span attributes on PostgreSQL, which are JSONB (migration 0005) so attribute
@@ -71,7 +71,16 @@ spans = Table(
     Column("links", Text, nullable=False),
     Column("scope", Text),
     Index("ix_spans_start", "start_ns"),
+    Index(
+        "ix_spans_attributes",
+        "attributes",
+        postgresql_using="gin",
+        postgresql_ops={"attributes": "jsonb_path_ops"},
+        info={"dialects": ("postgresql",)},
+    ).ddl_if(dialect="postgresql"),
 )
+"""Spans. On PostgreSQL only (migration 0005), ``attributes`` is JSONB with a GIN index;
+an object whose ``info["dialects"]`` names dialects exists on those only."""
 
 span_logs = Table(
     "span_logs",

@@ -1,4 +1,4 @@
-"""traces and spans
+"""traces and spans; the first revision of the core ``store`` branch
 
 Revision ID: 0001
 Revises:
@@ -11,7 +11,7 @@ from alembic import op
 
 revision = "0001"
 down_revision = None
-branch_labels = None
+branch_labels = ("store",)
 depends_on = None
 
 

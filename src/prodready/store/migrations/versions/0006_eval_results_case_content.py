@@ -1,19 +1,17 @@
-"""evaluation: each result names the case body it ran (``eval_results.case_content``)
+"""eval_results.case_content: now the evaluation branch's (an empty revision of the store
+branch)
 
-A run remembers its cases whatever they came from (a stored dataset, a file, a list): the
-runner stores each case's full body in ``case_contents`` (deduplicated by hash, as dataset
-versions do) and each result names it, so ``eval gate RUN`` and the review queue find the
-cases a run used without being told. Results stored before this revision have no body; their
-cases come from the run's dataset version when it is stored.
+Until the migration branches, this revision added ``eval_results.case_content`` (the hash of
+the case body each result ran). The column now belongs to the evaluation branch:
+``prodready/evaluation/migrations/versions/evaluation_0002_case_content.py`` adds it, unless
+this revision already did. The revision stays, empty, so databases at 0006 and 0007 keep a
+known place in the store branch.
 
 Revision ID: 0006
 Revises: 0005
 """
 
 from __future__ import annotations
-
-import sqlalchemy as sa
-from alembic import op
 
 revision = "0006"
 down_revision = "0005"
@@ -22,9 +20,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("eval_results", sa.Column("case_content", sa.String(80)))
+    pass
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("eval_results") as batch:
-        batch.drop_column("case_content")
+    pass
