@@ -1,5 +1,5 @@
 """docs/architecture.md's layout names packages and modules that exist, and its migration
-chain is the one the store ships."""
+branches are the ones the store ships."""
 
 from __future__ import annotations
 
@@ -35,10 +35,20 @@ def test_every_package_and_module_the_layout_names_exists() -> None:
             assert path.exists() or path.with_suffix(".py").exists(), f"{name}{module}"
 
 
-def test_the_migration_chain_is_the_one_the_store_ships() -> None:
-    shipped = sorted(
-        p.name[:4] for p in (PACKAGE / "store" / "migrations" / "versions").glob("0*.py")
+def test_the_migration_branches_are_the_ones_the_store_ships() -> None:
+    from prodready.store._migrations import migration_branches, script_directory
+
+    script = script_directory()
+    shipped = {
+        b.label: sorted(r.revision for r in script.walk_revisions() if b.label in r.branch_labels)
+        for b in migration_branches()
+    }
+    row = re.search(
+        r"Migrations form one Alembic branch per pillar, beside its code \((.*?)\)", DOC
     )
-    chain = re.search(r"Migrations form one linear chain \((.*?)\)", DOC)
-    assert chain is not None
-    assert re.findall(r"\b\d{4}\b", chain[1]) == shipped
+    assert row is not None
+    described = {
+        label.strip(): re.findall(r"\b(?:[a-z]+_)?\d{4}\b", revisions)
+        for label, revisions in (part.split(":", 1) for part in row[1].split(";"))
+    }
+    assert described == shipped
