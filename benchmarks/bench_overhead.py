@@ -268,7 +268,8 @@ def case_prodready_nowrite(tmp: Path) -> Case:
     """Diagnostic: the writer converts every span but the store skips the database."""
     from collections.abc import Iterable
 
-    from prodready.store import PreparedSpan, Store
+    from prodready.store import Store
+    from prodready.store.writing import PreparedSpan
 
     class CountingStore(Store):
         # The SDK's writer calls write_prepared with a generator that converts each span as

@@ -34,6 +34,7 @@ PUBLIC = [
     "prodready.data",
     "prodready.data.pii",
     "prodready.store.filters",
+    "prodready.tasks",
     "prodready.testing",
     "prodready.server",
 ]
@@ -65,6 +66,41 @@ def test_top_level_api() -> None:
         "shutdown",
         "span",
         "trace",
+    }
+
+
+def test_the_store_exports_what_users_need_not_the_span_writers_plumbing() -> None:
+    """Issue 11, item 3: prepare_span, PreparedSpan, encode_json and TRACE_ATTRIBUTE_KEYS are
+    the SDK writer's contract with the store (prodready.store.writing), not public API."""
+    import prodready.store as store
+
+    assert set(store.__all__) == {
+        "DEFAULT_URL",
+        "MODEL_KINDS",
+        "UNAVAILABLE_ERRORS",
+        "URL_ENV",
+        "Database",
+        "DatabaseError",
+        "LLMTotals",
+        "Span",
+        "SpanLog",
+        "SpanLogRecord",
+        "SpanNode",
+        "SpanRecord",
+        "SpanStats",
+        "SpanStatus",
+        "Store",
+        "StoreError",
+        "StoreInfo",
+        "Trace",
+        "TraceQuery",
+        "TraceStats",
+        "TraceStatus",
+        "TraceSummary",
+        "llm_totals",
+        "redact_url",
+        "resolve_url",
+        "sqlite_path",
     }
 
 

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from prodready.store import (
-    TRACE_ATTRIBUTE_KEYS,
-    SpanRecord,
-    Store,
-    TraceQuery,
-    encode_json,
-    prepare_span,
-)
+from prodready.store import SpanRecord, Store, TraceQuery
+from prodready.store.writing import TRACE_ATTRIBUTE_KEYS, encode_json, prepare_span
 from tests.store.factories import T0, new_trace_id
 
 

@@ -73,7 +73,7 @@ def test_a_span_encoded_early_is_still_redacted_by_a_hook_added_later() -> None:
     # A native span ends with its attributes and events as JSON text when no redact hook
     # is configured; if configure() adds one before the writer gets to the span, the
     # writer decodes it and the hook still runs on attributes and events.
-    from prodready.store import encode_json
+    from prodready.store.writing import encode_json
 
     def redact(attributes: dict) -> dict:  # type: ignore[type-arg]
         return {k: "[redacted]" if k == "card" else v for k, v in attributes.items()}

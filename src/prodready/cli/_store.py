@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -42,17 +41,22 @@ def open_store(ctx: typer.Context, *, migrate: bool = True, must_exist: bool = T
         must_exist: refuse a SQLite file that does not exist yet, rather than create an empty
             store and report nothing (a typo in ``--store`` would otherwise look like no data).
     """
-    from sqlalchemy.exc import SQLAlchemyError
-
     from prodready.cli._render import fail
-    from prodready.store import Store, StoreError, redact_url, resolve_url
+    from prodready.store import (
+        DatabaseError,
+        Store,
+        StoreError,
+        redact_url,
+        resolve_url,
+        sqlite_path,
+    )
 
     state = ctx.obj if isinstance(ctx.obj, CliState) else CliState()
     url = resolve_url(state.store)
     where = f"store URL {redact_url(url)!r} (from {state.source})"
     store: Store | None = None
     try:
-        path = _sqlite_file(url)
+        path = sqlite_path(url)
         if must_exist and path is not None and not path.exists():
             fail(
                 2,
@@ -62,7 +66,7 @@ def open_store(ctx: typer.Context, *, migrate: bool = True, must_exist: bool = T
         store = Store(url, migrate=migrate)
         if not migrate:
             store.revision()  # connect now, so a bad URL fails here and not mid-command
-    except (StoreError, SQLAlchemyError, ValueError, OSError) as exc:
+    except (StoreError, DatabaseError, ValueError, OSError) as exc:
         if store is not None:
             store.close()
         reason = str(getattr(exc, "orig", None) or exc).replace(url, redact_url(url))
@@ -70,24 +74,9 @@ def open_store(ctx: typer.Context, *, migrate: bool = True, must_exist: bool = T
     return store
 
 
-def _sqlite_file(url: str) -> Path | None:
-    """The file behind a SQLite URL; ``None`` for other databases and in-memory SQLite."""
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    database = parsed.database
-    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
-        return None
-    if parsed.query.get("uri") == "true" or database.startswith("file:"):
-        return None
-    return Path(database).expanduser()
-
-
 def display_url(store: Store) -> str:
     """The store's URL without its password."""
-    from prodready.store import redact_url
-
-    return redact_url(store.engine.url)
+    return store.db.display_url
 
 
 @app.command()

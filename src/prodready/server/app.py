@@ -20,7 +20,7 @@ from prodready.server import (
     metrics,
     startup,
 )
-from prodready.store import Store
+from prodready.store import UNAVAILABLE_ERRORS, Store
 
 
 def create_app(
@@ -85,7 +85,7 @@ def create_app(
     app.add_api_route(
         "/readyz", readyz, methods=["GET"], tags=["health"], responses={503: api.ANSWERS[503]}
     )
-    for error in ingest.STORE_UNAVAILABLE:
+    for error in UNAVAILABLE_ERRORS:
         app.add_exception_handler(error, _store_unavailable)
     app.add_middleware(
         ingest.IngestLimits,
@@ -107,8 +107,7 @@ def healthz() -> dict[str, str]:
 def readyz(request: Request) -> dict[str, str]:
     """Readiness: the store answers a query; 503 when it does not."""
     store: Store = request.app.state.store
-    with store.engine.connect() as conn:
-        conn.exec_driver_sql("SELECT 1")
+    store.db.ping()  # an unavailable database raises, and _store_unavailable answers 503
     return {"status": "ok"}
 
 

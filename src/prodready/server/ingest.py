@@ -24,12 +24,11 @@ from typing import Final, TypeVar
 
 import orjson
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import exc as sa_exc
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from prodready.server.otlp import Encoding, OTLPError, decode, encode_response
-from prodready.store import Store
+from prodready.store import UNAVAILABLE_ERRORS, Store
 
 log = logging.getLogger("prodready.server")
 
@@ -49,9 +48,6 @@ _CODINGS: Final = frozenset({"identity", "gzip", "deflate"})
 RETRY_AFTER_SECONDS: Final = 5
 BUSY_RETRY_AFTER_SECONDS: Final = 1
 """``Retry-After`` when the ingest budget is full: requests finish in about a second."""
-
-STORE_UNAVAILABLE: Final = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
-"""Database errors that mean "down or overloaded, try again", not "this data is wrong"."""
 
 # google.rpc.Code values for the Status body; OTLP clients may log them but do not act on them.
 _RPC_CODES: Final = {400: 3, 408: 4, 413: 8, 415: 3, 503: 14}
@@ -198,7 +194,7 @@ def write_or_503(write: Callable[[], _T]) -> _T:
         return write()
     except ValueError as exc:  # the store's own validation: bad data, never a 500
         raise IngestError(400, str(exc)) from None
-    except STORE_UNAVAILABLE:
+    except UNAVAILABLE_ERRORS:
         log.warning("the store is unavailable; asked the client to retry", exc_info=True)
         raise IngestError(
             503,

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from prodready.server import ingest
-from prodready.store import Store, redact_url
+from prodready.store import UNAVAILABLE_ERRORS, Store, redact_url
 
 log = logging.getLogger("prodready.server")
 
@@ -37,7 +37,7 @@ def open_store(url: str | None) -> tuple[Store, bool]:
     store = Store(url, migrate=False)
     try:
         store.migrate()
-    except ingest.STORE_UNAVAILABLE as exc:
+    except UNAVAILABLE_ERRORS as exc:
         log.warning(
             "the store at %s is unreachable (%s); /readyz and ingest answer 503 until it returns",
             redact_url(store.url),
@@ -82,7 +82,7 @@ class MigrateWhenReachable:
             self._last_attempt = now
             try:
                 self.store.migrate()
-            except ingest.STORE_UNAVAILABLE:
+            except UNAVAILABLE_ERRORS:
                 return False
             self.pending = False
             log.warning("the store at %s is reachable; serving", redact_url(self.store.url))

@@ -41,7 +41,7 @@ T = TypeVar("T")
 DEFAULT_URL = "sqlite:///.prodready/prodready.db"
 URL_ENV = "PRODREADY_STORE_URL"
 
-UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     sa_exc.OperationalError,
     sa_exc.InterfaceError,
     sa_exc.DisconnectionError,
@@ -49,6 +49,11 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
 )
 """Errors that mean "the database is down, locked, restarting or overloaded; try again",
 not "this data is wrong" (see :meth:`Database.is_unavailable`)."""
+
+DatabaseError = sa_exc.SQLAlchemyError
+"""Base class of every error the database layer raises (SQLAlchemy's ``SQLAlchemyError``):
+``except DatabaseError`` catches them without importing SQLAlchemy. Those in
+:data:`UNAVAILABLE_ERRORS` mean "try again later"; the rest are bugs or bad data."""
 
 
 class StoreError(RuntimeError):
@@ -68,11 +73,37 @@ def resolve_url(url: str | None = None) -> str:
 
 
 def redact_url(url: str | URL) -> str:
-    """``url`` with its password hidden, for messages; text that is no URL comes back whole."""
+    """``url`` with its password hidden, for messages. Text that does not parse as a URL (say
+    a port that is no number) comes back whole, but for any ``user:password@``: ``***@``."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return str(url)
+    except (ArgumentError, ValueError):
+        text = str(url)
+        scheme, sep, rest = text.partition("://")
+        if sep and "@" in rest:
+            return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+        return text
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite store URL; ``None`` for other databases, in-memory SQLite
+    and ``file:`` URIs.
+
+    Raises:
+        StoreError: ``url`` is no URL at all.
+    """
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise StoreError(
+            f"{redact_url(url)!r} is not a URL: use sqlite:///PATH or postgresql://..."
+        ) from None
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if parsed.query.get("uri") == "true" or database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
 
 
 class Database:
@@ -118,6 +149,15 @@ class Database:
             self._engine.dispose()
 
     # --- connections -------------------------------------------------------------------------
+
+    def ping(self) -> None:
+        """Check that the database answers a query (``SELECT 1``), for readiness probes.
+
+        Raises:
+            DatabaseError: it does not; :meth:`is_unavailable` tells whether to try again.
+        """
+        with self._engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
 
     def begin(self) -> contextlib.AbstractContextManager[Connection]:
         """A connection in one transaction: committed when the block ends, rolled back if
@@ -305,7 +345,7 @@ def _create_engine(url: str, *, echo: bool) -> Engine:
 def _hide_password(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return url.split("@", 1)[-1] if "@" in url else url
 
 

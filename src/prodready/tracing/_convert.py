@@ -27,8 +27,9 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
-from prodready.store import TRACE_ATTRIBUTE_KEYS, PreparedSpan, SpanRecord, prepare_span
+from prodready.store import SpanRecord
 from prodready.store.records import SpanStatus
+from prodready.store.writing import TRACE_ATTRIBUTE_KEYS, PreparedSpan, prepare_span
 from prodready.tracing.conventions import translate
 
 Redactor = Callable[[dict[str, Any]], dict[str, Any]]

@@ -44,7 +44,7 @@ from opentelemetry.trace import (
 )
 from opentelemetry.trace.span import DEFAULT_TRACE_STATE, INVALID_SPAN_CONTEXT
 
-from prodready.store import TRACE_ATTRIBUTE_KEYS, encode_json
+from prodready.store.writing import TRACE_ATTRIBUTE_KEYS, encode_json
 from prodready.tracing import attributes as attrs
 from prodready.tracing._convert import _KIND_VALUE, event_dicts
 from prodready.tracing.conventions import JSON_VALUED_KINDS

@@ -23,7 +23,6 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace import Span as SDKSpan
-from sqlalchemy import exc as sa_exc
 from tenacity import (
     RetryError,
     Retrying,
@@ -32,7 +31,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from prodready.store import Store
+from prodready.store import Database, Store
 from prodready.tracing._convert import (
     Redactor,
     Snapshot,
@@ -90,15 +89,9 @@ def _forwarded(snap: Snapshot, redact: Redactor | None, resource: Resource) -> R
 
 
 def _transient(exc: BaseException) -> bool:
-    """Errors worth retrying: the database is unreachable, locked or restarting."""
-    return isinstance(
-        exc,
-        sa_exc.OperationalError
-        | sa_exc.InterfaceError
-        | sa_exc.DisconnectionError
-        | sa_exc.TimeoutError
-        | OSError,
-    )
+    """Errors worth retrying: the database is unreachable, locked or restarting (as the
+    store tells), or the network or disk under it failed."""
+    return Database.is_unavailable(exc) or isinstance(exc, OSError)
 
 
 class StoreSpanProcessor(SpanProcessor):
