@@ -222,3 +222,27 @@ def test_expire_closes_overdue_tasks_with_their_default_action(run: Run, lite: S
     assert result.exit_code == 0 and "Expired 1 task" in result.stdout
     expired = get_task(lite, task.id)
     assert expired.status == "expired" and (expired.resolution or {})["action"] == "reject"
+
+
+def test_a_claimed_task_is_listed_and_shown_with_who_holds_it(
+    run: Run, lite: Store, task_id: str
+) -> None:
+    from datetime import timedelta
+
+    from prodready.tasks import TaskQueue
+
+    TaskQueue(lite).claim(task_id, "ana", lease=timedelta(minutes=10))
+    claimed = json.loads(run("list", "--status", "claimed", "--json").stdout)
+    assert [(r["id"], r["status"], r["claimed_by"]) for r in claimed] == [
+        (task_id, "claimed", "ana")
+    ]
+    pending = json.loads(run("list", "--json").stdout)  # open: not decided yet, claimed too
+    assert [r["status"] for r in pending] == ["claimed", "open"] and pending[0]["id"] == task_id
+    shown = run("show", task_id).stdout
+    assert "Claimed by" in shown and "ana until" in shown
+    assert "Decisions" in shown and "pass, fail" in shown
+    result = run("label", task_id, "--by", "bo", "--fail")
+    assert result.exit_code == 1 and "claimed by ana until" in result.stderr
+    assert run("label", task_id, "--by", "ana", "--fail").exit_code == 0
+    shown = run("show", task_id).stdout
+    assert "Decision" in shown and "fail" in shown and "Claimed by" not in shown

@@ -47,7 +47,8 @@ def list_(
         typer.Option(help="Only this kind: score_review, candidate_case, escalation, ..."),
     ] = None,
     status: Annotated[
-        Literal["open", "done", "expired", "all"], typer.Option(help="Which tasks.")
+        Literal["open", "claimed", "done", "expired", "all"],
+        typer.Option(help="Which tasks (open: not decided yet, claimed ones included)."),
     ] = "open",
     run: Annotated[
         str | None,
@@ -378,6 +379,9 @@ def _task_header(t: ReviewTask) -> Table:
         ("Created", format_time(t.created_at_ns)),
         ("Due", format_time(t.due_at_ns) if t.due_at_ns else None),
         ("Default action", t.default_action),
+        ("Decisions", ", ".join(t.decisions) if t.decisions else None),
+        ("Claimed by", _claim_text(t) if t.claimed_by and t.is_pending else None),
+        ("Decision", t.decision),
         ("Resolved", format_time(t.resolved_at_ns) if t.resolved_at_ns else None),
         ("By", t.resolved_by),
         ("Resolution", json.dumps(t.resolution, default=str) if t.resolution else None),
@@ -386,6 +390,12 @@ def _task_header(t: ReviewTask) -> Table:
         if value is not None:
             grid.add_row(key, Text(value))
     return grid
+
+
+def _claim_text(t: ReviewTask) -> str:
+    from prodready.cli._render import format_time
+
+    return f"{t.claimed_by} until {format_time(t.lease_expires_at_ns)}"
 
 
 def _calibration_text(cal: Calibration, *, floor: float, saved: bool) -> str:

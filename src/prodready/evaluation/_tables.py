@@ -157,32 +157,6 @@ eval_cache = Table(
     Column("created_at_ns", BigInteger, nullable=False),
 )
 
-_review_metadata = MetaData()
-
-review_tasks = Table(
-    "review_tasks",
-    _review_metadata,
-    Column("id", String(32), primary_key=True),
-    Column("kind", String(32), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("title", Text, nullable=False),
-    Column("trace_id", String(32)),
-    Column("span_id", String(16)),
-    Column("run_id", String(64)),
-    Column("case_id", String(200)),
-    Column("score_name", Text),
-    Column("payload", Text, nullable=False),
-    Column("created_at_ns", BigInteger, nullable=False),
-    Column("due_at_ns", BigInteger),
-    Column("default_action", Text),
-    Column("resolved_at_ns", BigInteger),
-    Column("resolved_by", Text),
-    Column("resolution", Text),
-)
-"""The review queue's table, not the evaluation branch's: the ``tasks`` branch creates it
-(``prodready/tasks/migrations``), so it sits on its own ``MetaData``, here only until the
-review queue reads its tasks through ``prodready.tasks``."""
-
 
 def score_from_row(row: Row[Any]) -> Score:
     """The :class:`Score` stored in a ``scores`` row."""

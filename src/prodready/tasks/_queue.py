@@ -101,7 +101,7 @@ class TaskQueue:
 
         Raises:
             TaskError: no kind or title; an empty or repeated decision; a default action
-                that is not one of the ``decisions``; a deadline not in the future.
+                that is not one of the ``decisions``; a negative ``due_in`` (0: due at once).
         """
         if not kind.strip() or not title.strip():
             raise TaskError("a task needs a kind and a title")
@@ -113,8 +113,8 @@ class TaskQueue:
                 f"the default action {default_action!r} is not one of the task's decisions "
                 f"{list(allowed)}"
             )
-        if due_in is not None and due_in <= timedelta(0):
-            raise TaskError(f"due_in must be positive, got {due_in}")
+        if due_in is not None and due_in < timedelta(0):
+            raise TaskError(f"due_in cannot be negative, got {due_in}")
         now = time.time_ns() if now_ns is None else now_ns
         return HumanTask(
             id=task_id_for(key) if key is not None else secrets.token_hex(16),

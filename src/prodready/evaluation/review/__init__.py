@@ -19,8 +19,10 @@ The loop (see ``docs/review.md``):
    (:func:`judge_agreement`); saved, they let a calibrated judge gate.
 5. Tasks past their due time expire with their default action (:func:`expire_overdue`).
 
-Tasks are generic (:func:`create_task`, :func:`resolve_task`): orchestration's escalations
-are review tasks of kind ``escalation``.
+Review tasks are human tasks (:mod:`prodready.tasks`, ``docs/tasks.md``): ``ReviewTask`` is
+``HumanTask`` and ``ReviewError`` is ``TaskError``, so the queue's claims with expiring leases,
+its decide-once rule and its deadlines hold here too. Tasks are generic (:func:`create_task`,
+:func:`resolve_task`): orchestration's escalations are tasks of kind ``escalation``.
 """
 
 from prodready.evaluation.review._labels import (

@@ -10,12 +10,11 @@ import math
 import time
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy import Row, select
+from sqlalchemy import Connection, Row, select
 
 from prodready.evaluation import datasets
 from prodready.evaluation._tables import score_from_row, scores
@@ -25,14 +24,12 @@ from prodready.evaluation.review._queue import judge_identity
 from prodready.evaluation.review._tasks import (
     ReviewError,
     ReviewTask,
-    claim,
     get_task,
-    not_open,
-    overdue_tasks,
     require_person,
 )
 from prodready.evaluation.runs._store import HUMAN_LAYER
 from prodready.store import Store
+from prodready.tasks import HumanTask, TaskQueue
 
 HUMAN_SCORER = "human"
 HUMAN_VERSION = "1"
@@ -55,7 +52,9 @@ def label(
     The score has the reviewed score's name and the task's trace, run, case and repeat, so
     it pairs with the automated score (:func:`judge_agreement`). For a ``candidate_case``
     task, a passing label confirms the candidate (with ``expected`` as its expected answer)
-    and a failing one rejects it (with ``rationale`` as the note).
+    and a failing one rejects it (with ``rationale`` as the note). The task is resolved
+    with the decision ``pass``/``fail`` (``confirm``/``reject`` for a candidate), in the
+    transaction that stores the score: both happen, or neither.
 
     Args:
         store: where the task is.
@@ -68,13 +67,16 @@ def label(
 
     Raises:
         TaskNotFound: no such task.
-        ReviewError: no author; the task is not open; a bad value or expected answer;
-            the candidate cannot be confirmed or rejected (the message says why).
+        ReviewError: no author; the task was decided or expired already, or someone else
+            holds it; a bad value or expected answer; the candidate cannot be confirmed or
+            rejected (the message says why).
     """
     author = require_person(author)
     task = get_task(store, task_id)
-    if task.status != "open":
-        raise not_open(task)
+    queue = TaskQueue(store)
+    candidate = task.kind == "candidate_case"
+    decision = ("confirm" if passed else "reject") if candidate else ("pass" if passed else "fail")
+    queue.check(task, decision, by=author)
     if value is not None and not math.isfinite(value):
         raise ReviewError(f"a label's value must be a finite number, got {value}")
     outcome = _decide_candidate(store, task, passed, author, rationale, expected)
@@ -101,9 +103,12 @@ def label(
         },
     )
     resolution = {"passed": passed, "value": score.value, "rationale": rationale, **outcome}
-    with store.engine.begin() as conn:
-        claim(conn, task, status="done", by=author, resolution=resolution, now_ns=now)
+
+    def store_label(conn: Connection, _resolved: HumanTask) -> None:
         conn.execute(scores.insert().values(**_score_row(task, score, now)))
+
+    queue.resolve(task.id, decision, by=author, detail=resolution, now_ns=now,
+                  in_transaction=store_label)  # fmt: skip
     return score
 
 
@@ -169,28 +174,26 @@ def judge_agreement(
 
 
 def expire_overdue(store: Store, now_ns: int | None = None) -> list[ReviewTask]:
-    """Expire open tasks past their due time, taking each one's default action.
+    """Expire pending tasks past their due time, taking each one's default action.
 
-    The action is recorded in the task's resolution. For a ``candidate_case`` task whose
-    default action is ``reject`` the candidate is rejected; any other action is for the
-    task's owner to carry out (an escalation reads it from the expired task).
+    The action becomes the task's decision, taken by ``system``, and is recorded in its
+    resolution (:meth:`prodready.tasks.TaskQueue.expire_overdue`: each task expires once,
+    however many expirers run). For a ``candidate_case`` task whose default action is
+    ``reject`` the candidate is then rejected, and the resolution says whether it could
+    be; any other action is for the task's owner to carry out (an escalation reads it
+    from the expired task).
 
     Returns:
         The tasks expired now.
     """
-    now = time.time_ns() if now_ns is None else now_ns
+    queue = TaskQueue(store)
     expired = []
-    for task in overdue_tasks(store, now):
-        due = datetime.fromtimestamp((task.due_at_ns or 0) / 1e9, UTC).isoformat(timespec="seconds")
-        resolution: dict[str, Any] = {"action": task.default_action, "due": due}
+    for task in queue.expire_overdue(now_ns):
         if task.kind == "candidate_case" and task.default_action == "reject":
-            resolution |= _reject_on_expiry(store, task, due)
-        with store.engine.begin() as conn:
-            try:
-                claim(conn, task, status="expired", by=None, resolution=resolution, now_ns=now)
-            except ReviewError:
-                continue  # a human decided meanwhile
-        expired.append(get_task(store, task.id))
+            due = str((task.resolution or {}).get("due"))
+            expired.append(queue.annotate(task.id, _reject_on_expiry(store, task, due)))
+        else:
+            expired.append(task)
     return expired
 
 
@@ -286,7 +289,7 @@ def _scores(
         stmt = stmt.where(c.name == name)
     if run_id is not None:
         stmt = stmt.where(c.run_id == run_id)
-    with store.engine.connect() as conn:
+    with store.db.connect() as conn:
         return [(_key(row), score_from_row(row)) for row in conn.execute(stmt)]
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
-import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -19,9 +18,10 @@ import orjson
 from prodready.evaluation import datasets
 from prodready.evaluation._types import Case, CaseResult, DatasetVersion, Layer, Score
 from prodready.evaluation.review._tasks import (
+    CANDIDATE_DECISIONS,
+    SCORE_DECISIONS,
     ReviewError,
     ReviewTask,
-    claim,
     list_tasks,
     new_task,
     put_tasks,
@@ -29,6 +29,7 @@ from prodready.evaluation.review._tasks import (
 from prodready.evaluation.runs._models import EvalRun
 from prodready.evaluation.runs._store import load_run, load_run_cases
 from prodready.store import Store
+from prodready.tasks import TaskClosed, TaskQueue
 
 CANDIDATE_SCORE = "candidate_case"
 """The score name a human label of a candidate case is stored under."""
@@ -210,9 +211,17 @@ def _score_task(
         case_id=result.case_id,
         score_name=score.name,
         payload=payload,
+        decisions=_decisions(SCORE_DECISIONS, default_action),
         due_in=due_in,
         default_action=default_action,
     )
+
+
+def _decisions(names: tuple[str, ...], default_action: str | None) -> tuple[str, ...]:
+    """A human's decisions, and the default action (say ``keep``: the score stands)."""
+    if default_action is None or default_action in names:
+        return names
+    return (*names, default_action)
 
 
 def _candidate_task(
@@ -236,12 +245,14 @@ def _candidate_task(
             "proposed_by": c.created_by,
             "provenance": provenance,
         },
+        decisions=CANDIDATE_DECISIONS,
         due_in=due_in,
         default_action=default_action,
     )
 
 
 def _close_reviewed(store: Store, pending: set[str], dataset: str | None) -> None:
+    queue = TaskQueue(store)
     for task in list_tasks(store, kind="candidate_case", limit=None):
         candidate_id = str(task.payload.get("candidate_id"))
         if candidate_id in pending or dataset not in (None, task.payload.get("dataset")):
@@ -253,10 +264,12 @@ def _close_reviewed(store: Store, pending: set[str], dataset: str | None) -> Non
         if candidate.status == "pending":
             continue
         resolution = {"action": candidate.status, "note": "reviewed outside the review queue"}
-        # Closed concurrently? Then there is nothing left to do.
-        with store.engine.begin() as conn, contextlib.suppress(ReviewError):
-            claim(conn, task, status="done", by=candidate.reviewed_by,
-                  resolution=resolution, now_ns=time.time_ns())  # fmt: skip
+        decision = "confirm" if candidate.status == "confirmed" else "reject"
+        # Decided elsewhere, so whoever holds the task's lease is overruled; closed
+        # concurrently? Then there is nothing left to do.
+        with contextlib.suppress(TaskClosed):
+            queue.resolve(task.id, decision, by=candidate.reviewed_by or "unknown",
+                          detail=resolution, override_lease=True)  # fmt: skip
 
 
 def _cases(store: Store, run: EvalRun, cases: Cases | None) -> dict[str, Case]:
