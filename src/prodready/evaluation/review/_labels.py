@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import math
 import time
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 from sqlalchemy import Connection, Row, select
 
@@ -27,7 +25,7 @@ from prodready.evaluation.review._tasks import (
     get_task,
     require_person,
 )
-from prodready.evaluation.runs._store import HUMAN_LAYER
+from prodready.evaluation.runs._store import HUMAN_LAYER, insert_score
 from prodready.store import Store
 from prodready.tasks import HumanTask, TaskQueue
 
@@ -105,7 +103,10 @@ def label(
     resolution = {"passed": passed, "value": score.value, "rationale": rationale, **outcome}
 
     def store_label(conn: Connection, _resolved: HumanTask) -> None:
-        conn.execute(scores.insert().values(**_score_row(task, score, now)))
+        repeat = task.payload.get("repeat")
+        insert_score(conn, score, run_id=task.run_id, case_id=task.case_id,
+                     repeat=repeat if isinstance(repeat, int) else None,
+                     trace_id=task.trace_id, span_id=task.span_id, created_at_ns=now)  # fmt: skip
 
     queue.resolve(task.id, decision, by=author, detail=resolution, now_ns=now,
                   in_transaction=store_label)  # fmt: skip
@@ -250,30 +251,6 @@ def _reject_on_expiry(store: Store, task: ReviewTask, due: str) -> dict[str, Any
     except datasets.DatasetError as exc:
         return {"applied": False, "note": str(exc)}
     return {"applied": True, "candidate_id": candidate_id}
-
-
-def _score_row(task: ReviewTask, score: Score, now: int) -> dict[str, Any]:
-    repeat = task.payload.get("repeat")
-    return {
-        "id": uuid.uuid4().hex,
-        "trace_id": task.trace_id,
-        "span_id": task.span_id,
-        "run_id": task.run_id,
-        "case_id": task.case_id,
-        "repeat": repeat if isinstance(repeat, int) else None,
-        "name": score.name,
-        "scorer": score.scorer,
-        "version": score.version,
-        "args": "{}",
-        "layer": score.layer,
-        "value": score.value,
-        "passed": score.passed,
-        "rationale": score.rationale,
-        "error": None,
-        "author": score.author,
-        "metadata": orjson.dumps(score.metadata, default=str).decode(),
-        "created_at_ns": now,
-    }
 
 
 Key = tuple[tuple[str, str, int | None] | None, str | None]

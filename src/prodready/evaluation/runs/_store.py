@@ -331,7 +331,6 @@ def _result_row(run_id: str, r: CaseResult, now: int, content: str | None) -> di
 
 
 def insert_score(
-    store: Store,
     conn: Connection,
     score: Score,
     *,
