@@ -218,3 +218,24 @@ def test_pending_candidates_become_tasks_once(store: Store) -> None:
 def test_a_candidate_can_only_default_to_rejection(store: Store) -> None:
     with pytest.raises(ReviewError, match="only be rejected"):
         queue_candidates(store, default_action="confirm")
+
+
+def test_review_tasks_are_human_tasks_with_their_decisions(store: Store) -> None:
+    from prodready.evaluation.review import label
+    from prodready.tasks import TaskClaimed, TaskQueue, UnknownDecision
+
+    (task,) = queue_low_scores(store, run_of(store, rv_check(["c1"])),
+                               due_in=timedelta(minutes=5), default_action="keep")  # fmt: skip
+    assert task.decisions == ("pass", "fail", "keep")
+    queue = TaskQueue(store)
+    with pytest.raises(UnknownDecision, match="'approve' is not a decision"):
+        queue.resolve(task.id, "approve", by="ana")
+    queue.claim(task.id, "ana", lease=timedelta(minutes=10))
+    with pytest.raises(TaskClaimed, match="claimed by ana"):
+        label(store, task.id, passed=True, author="bo")
+    assert [t.id for t in list_tasks(store)] == [task.id]  # claimed is still open for review
+    (expired,) = expire_overdue(store, now_ns=task.created_at_ns + 301 * SECOND)
+    assert (expired.status, expired.decision, expired.resolved_by) == ("expired", "keep", "system")
+    candidate_in(store)
+    (candidate,) = queue_candidates(store)
+    assert candidate.decisions == ("confirm", "reject")
