@@ -43,7 +43,7 @@ from prodready.store.records import Trace as _Trace
 from prodready.tracing import attributes as attrs
 from prodready.tracing.conventions._common import as_float as _float
 from prodready.tracing.conventions._common import as_int as _int
-from prodready.vocabulary.canonical import to_json
+from prodready.vocabulary.canonical import to_json as _to_json
 
 __all__ = [
     "MESSAGE_EVENTS",
@@ -409,7 +409,7 @@ def _text_of(item: Any) -> str:
 def _json_text(value: Any) -> str:
     if isinstance(value, str):
         return value
-    return to_json(value)
+    return _to_json(value)
 
 
 # --- GenAI semantic conventions: span attributes and events ----------------------------------
