@@ -19,8 +19,7 @@ from collections.abc import Mapping, Sequence
 from pydantic import BaseModel, ConfigDict
 
 from prodready import store as _stores
-from prodready.evaluation import _types
-from prodready.evaluation._cache import EvalCache
+from prodready.evaluation import _cache, _types
 
 DEFAULT_KAPPA_FLOOR = 0.6
 """Below this Cohen's kappa a judge's scores may not gate (Landis & Koch: "substantial")."""
@@ -188,7 +187,7 @@ def save_calibration(store: _stores.Store, name: str, calibration: Calibration) 
     """
     stamped = calibration.model_copy(update={"name": name, "created_at_ns": time.time_ns()})
     key = _types.content_hash({"calibration": name, "judge": stamped.judge})
-    EvalCache(store).put(
+    _cache.EvalCache(store).put(
         key, _CACHE_KIND, stamped.model_dump_json(), created_at_ns=stamped.created_at_ns
     )
     return stamped
@@ -217,7 +216,7 @@ def latest_calibrations(store: _stores.Store) -> dict[str, Calibration]:
 
 
 def _all(store: _stores.Store) -> list[Calibration]:
-    return [Calibration.model_validate_json(v) for v in EvalCache(store).values(_CACHE_KIND)]
+    return [Calibration.model_validate_json(v) for v in _cache.EvalCache(store).values(_CACHE_KIND)]
 
 
 __all__ = [
