@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-import orjson
-
 from prodready.evaluation import datasets
 from prodready.evaluation._types import Case, CaseResult, DatasetVersion, Layer, Score
 from prodready.evaluation.review._tasks import (
@@ -30,6 +28,7 @@ from prodready.evaluation.runs._models import EvalRun
 from prodready.evaluation.runs._store import load_run, load_run_cases
 from prodready.store import Store
 from prodready.tasks import TaskClosed, TaskQueue
+from prodready.vocabulary.canonical import canonical_json
 
 CANDIDATE_SCORE = "candidate_case"
 """The score name a human label of a candidate case is stored under."""
@@ -201,11 +200,11 @@ def _score_task(
             "judge": judge_identity(score),
         },
     }
-    key = orjson.dumps(["score_review", run.run_id, result.case_id, result.repeat, score.name])
+    key = canonical_json(["score_review", run.run_id, result.case_id, result.repeat, score.name])
     return new_task(
         kind="score_review",
         title=f"{score.name} of case {result.case_id}{repeat}: {why}",
-        key=key.decode(),
+        key=key,
         trace_id=result.trace_id,
         run_id=run.run_id,
         case_id=result.case_id,
@@ -231,7 +230,7 @@ def _candidate_task(
     return new_task(
         kind="candidate_case",
         title=f"confirm candidate {c.case.id} for {c.dataset}: {c.case.reason or 'no reason'}",
-        key=orjson.dumps(["candidate_case", c.id]).decode(),
+        key=canonical_json(["candidate_case", c.id]),
         trace_id=provenance[6:] if provenance.startswith("trace:") else None,
         case_id=c.case.id,
         score_name=CANDIDATE_SCORE,
