@@ -20,7 +20,7 @@ from prodready.store import (
     DatabaseError,
     Store,
     StoreError,
-    _store,
+    _traces,
     redact_url,
     sqlite_path,
     writing,
@@ -122,7 +122,7 @@ def test_the_span_writers_names_are_not_the_public_api() -> None:
     assert not set(MOVED) & set(prodready.store.__all__)
     assert set(writing.__all__) == set(MOVED)
     for name in MOVED:
-        assert getattr(writing, name) is getattr(_store, name), name
+        assert getattr(writing, name) is getattr(_traces, name), name
 
 
 @pytest.mark.parametrize("name", MOVED)

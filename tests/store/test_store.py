@@ -88,9 +88,9 @@ def test_get_trace_builds_the_span_tree(store: Store) -> None:
 def test_get_traces_reads_many_traces_in_chunks(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from prodready.store import _store
+    from prodready.store import _traces
 
-    monkeypatch.setattr(_store, "_IDS_PER_QUERY", 2)
+    monkeypatch.setattr(_traces, "_IDS_PER_QUERY", 2)
     ids = [new_trace_id() for _ in range(5)]
     for i, tid in enumerate(ids):
         store.write_spans(agent_trace(tid, start=T0 + i * MS))
@@ -386,9 +386,9 @@ def test_attribute_filter_compares_values_with_their_types(
 ) -> None:
     # PostgreSQL lists traces by one of two query shapes, chosen by how common each value
     # is (Store.list_traces); both must give the same answers.
-    from prodready.store import _store
+    from prodready.store import _traces
 
-    monkeypatch.setattr(_store, "_COMMON_SPANS", common_spans)
+    monkeypatch.setattr(_traces, "_COMMON_SPANS", common_spans)
 
     number = _write_one(store, {"app.n": 1, "app.s": "1", "app.f": 0.1, "app.list": ["a", "b"]})
     text = _write_one(store, {"app.n": "1", "nested": {"app.s": "1"}})

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.engine import Connection
 
-from prodready.store import _store
+from prodready.store import _traces
 from prodready.store._sql import DialectSQL
 from prodready.store.schema import span_logs, spans, traces
 from prodready.vocabulary.canonical import content_hash
@@ -138,8 +138,8 @@ def _row(r: SpanLogRecord, now: int) -> tuple[Any, ...]:
     records, which hash the same and are ignored. Two records alike in every field are one
     record to any reader, so keeping one loses nothing."""
     event_name = r.event_name or _str_or_none(r.attributes.get("event.name"))
-    body = None if r.body is None else _store.encode_json(r.body)
-    attributes, resource = _store.encode_json(r.attributes), _store.encode_json(r.resource)
+    body = None if r.body is None else _traces.encode_json(r.body)
+    attributes, resource = _traces.encode_json(r.attributes), _traces.encode_json(r.resource)
     key = content_hash(
         [r.trace_id, r.span_id, r.time_ns, r.observed_time_ns, r.severity_number,
          r.severity_text, event_name, body, attributes, resource, r.scope]
@@ -151,12 +151,12 @@ def _row(r: SpanLogRecord, now: int) -> tuple[Any, ...]:
         r.time_ns or r.observed_time_ns or now,
         r.observed_time_ns,
         r.severity_number,
-        _store._clean(r.severity_text or None),
-        _store._clean(event_name),
+        _traces._clean(r.severity_text or None),
+        _traces._clean(event_name),
         body,
         attributes,
         resource,
-        _store._clean(r.scope or None),
+        _traces._clean(r.scope or None),
     )
 
 

@@ -12,6 +12,6 @@ notice. ``prodready.store`` exported them until 0.1; ``prodready.store.<name>`` 
 them, with a ``DeprecationWarning``, through the 0.2 releases, and 0.3 drops it.
 """
 
-from prodready.store._store import TRACE_ATTRIBUTE_KEYS, PreparedSpan, encode_json, prepare_span
+from prodready.store._traces import TRACE_ATTRIBUTE_KEYS, PreparedSpan, encode_json, prepare_span
 
 __all__ = ["TRACE_ATTRIBUTE_KEYS", "PreparedSpan", "encode_json", "prepare_span"]
