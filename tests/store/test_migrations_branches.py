@@ -205,3 +205,59 @@ def test_a_revision_from_a_newer_prodready_is_refused_by_name(tmp_path: Path) ->
         Store(url)
     with Store(url, migrate=False) as store:
         assert store.db.revisions()["evaluation"] == "evaluation_0099"
+
+
+# --- where branches come from ------------------------------------------------------------
+
+
+def _branches_with(monkeypatch: pytest.MonkeyPatch, eps: list[Any]) -> list[tuple[str, str]]:
+    from prodready.store import _migrations
+
+    monkeypatch.setattr(_migrations, "entry_points", lambda group: eps)
+    _migrations.migration_branches.cache_clear()
+    try:
+        return [(b.label, b.module) for b in _migrations.migration_branches()]
+    finally:
+        _migrations.migration_branches.cache_clear()
+
+
+def test_prodready_pillars_are_found_without_package_metadata(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A stale editable install or a source tree on PYTHONPATH has no entry points of ours:
+    # the pillars' tables must not silently go missing (they did, once: "no such table").
+    assert _branches_with(monkeypatch, []) == [
+        ("store", "prodready.store.migrations"),
+        ("evaluation", "prodready.evaluation.migrations"),
+        ("tasks", "prodready.tasks.migrations"),
+    ]
+
+
+def test_a_package_outside_prodready_adds_a_branch_by_entry_point(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    pkg = tmp_path / "acme_agent" / "migrations"
+    (pkg / "versions").mkdir(parents=True)
+    (tmp_path / "acme_agent" / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("from sqlalchemy import MetaData\nmetadata = MetaData()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    ep = EntryPoint("acme", "acme_agent.migrations", "prodready.migrations")
+    old = EntryPoint("tasks", "prodready.tasks.migrations", "prodready.migrations")
+    found = _branches_with(monkeypatch, [ep, old])  # an older install's own entry: ignored
+    assert found[-1] == ("acme", "acme_agent.migrations")
+    assert [label for label, _ in found] == ["store", "evaluation", "tasks", "acme"]
+
+
+@pytest.mark.parametrize("label", ["store", "evaluation"])
+def test_an_entry_point_cannot_take_a_pillars_label(
+    monkeypatch: pytest.MonkeyPatch, label: str
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    from prodready.store import StoreError
+
+    ep = EntryPoint(label, "somewhere_else.migrations", "prodready.migrations")
+    with pytest.raises(StoreError, match=rf"label '{label}' is taken"):
+        _branches_with(monkeypatch, [ep])

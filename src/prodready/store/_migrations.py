@@ -1,18 +1,22 @@
 """Migration branches: one Alembic branch per pillar, all in one ``alembic_version`` table.
 
 The store's core tables (traces, spans, span logs) are the ``store`` branch, in
-``prodready/store/migrations/versions``. A pillar that owns tables ships its own branch beside
-its code and registers it with an entry point in the ``prodready.migrations`` group::
+``prodready/store/migrations/versions``. A prodready pillar that owns tables ships its own
+branch beside its code, as ``prodready/<pillar>/migrations/`` (a package with ``metadata``,
+the SQLAlchemy ``MetaData`` of exactly the branch's tables, and a ``versions/`` directory):
+the store finds these in its own installation's files, so they never depend on installed
+package metadata (a stale editable install, or prodready run from a source tree, would
+otherwise lose a pillar's tables). A package outside prodready (an agent, a plugin) adds a
+branch with an entry point in the ``prodready.migrations`` group::
 
     [project.entry-points."prodready.migrations"]
-    evaluation = "prodready.evaluation.migrations"
+    northwind = "northwind.migrations"
 
-The module named there has a ``metadata`` (the SQLAlchemy ``MetaData`` of exactly the
-branch's tables) and a ``versions/`` directory beside it. The entry point's name is the
-branch label: the branch's first revision has ``down_revision = None`` and
-``branch_labels = ("<name>",)``; revision ids are unique across branches (``<name>_0001``, ...;
-the core's are ``0001``...). :class:`~prodready.store.Database` runs them with Alembic, one
-``version_locations`` entry per branch, to ``heads``.
+The branch label is the pillar's directory name, or the entry point's name: the branch's
+first revision has ``down_revision = None`` and ``branch_labels = ("<name>",)``; revision
+ids are unique across branches (``<name>_0001``, ...; the core's are ``0001``...).
+:class:`~prodready.store.Database` runs them with Alembic, one ``version_locations`` entry per
+branch, to ``heads``.
 """
 
 from __future__ import annotations
@@ -72,10 +76,14 @@ class MigrationBranch:
 def migration_branches() -> tuple[MigrationBranch, ...]:
     """Every installed branch: the core ``store`` branch first, then each pillar's, by label."""
     branches = [MigrationBranch(CORE_BRANCH, _CORE_MODULE, _SCRIPT_LOCATION / "versions")]
+    branches += _builtin_branches()
+    taken = {b.label: b.module for b in branches}
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
         where = f"entry point {ep.name} = {ep.value!r} (group {ENTRY_POINT_GROUP})"
-        if ep.name == CORE_BRANCH:
-            raise StoreError(f"{where}: the label {CORE_BRANCH!r} is the core store's")
+        if taken.get(ep.name) == ep.value:
+            continue  # a prodready pillar's, registered by an older install: found above
+        if ep.name in taken:
+            raise StoreError(f"{where}: the label {ep.name!r} is taken by {taken[ep.name]}")
         try:
             spec = importlib.util.find_spec(ep.value)
         except ImportError as exc:
@@ -86,7 +94,21 @@ def migration_branches() -> tuple[MigrationBranch, ...]:
         if not versions.is_dir():
             raise StoreError(f"{where}: no versions/ directory at {versions}")
         branches.append(MigrationBranch(ep.name, ep.value, versions))
+        taken[ep.name] = ep.value
     return tuple(branches)
+
+
+def _builtin_branches() -> list[MigrationBranch]:
+    """The branches of prodready's own pillars: each ``prodready/<pillar>/migrations/``
+    package with a ``versions/`` directory, found on disk (no import, no package metadata)."""
+    package = _SCRIPT_LOCATION.parent.parent  # .../prodready
+    found = []
+    for pillar in sorted(p for p in package.iterdir() if p.is_dir() and p.name != "store"):
+        migrations = pillar / "migrations"
+        if (migrations / "__init__.py").is_file() and (migrations / "versions").is_dir():
+            module = f"prodready.{pillar.name}.migrations"
+            found.append(MigrationBranch(pillar.name, module, migrations / "versions"))
+    return found
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
