@@ -338,15 +338,8 @@ def _create_engine(url: str, *, echo: bool) -> Engine:
 
         return engine
     raise StoreError(
-        f"unsupported store URL {_hide_password(url)!r}: use sqlite:///PATH or postgresql://..."
+        f"unsupported store URL {redact_url(url)!r}: use sqlite:///PATH or postgresql://..."
     )
-
-
-def _hide_password(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return url.split("@", 1)[-1] if "@" in url else url
 
 
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:
