@@ -23,11 +23,13 @@ from prodready.vocabulary.canonical import content_hash as content_hash  # noqa:
 # content_hash is re-exported above: scorers, datasets and calibration import it from here.
 
 Split = Literal["dev", "validation", "holdout"]
-Layer = Literal["check", "judge", "behaviour", "human", "online"]
+Layer = Literal["check", "judge", "behaviour", "human", "online", "feedback"]
 CaseStatus = Literal["active", "candidate"]
 InputKind = Literal["value", "arguments"]
 
-LAYERS: tuple[Layer, ...] = ("check", "judge", "behaviour", "human", "online")
+LAYERS: tuple[Layer, ...] = ("check", "judge", "behaviour", "human", "online", "feedback")
+"""Every layer a score may carry: ``online`` scores come from production traces as they
+arrive, ``feedback`` from the agent's end users (:mod:`prodready.monitoring`)."""
 
 
 class Expected(BaseModel):

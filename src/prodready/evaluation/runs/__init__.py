@@ -11,7 +11,15 @@ progress display (``_progress``).
 """
 
 from prodready.evaluation.runs._models import DatasetRef, EvalRun, RunStatus, RunSummary, RunTotals
-from prodready.evaluation.runs._store import find_run_id, list_runs, load_run, load_run_cases
+from prodready.evaluation.runs._store import (
+    TraceScore,
+    find_run_id,
+    list_runs,
+    load_run,
+    load_run_cases,
+    record_trace_scores,
+    trace_scores,
+)
 
 __all__ = [
     "DatasetRef",
@@ -19,8 +27,11 @@ __all__ = [
     "RunStatus",
     "RunSummary",
     "RunTotals",
+    "TraceScore",
     "find_run_id",
     "list_runs",
     "load_run",
     "load_run_cases",
+    "record_trace_scores",
+    "trace_scores",
 ]

@@ -389,6 +389,76 @@ def score_row(
     }
 
 
+# --- scores of production traces (no run): online scoring, end users' feedback -------------
+
+
+@dataclass(frozen=True, slots=True)
+class TraceScore:
+    """A stored score of a trace recorded outside any run, as :func:`trace_scores` reads it."""
+
+    id: str
+    trace_id: str | None
+    span_id: str | None
+    score: Score
+    created_at_ns: int
+
+
+def record_trace_scores(
+    store: Store,
+    items: Sequence[tuple[str, Score]],
+    *,
+    created_at_ns: int | None = None,
+    span_id: str | None = None,
+) -> list[str]:
+    """Store scores of traces that belong to no run (``run_id`` NULL) in one transaction:
+    the monitoring pillar's online scores and end users' feedback. Their new ids, in order.
+
+    Args:
+        items: ``(trace id, score)`` pairs.
+        created_at_ns: when they were recorded (default now); each later one gets 1 ns more,
+            so their order is kept.
+        span_id: the span every score is about, if any.
+    """
+    now = time.time_ns() if created_at_ns is None else created_at_ns
+    rows = [
+        score_row(s, run_id=None, case_id=None, repeat=None, trace_id=tid, span_id=span_id,
+                  created_at_ns=now + i)
+        for i, (tid, s) in enumerate(items)
+    ]  # fmt: skip
+    if rows:
+        with store.db.begin() as conn:
+            conn.execute(scores.insert(), rows)
+    return [str(r["id"]) for r in rows]
+
+
+def trace_scores(
+    store: Store,
+    *,
+    layers: Sequence[str],
+    names: Sequence[str] | None = None,
+    since_ns: int | None = None,
+    until_ns: int | None = None,
+    trace_ids: Sequence[str] | None = None,
+) -> list[TraceScore]:
+    """Scores of the given layers recorded outside runs, oldest first, filtered by name, by
+    the time they were recorded (``since_ns <= created_at_ns < until_ns``) and by trace."""
+    c = scores.c
+    stmt = select(scores).where(c.run_id.is_(None), c.layer.in_(list(layers)))
+    if names is not None:
+        stmt = stmt.where(c.name.in_(list(names)))
+    if since_ns is not None:
+        stmt = stmt.where(c.created_at_ns >= since_ns)
+    if until_ns is not None:
+        stmt = stmt.where(c.created_at_ns < until_ns)
+    if trace_ids is not None:
+        stmt = stmt.where(c.trace_id.in_(list(trace_ids)))
+    with store.db.connect() as conn:
+        rows = conn.execute(stmt.order_by(c.created_at_ns, c.id)).all()
+    return [
+        TraceScore(r.id, r.trace_id, r.span_id, score_from_row(r), r.created_at_ns) for r in rows
+    ]
+
+
 def _score_row(run_id: str, r: CaseResult, s: Score, now: int) -> dict[str, Any]:
     return score_row(
         s,
