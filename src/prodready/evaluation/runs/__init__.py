@@ -18,6 +18,7 @@ from prodready.evaluation.runs._store import (
     load_run,
     load_run_cases,
     record_trace_scores,
+    scores_of_trace,
     trace_scores,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "load_run",
     "load_run_cases",
     "record_trace_scores",
+    "scores_of_trace",
     "trace_scores",
 ]

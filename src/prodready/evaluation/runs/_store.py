@@ -540,3 +540,15 @@ def _summary(raw: str | None) -> dict[str, Any]:
 def _case_order(config: str | None) -> dict[str, int]:
     ids = _summary(config).get("cases", [])
     return {case_id: i for i, case_id in enumerate(ids)} if isinstance(ids, list) else {}
+
+
+def scores_of_trace(store: Store, trace_id: str) -> list[TraceScore]:
+    """Every score linked to a trace, in or outside runs (evaluation, online, feedback,
+    human), oldest first: what the dashboard's trace page shows."""
+    c = scores.c
+    stmt = select(scores).where(c.trace_id == trace_id.lower()).order_by(c.created_at_ns, c.id)
+    with store.db.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return [
+        TraceScore(r.id, r.trace_id, r.span_id, score_from_row(r), r.created_at_ns) for r in rows
+    ]
