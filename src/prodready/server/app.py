@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from prodready.dashboard import install as install_dashboard
 from prodready.server import (
     DEFAULT_BODY_IDLE_TIMEOUT,
     DEFAULT_BODY_TIMEOUT,
@@ -81,6 +82,7 @@ def create_app(
     app.include_router(metrics.router)
     app.state.metrics_logged = threading.Event()  # /v1/metrics logs its first request only
     app.include_router(api.router)
+    install_dashboard(app)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
     app.add_api_route(
         "/readyz", readyz, methods=["GET"], tags=["health"], responses={503: api.ANSWERS[503]}
