@@ -229,6 +229,7 @@ def test_prodready_pillars_are_found_without_package_metadata(
     assert _branches_with(monkeypatch, []) == [
         ("store", "prodready.store.migrations"),
         ("evaluation", "prodready.evaluation.migrations"),
+        ("monitoring", "prodready.monitoring.migrations"),
         ("tasks", "prodready.tasks.migrations"),
     ]
 

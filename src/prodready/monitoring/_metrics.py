@@ -1,0 +1,152 @@
+"""Metric values over a window, per group: what alert rules compare with their threshold.
+
+Trace metrics are over the traces that *started* in the window; score and feedback metrics
+over the scores *recorded* in it (feedback arrives after the answer). ``count`` is how many
+traces or scores a value stands on, for the rule's ``min_count``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from prodready.evaluation.runs import trace_scores
+from prodready.monitoring._facts import Dimension, TraceFacts, trace_facts, window_facts
+from prodready.monitoring._rules import AlertRule
+from prodready.store import Store, TraceQuery
+from prodready.vocabulary import attributes as attrs
+
+ONLINE_LAYER = "online"
+FEEDBACK_LAYER = "feedback"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricValue:
+    """A metric's value for one group (``None``: nothing to compute it from)."""
+
+    group: dict[str, str | None]
+    value: float | None
+    count: int
+
+
+def compute(store: Store, rule: AlertRule, now_ns: int) -> list[MetricValue]:
+    """The rule's metric over ``[now - window, now)``, one value per group of ``group_by``
+    (one value when it groups by nothing), after the rule's filters."""
+    since = now_ns - rule.window_ns
+    needs_spans = any(d in ("intent", "tool") for d in (*rule.filters, *rule.group_by))
+    if rule.metric.startswith(("score:", "feedback:")):
+        return _score_metric(store, rule, since, now_ns, needs_spans)
+    facts = window_facts(store, since, now_ns, spans_needed=needs_spans)
+    groups = _group(((f, f) for f in facts), rule)
+    if not rule.group_by and not groups:
+        groups = {(): []}
+    out = []
+    for key, members in groups.items():
+        group: dict[str, str | None] = dict(zip(rule.group_by, key, strict=True))
+        value = _trace_metric(store, rule, members, group, since, now_ns)
+        out.append(MetricValue(group, value, len(members)))
+    return out
+
+
+def _group(
+    items: Iterable[tuple[TraceFacts | None, Any]], rule: AlertRule
+) -> dict[tuple[str | None, ...], list[Any]]:
+    groups: dict[tuple[str | None, ...], list[Any]] = {}
+    for fact, item in items:
+        if not _passes(fact, rule.filters):
+            continue
+        for key in _keys(fact, rule.group_by):
+            groups.setdefault(key, []).append(item)
+    return groups
+
+
+def _passes(fact: TraceFacts | None, filters: dict[Dimension, str]) -> bool:
+    if not filters:
+        return True
+    if fact is None:
+        return False
+    return all(wanted in fact.values(d) for d, wanted in filters.items())
+
+
+def _keys(fact: TraceFacts | None, by: Sequence[Dimension]) -> list[tuple[str | None, ...]]:
+    keys: list[tuple[str | None, ...]] = [()]
+    for d in by:
+        values = fact.values(d) if fact is not None else (None,)
+        keys = [(*k, v) for k in keys for v in values]
+    return keys
+
+
+def _trace_metric(
+    store: Store,
+    rule: AlertRule,
+    members: list[TraceFacts],
+    group: dict[str, str | None],
+    since: int,
+    until: int,
+) -> float | None:
+    n = len(members)
+    metric = rule.metric
+    if metric == "traffic":
+        return float(n)
+    if not n:
+        return None
+    if metric == "error_rate":
+        return sum(f.status == "error" for f in members) / n
+    if metric == "escalation_rate":
+        return sum(f.escalated for f in members) / n
+    if metric in ("latency_p50_ms", "latency_p95_ms"):
+        durations = sorted(f.duration_ns for f in members)
+        q = 0.5 if metric == "latency_p50_ms" else 0.95
+        return durations[max(0, math.ceil(q * n) - 1)] / 1e6  # nearest rank, as store.stats
+    return _usage(store, rule, group, since, until)
+
+
+def _usage(
+    store: Store, rule: AlertRule, group: dict[str, str | None], since: int, until: int
+) -> float | None:
+    """Tokens or cost, by the store's own rule for model calls (``store.stats``)."""
+    wanted: dict[str, str | None] = {**dict(rule.filters.items()), **group}
+    if any(v is None for v in wanted.values()):
+        return None  # "traces without a release" is not a filter the store has
+    attributes: dict[str, Any] = {}
+    if wanted.get("intent") is not None:
+        attributes[attrs.INTENT_NAME] = wanted["intent"]
+    if wanted.get("tool") is not None:
+        attributes[attrs.GEN_AI_TOOL_NAME] = wanted["tool"]
+    stats = store.stats(
+        TraceQuery(start_after_ns=since, start_before_ns=until, release=wanted.get("release"),
+                   environment=wanted.get("environment"), attributes=attributes)
+    )  # fmt: skip
+    if rule.metric == "cost":
+        return stats.cost_usd if stats.cost_usd is not None else 0.0
+    return float((stats.input_tokens or 0) + (stats.output_tokens or 0))
+
+
+def _score_metric(
+    store: Store, rule: AlertRule, since: int, until: int, needs_spans: bool
+) -> list[MetricValue]:
+    kind, _, name = rule.metric.partition(":")
+    if kind == "feedback":
+        layer, names = FEEDBACK_LAYER, ["csat" if name == "csat" else "thumbs"]
+    else:
+        layer, names = ONLINE_LAYER, [name]
+    found = [s for s in trace_scores(store, layers=[layer], names=names, since_ns=since,
+                                     until_ns=until) if s.score.value is not None]  # fmt: skip
+    facts = trace_facts(store, [s.trace_id for s in found if s.trace_id], spans_needed=needs_spans)
+    groups = _group(((facts.get(s.trace_id or ""), s.score.value) for s in found), rule)
+    if not rule.group_by and not groups:
+        groups = {(): []}
+    out = []
+    for key, values in groups.items():
+        group: dict[str, str | None] = dict(zip(rule.group_by, key, strict=True))
+        n = len(values)
+        if not n:
+            value = None
+        elif rule.metric == "feedback:thumbs_down_rate":
+            value = sum(v < 0.5 for v in values) / n
+        else:
+            value = sum(values) / n
+        out.append(MetricValue(group, value, n))
+    return out
