@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from prodready.store import SpanRecord
+from prodready.store import SpanRecord, Store
 
 T0 = 1_790_000_000_000_000_000
 MS = 1_000_000
@@ -109,3 +109,21 @@ def agent_trace(
             {"gen_ai.request.model": "gpt-4o-mini", "gen_ai.usage.input_tokens": 812},
         ),
     ]
+
+
+def write_before_0008(store: Store, records: list[SpanRecord]) -> None:
+    """Write spans into a database at a revision before 0008, as that release's writer did:
+    the span rows and the trace rows' columns of then (no totals, rollups or index)."""
+    from prodready.store._sql import _SPAN_COLS, _TRACE_COLS
+    from prodready.store._traces import _rows, _span_row
+
+    spans, traces, _, _ = _rows(_span_row(r) for r in records)
+    p = "%s" if store.dialect == "postgresql" else "?"
+    old_columns = _TRACE_COLS.split(", llm_calls")[0]
+    with store.db.begin() as conn:
+        conn.exec_driver_sql(
+            f"INSERT INTO spans ({_SPAN_COLS}) VALUES ({', '.join([p] * 15)})", spans
+        )
+        conn.exec_driver_sql(
+            f"INSERT INTO traces ({old_columns}) VALUES ({', '.join([p] * 17)})", traces
+        )

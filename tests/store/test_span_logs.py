@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from prodready.store import SpanLogRecord, SpanRecord, Store
-from tests.store.factories import MS, T0, new_trace_id
+from tests.store.factories import MS, T0, new_trace_id, write_before_0008
 
 CHAT = "c" * 16
 
@@ -199,8 +199,8 @@ def test_upgrade_from_0006_adds_the_table_and_keeps_traces(store_url: str) -> No
     old = Store(store_url, migrate=False)
     old.migrate("store@0006")
     tid = new_trace_id()
-    old.write_spans([chat_span(tid)])
-    assert old.migrate() == "0007"
+    write_before_0008(old, [chat_span(tid)])
+    assert old.migrate() == old.head_revision()
     old.write_logs([details(tid)])
     assert events(old, tid) == [EXPECTED_EVENT]
     old.close()

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from prodready.store import SpanRecord, Store, TraceQuery
-from tests.store.factories import MS, T0, agent_trace, new_trace_id
+from tests.store.factories import MS, T0, agent_trace, new_trace_id, write_before_0008
 
 
 def _write_one(store: Store, attributes: dict[str, object], *, name: str = "x") -> str:
@@ -31,7 +31,7 @@ def _write_one(store: Store, attributes: dict[str, object], *, name: str = "x") 
 
 
 def test_blank_database_migrates_to_head(store: Store) -> None:
-    assert store.revision() == store.head_revision() == "0007"  # the core store branch
+    assert store.revision() == store.head_revision() == "0008"  # the core store branch
     assert store.db.revisions() == store.db.heads()  # and every pillar's
     assert {"store", "evaluation", "tasks"} <= set(store.db.heads())
 
@@ -427,7 +427,7 @@ def test_upgrade_to_0005_keeps_span_attributes_and_filters_them(store_url: str) 
     old = Store(store_url, migrate=False)
     old.migrate("0004")
     spans = agent_trace()
-    old.write_spans(spans)  # written as text; on PostgreSQL 0005 converts the column to JSONB
+    write_before_0008(old, spans)  # as text; on PostgreSQL 0005 converts the column to JSONB
     old.migrate()
     stored = old.get_trace(spans[0].trace_id)
     assert stored is not None

@@ -23,6 +23,7 @@ from prodready.store._database import (
     sqlite_path,
 )
 from prodready.store._logs import SpanLog, SpanLogRecord
+from prodready.store._rollups import Facets, Timeseries, TimeseriesBucket, TimeseriesQuery
 from prodready.store._store import Store
 from prodready.store.records import (
     MODEL_KINDS,
@@ -48,6 +49,7 @@ __all__ = [
     "URL_ENV",
     "Database",
     "DatabaseError",
+    "Facets",
     "LLMTotals",
     "Span",
     "SpanLog",
@@ -59,6 +61,9 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreInfo",
+    "Timeseries",
+    "TimeseriesBucket",
+    "TimeseriesQuery",
     "Trace",
     "TraceQuery",
     "TraceStats",

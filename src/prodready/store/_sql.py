@@ -28,6 +28,7 @@ from sqlalchemy import ColumnElement, String, Text, and_, cast, false, func, lit
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
+from prodready.store import _index, _rollups
 from prodready.store.schema import spans
 
 _SPAN_COLS = (
@@ -37,7 +38,7 @@ _SPAN_COLS = (
 _TRACE_COLS = (
     "trace_id, name, root_span_id, start_ns, end_ns, duration_ns, status, span_count, "
     "error_count, session_id, user_id, release, environment, service_name, resource, root_rank, "
-    "kind_mask"
+    "kind_mask, llm_calls, input_tokens, output_tokens, cost_usd"
 )
 
 _UPSERT_SET = """
@@ -62,8 +63,23 @@ _UPSERT_SET = """
   release = COALESCE(traces.release, excluded.release),
   environment = COALESCE(traces.environment, excluded.environment),
   service_name = COALESCE(traces.service_name, excluded.service_name),
-  resource = COALESCE(traces.resource, excluded.resource)
+  resource = COALESCE(traces.resource, excluded.resource),
+  llm_calls = traces.llm_calls + excluded.llm_calls,
+  input_tokens = CASE WHEN excluded.input_tokens IS NULL THEN traces.input_tokens
+                      ELSE COALESCE(traces.input_tokens, 0) + excluded.input_tokens END,
+  output_tokens = CASE WHEN excluded.output_tokens IS NULL THEN traces.output_tokens
+                       ELSE COALESCE(traces.output_tokens, 0) + excluded.output_tokens END,
+  cost_usd = CASE WHEN excluded.cost_usd IS NULL THEN traces.cost_usd
+                  ELSE COALESCE(traces.cost_usd, 0) + excluded.cost_usd END
 """
+# The model-call totals add up: a batch carries the totals of a trace's model spans only when
+# the trace had none stored before it; otherwise the writer recomputes them from every model
+# span of the trace after the upsert (one call may be recorded by spans in two batches).
+
+_SET_TOTALS = (
+    "UPDATE traces SET llm_calls = {p}, input_tokens = {p}, output_tokens = {p}, cost_usd = {p} "
+    "WHERE trace_id = {p}"
+)
 
 _RECOUNT = """
 UPDATE traces SET
@@ -88,6 +104,9 @@ class DialectSQL:
     recount_trace: str
     recount_params: int
     postgres: bool
+    set_totals: str = ""
+    insert_index: str = ""
+    upsert_rollups: str = ""
 
     def write_rows(
         self,
@@ -189,13 +208,16 @@ def for_dialect(name: str) -> DialectSQL:
         return DialectSQL(
             insert_spans=f"INSERT OR IGNORE INTO spans ({_SPAN_COLS}) VALUES ({_marks(p, 15)})",
             upsert_traces=(
-                f"INSERT INTO traces ({_TRACE_COLS}) VALUES ({_marks(p, 17)}) "
+                f"INSERT INTO traces ({_TRACE_COLS}) VALUES ({_marks(p, 21)}) "
                 "ON CONFLICT (trace_id) DO UPDATE SET "
                 + _UPSERT_SET.format(least="min", greatest="max")
             ),
             recount_trace=_recount(p),
             recount_params=7,
             postgres=False,
+            set_totals=_SET_TOTALS.format(p=p),
+            insert_index=_index.insert_sql(postgres=False),
+            upsert_rollups=_rollups.upsert_sql(postgres=False),
         )
     if name == "postgresql":
         p = "%s"
@@ -205,13 +227,16 @@ def for_dialect(name: str) -> DialectSQL:
                 f"{_marks(p, 3)}) ON CONFLICT DO NOTHING"
             ),
             upsert_traces=(
-                f"INSERT INTO traces ({_TRACE_COLS}) VALUES ({_marks(p, 17)}) "
+                f"INSERT INTO traces ({_TRACE_COLS}) VALUES ({_marks(p, 21)}) "
                 "ON CONFLICT (trace_id) DO UPDATE SET "
                 + _UPSERT_SET.format(least="LEAST", greatest="GREATEST")
             ),
             recount_trace=_recount(p),
             recount_params=7,
             postgres=True,
+            set_totals=_SET_TOTALS.format(p=p),
+            insert_index=_index.insert_sql(postgres=True),
+            upsert_rollups=_rollups.upsert_sql(postgres=True),
         )
     raise ValueError(f"unsupported database dialect {name!r}")
 

@@ -4,6 +4,7 @@ PostgreSQL (:class:`TraceRepository`; :class:`~prodready.store.Store` is one).""
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -20,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from prodready.store import _logs, _sql
+from prodready.store import _index, _logs, _rollups, _sql
 from prodready.store._database import (
     Database,
 )
@@ -45,7 +46,7 @@ from prodready.store.records import (
     model_sums,
     model_totals,
 )
-from prodready.store.schema import span_logs, spans, traces
+from prodready.store.schema import span_index, span_logs, spans, trace_rollups, traces
 from prodready.vocabulary import attributes as attrs
 from prodready.vocabulary.canonical import to_json
 from prodready.vocabulary.kinds import KIND_BITS as _KIND_BITS
@@ -139,18 +140,53 @@ class TraceRepository:
         records alive at once made the garbage collector walk the whole heap; see
         docs/performance.md).
         """
-        rows, traces = _rows(spans)
+        rows, traces, index, model = _rows(spans)
         if not rows:
             return 0
         sql = self._sql
+        ids = [t[0] for t in traces]
         with self.db.begin() as conn:
+            if sql.postgres:
+                # One writer at a time per trace: the rollups move a trace's contribution
+                # from what its row was to what it is, so two writers must not both read
+                # the row as it was. Ids in order, so two batches cannot deadlock.
+                conn.exec_driver_sql(_LOCK_TRACES, (sorted(ids),))
+            # The spans first: on SQLite that starts the write transaction, so the rows read
+            # next cannot change before this batch's upsert.
             inserted = sql.write_rows(conn, sql.insert_spans, rows, sized=_SPAN_PAYLOADS)
-            if inserted == len(rows):
-                sql.write_rows(conn, sql.upsert_traces, traces)
+            complete = inserted == len(rows)
+            before = _rollups.read_states(conn, ids)
+            if index:
+                sql.write_rows(conn, sql.insert_index, index)
+            # A trace's model-call totals add up from this batch's model spans when it had
+            # none stored; otherwise (or when some spans were stored already) they are
+            # recomputed from all of its model spans: one call may span two batches.
+            recompute = [
+                tid
+                for tid in model
+                if not complete or before.get(tid, _NO_STATE).kind_mask & _MODEL_BITS
+            ]
+            added = {tid: model_sums(found) for tid, found in model.items()}
+            for tid in recompute:
+                del added[tid]
+            rows_out = [(*t, *_stored_sums(added.get(t[0]))) for t in traces]
+            if complete:
+                sql.write_rows(conn, sql.upsert_traces, rows_out)
             else:
                 # Some spans were already stored: rebuild the touched traces from their spans.
-                sql.write_rows(conn, sql.upsert_traces, [_uncounted(t) for t in traces])
-                self._recount(conn, [t[0] for t in traces])
+                sql.write_rows(conn, sql.upsert_traces, [_uncounted(t) for t in rows_out])
+                self._recount(conn, ids)
+            if recompute:
+                totals = self._llm_totals(conn, recompute)
+                sql.write_rows(
+                    conn,
+                    sql.set_totals,
+                    [(*_totals_row(totals.get(tid, LLMTotals())), tid) for tid in recompute],
+                )
+            after = _rollups.read_states(conn, ids)
+            changes = _rollups.deltas(before, after.values())
+            if changes:
+                sql.write_rows(conn, sql.upsert_rollups, _rollups.rows(changes))
         return inserted if inserted >= 0 else len(rows)
 
     def write_logs(self, records: Iterable[_logs.SpanLogRecord]) -> int:
@@ -190,11 +226,27 @@ class TraceRepository:
                 )
                 if not ids:
                     _logs.delete_orphans_before(conn, cutoff)
+                    # Rows every trace has left (a late span moved it, or retention).
+                    conn.execute(trace_rollups.delete().where(trace_rollups.c.traces == 0))
                     return deleted
-                conn.execute(span_logs.delete().where(span_logs.c.trace_id.in_(ids)))
-                conn.execute(spans.delete().where(spans.c.trace_id.in_(ids)))
-                conn.execute(traces.delete().where(traces.c.trace_id.in_(ids)))
+                self._delete_traces(conn, ids)
                 deleted += len(ids)
+
+    def _delete_traces(self, conn: Connection, ids: list[str]) -> None:
+        """Delete these traces with their spans, log records and index rows, and take them
+        out of the rollups (in the caller's transaction)."""
+        sql = self._sql
+        if sql.postgres:
+            conn.exec_driver_sql(_LOCK_TRACES, (sorted(ids),))
+        else:  # start the write transaction before reading what to subtract
+            conn.execute(span_logs.delete().where(span_logs.c.trace_id.in_(ids)))
+        changes = _rollups.subtract(_rollups.read_states(conn, ids).values())
+        conn.execute(span_logs.delete().where(span_logs.c.trace_id.in_(ids)))
+        conn.execute(span_index.delete().where(span_index.c.trace_id.in_(ids)))
+        conn.execute(spans.delete().where(spans.c.trace_id.in_(ids)))
+        conn.execute(traces.delete().where(traces.c.trace_id.in_(ids)))
+        if changes:
+            sql.write_rows(conn, sql.upsert_rollups, _rollups.rows(changes))
 
     # --- reads -------------------------------------------------------------------------------
 
@@ -208,22 +260,31 @@ class TraceRepository:
             # many spans, walking the newest traces and checking their own spans finds the
             # first page in ~10 ms; the GIN index stays the way for rare values.
             probe_each = bool(
-                self._sql.postgres and query.attributes and self._all_common(conn, query)
+                self._sql.postgres
+                and _json_filters(query)
+                and self._all_common(conn, _json_filters(query))
+            )
+            # Index filters: a value on many spans is found soonest by walking the newest
+            # traces and probing the index for each (EXISTS); a rare one by reading its few
+            # index rows first (IN), which walking would scan every trace for.
+            correlated = frozenset(
+                key
+                for key, value in _index_filters(query).items()
+                if self._index_count(conn, key, value) > _COMMON_SPANS
             )
             stmt = (
                 select(*_SUMMARY_COLUMNS)
-                .where(*self._trace_filters(query, probe_each=probe_each))
+                .where(*self._trace_filters(query, probe_each=probe_each, correlated=correlated))
                 .order_by(traces.c.start_ns.desc(), traces.c.trace_id)
                 .limit(query.limit)
                 .offset(query.offset)
             )
             rows = [dict(row._mapping) for row in conn.execute(stmt)]
-            totals = self._llm_totals(conn, [r["trace_id"] for r in rows]) if rows else {}
-        return [_summary(row, totals.get(row["trace_id"])) for row in rows]
+        return [_summary(row) for row in rows]
 
-    def _all_common(self, conn: Connection, query: TraceQuery) -> bool:
+    def _all_common(self, conn: Connection, filters: dict[str, AttributeValue]) -> bool:
         """Whether every attribute filter value is on more than ``_COMMON_SPANS`` spans."""
-        for key, value in _clean_attributes(query.attributes).items():
+        for key, value in filters.items():
             matching = (
                 select(literal(1)).where(self._sql.attr_equals(key, value)).limit(_COMMON_SPANS + 1)
             )
@@ -231,6 +292,14 @@ class TraceRepository:
             if n <= _COMMON_SPANS:
                 return False
         return True
+
+    def _index_count(self, conn: Connection, key: str, value: AttributeValue) -> int:
+        """How many ``span_index`` rows hold ``key == value``, counted up to just past
+        ``_COMMON_SPANS``."""
+        si = span_index.c
+        matching = select(literal(1)).where(si.key == key, si.value == value)
+        matching = matching.limit(_COMMON_SPANS + 1)
+        return int(conn.execute(select(func.count()).select_from(matching.subquery())).scalar_one())
 
     def count_traces(self, query: TraceQuery | None = None) -> int:
         """How many traces match ``query`` (ignoring its limit and offset)."""
@@ -345,6 +414,10 @@ class TraceRepository:
                 t.duration_ns,
                 t.status,
                 t.root_rank,
+                t.llm_calls,
+                t.input_tokens,
+                t.output_tokens,
+                t.cost_usd,
                 *_sql.percentile_columns(t.duration_ns, None),
             )
             .where(*where)
@@ -369,9 +442,18 @@ class TraceRepository:
                     func.sum(case((ranked_traces.c.status == "error", 1), else_=0)).label("errors"),
                     func.sum(case((ranked_traces.c.root_rank == 0, 1), else_=0)).label("partial"),
                     *_nearest_rank(ranked_traces),
+                    func.sum(ranked_traces.c.llm_calls).label("calls"),
+                    func.sum(ranked_traces.c.input_tokens).label("tokens_in"),
+                    func.sum(ranked_traces.c.output_tokens).label("tokens_out"),
+                    func.sum(ranked_traces.c.cost_usd).label("cost"),
                 )
             ).one()
-            totals = self._llm_totals(conn, None, where).get(None, LLMTotals())
+            totals = LLMTotals(
+                calls=int(head.calls or 0),
+                input_tokens=None if head.tokens_in is None else int(head.tokens_in),
+                output_tokens=None if head.tokens_out is None else int(head.tokens_out),
+                cost_usd=None if head.cost is None else float(head.cost),
+            )
             r = ranked_spans.c
             groups = conn.execute(
                 select(
@@ -411,6 +493,24 @@ class TraceRepository:
             cost_usd=totals.cost_usd,
         )
 
+    def timeseries(self, query: _rollups.TimeseriesQuery) -> _rollups.Timeseries:
+        """The overview's time series: traces, errors, escalations, latency p50/p95, model
+        calls, tokens and cost per time bucket, optionally one series per release or
+        environment; empty buckets are present, with zeros.
+
+        Read from per-minute rollups kept at write time (``trace_rollups``), so its cost
+        grows with the window and the number of releases and environments, not with the
+        traces stored. Latency percentiles come from a log-scale histogram (within ±12 %).
+        """
+        with self.db.connect() as conn:
+            return _rollups.timeseries(conn, query)
+
+    def facets(self, since_ns: int, until_ns: int) -> _rollups.Facets:
+        """The releases and environments of traces that started in ``[since_ns, until_ns)``
+        (whole minutes), sorted: the overview's filter choices."""
+        with self.db.connect() as conn:
+            return _rollups.facets(conn, since_ns, until_ns)
+
     def info(self) -> StoreInfo:
         """Where the store is, its schema revisions and how much it holds (zeros when blank)."""
         revisions = self.db.revisions()
@@ -447,12 +547,19 @@ class TraceRepository:
         )
 
     def _trace_filters(
-        self, q: TraceQuery, *, probe_each: bool = False
+        self,
+        q: TraceQuery,
+        *,
+        probe_each: bool = False,
+        correlated: frozenset[str] = frozenset(),
     ) -> list[ColumnElement[bool]]:
         """WHERE conditions on ``traces`` for ``q``.
 
-        ``probe_each``: write attribute filters as a per-trace subquery (``LIMIT 1``) rather
-        than ``EXISTS``, which PostgreSQL may turn into a join over every matching span.
+        ``probe_each``: write attribute filters read from span JSON as a per-trace subquery
+        (``LIMIT 1``) rather than ``EXISTS``, which PostgreSQL may turn into a join over
+        every matching span. Filters the span index answers (:mod:`prodready.store._index`)
+        are ``trace_id IN (index rows)``, or for keys in ``correlated`` an ``EXISTS`` probe
+        of the index per trace.
         """
         t = traces.c
         where: list[ColumnElement[bool]] = []
@@ -481,7 +588,16 @@ class TraceRepository:
                 where.append(t.kind_mask.op("&")(bit) != 0)
             else:
                 span_conditions.append(spans.c.kind == _clean(q.kind))
-        for key, wanted in _clean_attributes(q.attributes).items():
+        si = span_index.c
+        for key, wanted in _index_filters(q).items():
+            if key in correlated:
+                where.append(
+                    exists().where(si.key == key, si.value == wanted, si.trace_id == t.trace_id)
+                )
+            else:
+                found = select(si.trace_id).where(si.key == key, si.value == wanted)
+                where.append(t.trace_id.in_(found))
+        for key, wanted in _json_filters(q).items():
             # Each attribute may sit on a different span, so each gets its own EXISTS.
             matches = (spans.c.trace_id == t.trace_id, self._sql.attr_equals(key, wanted))
             if probe_each:
@@ -492,6 +608,16 @@ class TraceRepository:
         if span_conditions:
             where.append(exists().where(spans.c.trace_id == t.trace_id, and_(*span_conditions)))
         return where
+
+
+def _index_filters(q: TraceQuery) -> dict[str, AttributeValue]:
+    """The query's attribute filters the span index answers (cleaned as stored)."""
+    return {k: v for k, v in _clean_attributes(q.attributes).items() if _index.indexed(k, v)}
+
+
+def _json_filters(q: TraceQuery) -> dict[str, AttributeValue]:
+    """The query's other attribute filters, read from span JSON (cleaned as stored)."""
+    return {k: v for k, v in _clean_attributes(q.attributes).items() if not _index.indexed(k, v)}
 
 
 def _sum_sums(sums: Iterable[UsageSums]) -> LLMTotals:
@@ -512,11 +638,19 @@ def _sum_sums(sums: Iterable[UsageSums]) -> LLMTotals:
     )
 
 
-def _summary(row: dict[str, Any], totals: LLMTotals | None) -> TraceSummary:
-    """A trace row (``_SUMMARY_COLUMNS``) and its model-call totals as a summary."""
+def _summary(row: dict[str, Any], totals: LLMTotals | None = None) -> TraceSummary:
+    """A trace row (``_SUMMARY_COLUMNS``) as a summary; its model-call totals are the row's,
+    unless ``totals`` are given (computed from the trace's spans)."""
     rank = row.pop("root_rank", 2)
     row["incomplete"] = rank == 0
-    if totals is not None and totals.calls:
+    stored = LLMTotals(
+        calls=row.pop("llm_calls", 0) or 0,
+        input_tokens=row.pop("input_tokens", None),
+        output_tokens=row.pop("output_tokens", None),
+        cost_usd=row.pop("cost_usd", None),
+    )
+    totals = stored if totals is None else totals
+    if totals.calls:
         row["llm_calls"] = totals.calls
         row["input_tokens"] = totals.input_tokens
         row["output_tokens"] = totals.output_tokens
@@ -540,6 +674,10 @@ _SUMMARY_COLUMNS = [
     traces.c.environment,
     traces.c.service_name,
     traces.c.root_rank,
+    traces.c.llm_calls,
+    traces.c.input_tokens,
+    traces.c.output_tokens,
+    traces.c.cost_usd,
 ]
 
 
@@ -658,8 +796,16 @@ _ROW_DONE = 17  # every lifted column is set: stop looking (not written)
 _ROW_SEEN_RESOURCE = 18  # the last resource dict read for this row (not written)
 
 
-def _rows(spans: Iterable[PreparedSpan]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """Span rows, and one row per trace in the batch, aggregated, in one pass over ``spans``.
+def _rows(
+    spans: Iterable[PreparedSpan],
+) -> tuple[
+    list[tuple[Any, ...]],
+    list[tuple[Any, ...]],
+    list[tuple[str, str, str, str]],
+    dict[str, list[ModelSpan]],
+]:
+    """Span rows, one row per trace in the batch (aggregated), the spans' ``span_index`` rows
+    and each trace's model spans (what its model-call totals read), in one pass over ``spans``.
 
     The trace upsert merges each trace row with what is stored. Name, root span and status
     come from the best-ranked root: 2 for a span without a parent (the trace's root), 1 for
@@ -667,6 +813,8 @@ def _rows(spans: Iterable[PreparedSpan]) -> tuple[list[tuple[Any, ...]], list[tu
     ``error`` if any span failed. ``error_count`` counts every failed span.
     """
     rows: list[tuple[Any, ...]] = []
+    index: list[tuple[str, str, str, str]] = []
+    model: dict[str, list[ModelSpan]] = {}
     acc: dict[str, list[Any]] = {}
     resources: dict[int, str] = {}  # encode each (shared) resource dict once per batch
     kind_bits = _KIND_BITS
@@ -714,18 +862,70 @@ def _rows(spans: Iterable[PreparedSpan]) -> tuple[list[tuple[Any, ...]], list[tu
         if rank > row[_ROW_RANK]:
             row[1], row[2], row[6] = p[3], p[1], "error" if error else "ok"
             row[_ROW_RANK] = rank
+        attributes = p[_P_ATTRIBUTES]
         if not row[_ROW_DONE]:
-            _lift(row, p[_P_ATTRIBUTES], p[_P_RESOURCE], resources)
+            _lift(row, attributes, p[_P_RESOURCE], resources)
+        if attributes and not _INDEXED.isdisjoint(attributes):
+            index.extend(_index.index_rows(tid, p[1], attributes, _clean))
+        if p[4] in MODEL_KINDS:
+            found = ModelSpan(p[1], p[2], p[14], start, end, _usage(attributes))
+            model.setdefault(tid, []).append(found)
     traces = []
     for row in acc.values():
         row[5] = row[4] - row[3]
         traces.append(tuple(row[:_ROW_DONE]))
-    return rows, traces
+    return rows, traces, index, model
+
+
+def _usage(attributes: dict[str, Any] | None) -> tuple[Any, Any, Any]:
+    """A model span's :data:`USAGE_KEYS` values as the store will read them back (numbers
+    JSON cannot hold are not numbers there)."""
+    if not attributes:
+        return (None, None, None)
+    values = []
+    for key in USAGE_KEYS:
+        value = attributes.get(key)
+        if isinstance(value, float) and not math.isfinite(value):
+            value = None  # JSON has no NaN or infinity: stored as null
+        elif isinstance(value, int) and not _MIN_JSON_INT <= value <= _MAX_JSON_INT:
+            value = str(value)
+        values.append(value)
+    return (values[0], values[1], values[2])
+
+
+def _stored_sums(sums: UsageSums | None) -> tuple[int, int | None, int | None, float | None]:
+    """A batch's model-call sums as the trace row's four columns (zeros: nothing to add)."""
+    if sums is None:
+        return (0, None, None, None)
+    calls, tokens_in, tokens_out, cost = sums
+    return (
+        calls,
+        None if tokens_in is None else int(tokens_in),
+        None if tokens_out is None else int(tokens_out),
+        cost,
+    )
+
+
+def _totals_row(t: LLMTotals) -> tuple[int, int | None, int | None, float | None]:
+    return (t.calls, t.input_tokens, t.output_tokens, t.cost_usd)
 
 
 def _uncounted(trace_row: tuple[Any, ...]) -> tuple[Any, ...]:
     """The trace row without its span and error counts (for a recount after the upsert)."""
     return (*trace_row[:7], 0, 0, *trace_row[9:])
+
+
+_MODEL_BITS = 0
+for _kind in MODEL_KINDS:
+    _MODEL_BITS |= _KIND_BITS[_kind]
+_NO_STATE = _rollups.TraceState("", 0, 0, "ok", None, None, 0, 0, None, None, None)
+_INDEXED = frozenset(_index.INDEXED_KEYS)
+# Advisory locks on the touched traces, in order (PostgreSQL), for the rest of the transaction.
+# The two-key form, first key the trace writers' own (any number; 'pr' + 'tr' in ASCII).
+_LOCK_TRACES = (
+    "SELECT pg_advisory_xact_lock(1886548082, k) FROM "
+    "(SELECT DISTINCT hashtext(t) AS k FROM unnest(%s::text[]) AS t ORDER BY k) AS o"
+)
 
 
 def _lift(
@@ -774,8 +974,12 @@ _LIFTED = (
 )
 _LIFTED_AT = tuple(enumerate(_LIFTED, start=9))
 _LIFTED_KEYS = frozenset(key for keys in _LIFTED for key in keys)
-TRACE_ATTRIBUTE_KEYS = tuple(key for keys in _LIFTED for key in keys)
-"""Span attributes a trace row takes its session, user, release and environment from."""
+TRACE_ATTRIBUTE_KEYS = tuple(
+    dict.fromkeys([*(key for keys in _LIFTED for key in keys), *_index.INDEXED_KEYS, *USAGE_KEYS])
+)
+"""Span attributes the store reads when it writes a span: those a trace row takes its
+session, user, release and environment from, the span index's keys and the model-call
+usage values (a writer that encodes attributes early passes these beside the text)."""
 
 
 def _json(value: Any) -> Any:

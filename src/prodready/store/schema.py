@@ -14,6 +14,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -46,6 +47,10 @@ traces = Table(
     Column("resource", Text),
     Column("root_rank", SmallInteger, nullable=False, server_default="0"),
     Column("kind_mask", BigInteger, nullable=False, server_default="0"),
+    Column("llm_calls", Integer, nullable=False, server_default="0"),
+    Column("input_tokens", BigInteger),
+    Column("output_tokens", BigInteger),
+    Column("cost_usd", Float),
     Index("ix_traces_start", "start_ns"),
     Index("ix_traces_session", "session_id", "start_ns"),
     Index("ix_traces_user", "user_id", "start_ns"),
@@ -102,3 +107,40 @@ span_logs = Table(
 """OTLP log records attached to a span by id (migration 0007). Kept apart from ``spans``
 because a record may arrive before its span, or without it; reads merge them into their
 span's events. ``body`` is NULL when the record has none."""
+
+LATENCY_BINS = 64
+"""Columns of ``trace_rollups``' latency histogram (``lat_00`` .. ``lat_63``; see
+:mod:`prodready.store._rollups` for the bin edges)."""
+
+trace_rollups = Table(
+    "trace_rollups",
+    metadata,
+    Column("minute_ns", BigInteger, primary_key=True),
+    Column("release", Text, primary_key=True),
+    Column("environment", Text, primary_key=True),
+    Column("traces", Integer, nullable=False),
+    Column("errors", Integer, nullable=False),
+    Column("escalations", Integer, nullable=False),
+    Column("llm_calls", BigInteger, nullable=False),
+    Column("input_tokens", BigInteger, nullable=False),
+    Column("output_tokens", BigInteger, nullable=False),
+    Column("cost_usd", Float, nullable=False),
+    *(Column(f"lat_{i:02d}", Integer, nullable=False) for i in range(LATENCY_BINS)),
+)
+"""Per-minute aggregates of the traces that started in that minute, by release and
+environment (``''`` for none), kept at write time (migration 0008): what the overview's
+time series read instead of every trace. A trace's later spans move its contribution (its
+duration, status, tokens change); retention subtracts what it deletes."""
+
+span_index = Table(
+    "span_index",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, primary_key=True),
+    Column("trace_id", String(32), primary_key=True),
+    Column("span_id", String(16), primary_key=True),
+    Index("ix_span_index_trace", "trace_id"),
+)
+"""Attribute values of the conventions' keys (``INDEXED_KEYS``), one row per span and key,
+written with the span (migration 0008): attribute filters on those keys read this index
+rather than every span's JSON. Only text values up to ``MAX_INDEXED_CHARS`` are in it."""
