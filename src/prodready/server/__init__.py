@@ -14,8 +14,11 @@ from __future__ import annotations
 import typing
 
 if typing.TYPE_CHECKING:  # via the module, so no stray TYPE_CHECKING name is exported
+    from pathlib import Path
+
     from fastapi import FastAPI
 
+    from prodready.monitoring import AlertsConfig, OnlineConfig
     from prodready.store import Store
 
 __all__ = [
@@ -49,6 +52,9 @@ def create_app(
     max_inflight_bytes: int | None = None,
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
     body_idle_timeout: float = DEFAULT_BODY_IDLE_TIMEOUT,
+    online: OnlineConfig | str | Path | None = None,
+    alert_rules: AlertsConfig | str | Path | None = None,
+    alert_interval: float | None = 30.0,
 ) -> FastAPI:
     """Build the server's FastAPI app: ``POST /v1/traces``, ``/api/*``, ``/healthz``.
 
@@ -62,6 +68,12 @@ def create_app(
             decoding is about ten times this. Default: twice ``max_body_bytes``.
         body_timeout: seconds to receive a whole OTLP request body, else 408.
         body_idle_timeout: seconds an OTLP request body may send nothing, else 408.
+        online: online scoring's configuration (an ``OnlineConfig`` or an ``online.yaml``;
+            default ``$PRODREADY_ONLINE_CONFIG``; neither: no online scoring).
+        alert_rules: the alert rules file (or an ``AlertsConfig``; default
+            ``$PRODREADY_ALERT_RULES``); rules can also be added through the API.
+        alert_interval: seconds between alert evaluations (``None``: no alert loop).
+        See ``docs/monitoring.md``.
 
     Returns:
         The app, for uvicorn or any ASGI server (or ``fastapi.testclient.TestClient``).
@@ -80,6 +92,9 @@ def create_app(
         max_inflight_bytes=max_inflight_bytes,
         body_timeout=body_timeout,
         body_idle_timeout=body_idle_timeout,
+        online=online,
+        alert_rules=alert_rules,
+        alert_interval=alert_interval,
     )
 
 

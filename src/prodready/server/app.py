@@ -6,6 +6,8 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -21,7 +23,12 @@ from prodready.server import (
     metrics,
     startup,
 )
+from prodready.server.monitoring import DEFAULT_ALERT_INTERVAL, Monitoring
+from prodready.server.monitoring import router as monitoring_router
 from prodready.store import UNAVAILABLE_ERRORS, Store
+
+if TYPE_CHECKING:
+    from prodready.monitoring import AlertsConfig, OnlineConfig
 
 
 def create_app(
@@ -32,6 +39,9 @@ def create_app(
     max_inflight_bytes: int | None = None,
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
     body_idle_timeout: float = DEFAULT_BODY_IDLE_TIMEOUT,
+    online: OnlineConfig | str | Path | None = None,
+    alert_rules: AlertsConfig | str | Path | None = None,
+    alert_interval: float | None = DEFAULT_ALERT_INTERVAL,
 ) -> FastAPI:
     """Build the server app.
 
@@ -45,6 +55,10 @@ def create_app(
             ``max_body_bytes``.
         body_timeout: seconds to receive a whole request body before answering 408.
         body_idle_timeout: seconds without body data before answering 408.
+        online: online scoring's configuration or file (default ``$PRODREADY_ONLINE_CONFIG``;
+            neither: no online scoring).
+        alert_rules: the alert rules file or its contents (default ``$PRODREADY_ALERT_RULES``).
+        alert_interval: seconds between alert checks (``None``: no alert loop).
 
     Returns:
         The FastAPI app; serve it with any ASGI server.
@@ -61,10 +75,15 @@ def create_app(
     )
     owned = store is None
     the_store, pending = (store, False) if store is not None else startup.open_store(store_url)
+    monitor = Monitoring.from_env(
+        the_store, online=online, alerts=alert_rules, alert_interval=alert_interval
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        monitor.start()
         yield
+        monitor.stop()
         if owned:
             the_store.close()
 
@@ -77,11 +96,14 @@ def create_app(
     app.state.store = the_store
     app.state.max_body_bytes = max_body_bytes
     app.state.ingest_budget = budget
+    app.state.monitoring = monitor
+    app.state.ingest_observer = monitor  # counts spans, feeds online scoring
     app.include_router(ingest.router)
     app.include_router(logs.router)
     app.include_router(metrics.router)
     app.state.metrics_logged = threading.Event()  # /v1/metrics logs its first request only
     app.include_router(api.router)
+    app.include_router(monitoring_router)
     install_dashboard(app)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
     app.add_api_route(

@@ -15,12 +15,13 @@ closed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
-from typing import Final, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 import orjson
 from fastapi import APIRouter, Request, Response
@@ -28,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from prodready.server.otlp import Encoding, OTLPError, decode, encode_response
-from prodready.store import UNAVAILABLE_ERRORS, Store
+from prodready.store import UNAVAILABLE_ERRORS, SpanRecord, Store
 
 log = logging.getLogger("prodready.server")
 
@@ -133,10 +134,28 @@ class IngestError(Exception):
 )
 async def export_traces(request: Request) -> Response:
     """Store the spans of an OTLP ``ExportTraceServiceRequest``."""
-    return await handle_export(request, ingest)
+    observer: IngestObserver | None = getattr(request.app.state, "ingest_observer", None)
+    if observer is None:
+        return await handle_export(request, ingest)
+    return await handle_export(request, functools.partial(ingest, observer=observer))
 
 
-def ingest(store: Store, body: bytes, encoding: Encoding) -> bytes:
+class IngestObserver(Protocol):
+    """Told about ingest after the fact (the server's monitoring: counters, online scoring).
+
+    Its methods must be quick and never raise; ingest guards them anyway.
+    """
+
+    def written(self, records: Sequence[SpanRecord]) -> None:
+        """Spans a request stored, after their transaction committed."""
+
+    def refused(self, path: str, status: int) -> None:
+        """A request answered with an error status."""
+
+
+def ingest(
+    store: Store, body: bytes, encoding: Encoding, *, observer: IngestObserver | None = None
+) -> bytes:
     """Decode and store one (decompressed) request body; the response body.
 
     Raises:
@@ -148,7 +167,21 @@ def ingest(store: Store, body: bytes, encoding: Encoding) -> bytes:
         raise IngestError(400, str(exc)) from None
     count = write_or_503(lambda: store.write_spans(records))
     log.debug("stored %d spans", count)
+    if observer is not None:
+        try:
+            observer.written(records)
+        except Exception:  # monitoring never fails a request that was stored
+            log.debug("the ingest observer failed", exc_info=True)
     return encode_response(encoding)
+
+
+def _refused(app: Any, path: str, status: int) -> None:
+    observer: IngestObserver | None = getattr(getattr(app, "state", None), "ingest_observer", None)
+    if observer is not None:
+        try:
+            observer.refused(path, status)
+        except Exception:
+            log.debug("the ingest observer failed", exc_info=True)
 
 
 Export = Callable[[Store, bytes, Encoding], bytes]
@@ -163,6 +196,7 @@ async def handle_export(request: Request, export: Export) -> Response:
     encoding = _ENCODINGS.get(_media_type(request.headers.get("content-type")))
     if encoding is None:
         supported = "application/x-protobuf or application/json"
+        _refused(request.app, request.url.path, 415)
         return error_response(415, f"unsupported Content-Type; send {supported}", "json")
     store: Store = request.app.state.store
     limit: int = request.app.state.max_body_bytes
@@ -173,6 +207,7 @@ async def handle_export(request: Request, export: Export) -> Response:
         answer = await run_in_threadpool(_run_export, export, store, body, encoding, coding, limit)
     except IngestError as exc:
         log.info("rejected OTLP request (%d): %s", exc.status, exc.message)
+        _refused(request.app, request.url.path, exc.status)
         return error_response(exc.status, exc.message, encoding, exc.headers)
     return Response(answer, media_type=CONTENT_TYPES[encoding])
 
@@ -412,6 +447,7 @@ class IngestLimits:
                 raise
             encoding = _ENCODINGS.get(_media_type(_header(scope, b"content-type")), "json")
             log.info("rejected OTLP request (%d): %s", exc.status, exc.message)
+            _refused(scope.get("app"), scope["path"], exc.status)
             response = error_response(exc.status, exc.message, encoding, exc.headers)
             await response(scope, body.receive, send)
         finally:
