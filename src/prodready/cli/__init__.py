@@ -11,7 +11,16 @@ from typing import Annotated
 
 import typer
 
-from prodready.cli import _datasets, _eval, _review, _serve, _store, _testing, _traces
+from prodready.cli import (
+    _datasets,
+    _eval,
+    _monitoring,
+    _review,
+    _serve,
+    _store,
+    _testing,
+    _traces,
+)
 
 __all__ = ["app", "main"]
 
@@ -27,6 +36,8 @@ app.add_typer(_datasets.app)
 app.add_typer(_review.app)
 app.add_typer(_eval.app)
 app.add_typer(_testing.app)
+app.add_typer(_monitoring.monitor_app)
+app.add_typer(_monitoring.alerts_app)
 app.command("serve")(_serve.serve)
 
 _SOURCES = {"COMMANDLINE": "--store", "ENVIRONMENT": f"${_store.URL_ENV}"}
