@@ -178,8 +178,7 @@ class TraceRepository:
                 self._recount(conn, ids)
             if recompute:
                 totals = self._llm_totals(conn, recompute)
-                sql.write_rows(
-                    conn,
+                conn.exec_driver_sql(
                     sql.set_totals,
                     [(*_totals_row(totals.get(tid, LLMTotals())), tid) for tid in recompute],
                 )
