@@ -35,6 +35,7 @@ PUBLIC = [
     "prodready.data.pii",
     "prodready.store.filters",
     "prodready.tasks",
+    "prodready.monitoring",
     "prodready.testing",
     "prodready.server",
 ]
@@ -62,6 +63,7 @@ def test_top_level_api() -> None:
         "__version__",
         "configure",
         "context",
+        "feedback",
         "flush",
         "shutdown",
         "span",
