@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 import orjson
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, Text, literal, or_, select
 
 from prodready.store import Store
 from prodready.store.schema import spans, traces
@@ -148,7 +148,7 @@ def _has_key(store: Store, key: str) -> ColumnElement[bool]:
     """A span's attributes have ``key`` (JSONB's ``?`` on PostgreSQL; a text pre-check on
     SQLite, confirmed in Python)."""
     if store.dialect == "postgresql":
-        return spans.c.attributes.op("?")(key)
+        return spans.c.attributes.op("?")(literal(key, Text()))
     return spans.c.attributes.like(f'%"{key}"%')
 
 
@@ -160,3 +160,12 @@ def _attributes(raw: Any) -> dict[str, Any]:
     except orjson.JSONDecodeError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def newest_trace_ns(store: Store) -> int | None:
+    """When the newest stored trace started (an index lookup), or ``None`` when empty."""
+    from sqlalchemy import func
+
+    with store.db.connect() as conn:
+        value = conn.execute(select(func.max(traces.c.start_ns))).scalar_one_or_none()
+    return int(value) if value is not None else None

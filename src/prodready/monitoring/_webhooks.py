@@ -210,7 +210,7 @@ def deliver(
 
     retrying = Retrying(
         stop=stop_after_attempt(hook.retries),
-        wait=wait_exponential_jitter(initial=backoff, max=30 * backoff),
+        wait=wait_exponential_jitter(multiplier=backoff, max=30 * backoff, jitter=backoff),
         retry=retry_if_exception_type((_Retryable, httpx.TransportError)),
     )
     try:
