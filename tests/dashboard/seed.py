@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from prodready.store import SpanRecord, Store
 
@@ -91,10 +91,11 @@ def support_trace(
         child("handoff-to-human", "escalation", 8, status="ok", attributes={
             "prodready.escalation.reason": "low intent confidence", "prodready.intent.name": intent})  # fmt: skip
     else:
-        attempts = ["error", "ok"] if retry else ["ok"]
+        attempts: list[str] = ["error", "ok"] if retry else ["ok"]
         if fail:
             attempts = ["error", "error", "error"]
-        for n, status in enumerate(attempts, start=1):
+        for n, outcome in enumerate(attempts, start=1):
+            status = "error" if outcome == "error" else "ok"
             child(tool, "tool", 300 if status == "error" else 90, status=status,
                   status_message="TimeoutError: core banking did not answer in 300 ms" if status == "error" else None,
                   attributes={"gen_ai.tool.name": tool, "gen_ai.tool.call.arguments": '{"customer_id": "C-1042"}',
@@ -109,16 +110,17 @@ def support_trace(
             "gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
             "gen_ai.request.model": "gpt-4o-mini", "gen_ai.response.model": "gpt-4o-mini",
             "gen_ai.usage.input_tokens": 900 + i % 300, "gen_ai.usage.output_tokens": 120 + i % 50,
+            "prodready.llm.cost_usd": round(0.00015 * (900 + i % 300) / 1000 + 0.0006 * (120 + i % 50) / 1000, 8),
             "gen_ai.input.messages": json.dumps([
                 {"role": "system", "parts": [{"type": "text", "content": "You are Northwind Bank's support agent."}]},
                 {"role": "user", "parts": [{"type": "text", "content": question}]}]),
             "gen_ai.output.messages": json.dumps([
                 {"role": "assistant", "parts": [{"type": "text", "content": answer}], "finish_reason": "stop"}]),
         })  # fmt: skip
-    status = "error" if fail else "ok"
+    root_status: Literal["ok", "error"] = "error" if fail else "ok"
     spans.insert(0, SpanRecord(
         trace_id=tid, span_id=root, parent_span_id=None, name="support-agent", kind="agent",
-        start_ns=start_ns, end_ns=t, status=status,
+        start_ns=start_ns, end_ns=t, status=root_status,
         status_message="tool failed after 3 attempts" if fail else None,
         attributes={"gen_ai.agent.name": "northwind", "session.id": session, "user.id": f"u-{i % 7}",
                     "prodready.release": release, "deployment.environment.name": env,

@@ -228,6 +228,7 @@ def test_prodready_pillars_are_found_without_package_metadata(
     # the pillars' tables must not silently go missing (they did, once: "no such table").
     assert _branches_with(monkeypatch, []) == [
         ("store", "prodready.store.migrations"),
+        ("dashboard", "prodready.dashboard.migrations"),
         ("evaluation", "prodready.evaluation.migrations"),
         ("monitoring", "prodready.monitoring.migrations"),
         ("tasks", "prodready.tasks.migrations"),
@@ -248,7 +249,14 @@ def test_a_package_outside_prodready_adds_a_branch_by_entry_point(
     old = EntryPoint("tasks", "prodready.tasks.migrations", "prodready.migrations")
     found = _branches_with(monkeypatch, [ep, old])  # an older install's own entry: ignored
     assert found[-1] == ("acme", "acme_agent.migrations")
-    assert [label for label, _ in found] == ["store", "evaluation", "tasks", "acme"]
+    assert [label for label, _ in found] == [
+        "store",
+        "dashboard",
+        "evaluation",
+        "monitoring",
+        "tasks",
+        "acme",
+    ]
 
 
 @pytest.mark.parametrize("label", ["store", "evaluation"])

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Final
+from urllib.parse import quote
 
 import orjson
 from fastapi import Request
@@ -93,6 +94,16 @@ def fmt_duration(ns: float | None) -> str:
     return f"{int(s // 60)} m {int(s % 60):02d} s"
 
 
+def fmt_interval(ns: int) -> str:
+    """A bucket width in words: 1 min, 30 min, 2 h, 1 day."""
+    minutes = ns // 60_000_000_000
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 1440:
+        return f"{minutes // 60} h"
+    return f"{minutes // 1440} day" + ("s" if minutes >= 2880 else "")
+
+
 def fmt_ms(ms: float | None) -> str:
     return "" if ms is None else fmt_duration(ms * 1e6)
 
@@ -101,6 +112,8 @@ def fmt_number(value: float | None, digits: int = 0) -> str:
     if value is None:
         return ""
     if digits == 0:
+        if value != int(value) and abs(value) < 10:
+            return f"{value:.1f}"
         return f"{value:,.0f}"
     return f"{value:,.{digits}f}"
 
@@ -130,6 +143,11 @@ def pretty_json(value: Any) -> str:
         return repr(value)
 
 
+def path_part(value: str) -> str:
+    """A value quoted to be one path segment (``/`` included, unlike ``urlencode``)."""
+    return quote(value, safe="")
+
+
 def short_id(value: str | None, n: int = 8) -> str:
     return "" if not value else value[:n]
 
@@ -145,12 +163,14 @@ environment.filters.update(
     time=fmt_time,
     isotime=iso_time,
     duration=fmt_duration,
+    interval=fmt_interval,
     ms=fmt_ms,
     number=fmt_number,
     percent=fmt_percent,
     usd=fmt_usd,
     pretty=pretty_json,
     short=short_id,
+    pathpart=path_part,
 )
 
 

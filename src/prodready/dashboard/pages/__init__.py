@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from prodready.dashboard.pages import traces
+from prodready.dashboard.pages import datasets, evaluations, overview, review, traces, views
 
-ROUTERS: list[APIRouter] = [traces.router]
+ROUTERS: list[APIRouter] = [overview.router, traces.router, views.router, evaluations.router,
+                             datasets.router, review.router]  # fmt: skip

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from prodready.dashboard import _web
 from prodready.dashboard._scope import read_scope
+from prodready.dashboard._views import list_views
 from prodready.dashboard._web import Page, register, render
 from prodready.evaluation.runs import scores_of_trace
 from prodready.store import Store, TraceQuery, TraceSummary
@@ -147,6 +148,7 @@ def trace_list(request: Request) -> HTMLResponse:
             "filters": filters,
             "filter_params": filters.params(),
             "kinds": sorted(SPAN_KINDS),
+            "views": list_views(store, "traces"),
         },
         page=PAGE.id,
     )
@@ -307,7 +309,7 @@ class Turn:
     output: Any
 
 
-@router.get("/sessions/{session_id}", response_class=HTMLResponse)
+@router.get("/sessions/{session_id:path}", response_class=HTMLResponse)
 def session_page(request: Request, session_id: str) -> HTMLResponse:
     """A conversation: its traces in time order, each turn's input and output."""
     store = _store(request)
