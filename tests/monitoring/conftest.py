@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -36,7 +37,7 @@ def write_trace(
 ) -> str:
     """One trace (an agent root, an optional classifier, tool calls); its id."""
     n = next(_ids)
-    tid = f"{n:016x}{int(time.time_ns()) & (2**64 - 1):016x}"
+    tid = secrets.token_hex(16)
     start = time.time_ns() if start_ns is None else start_ns
     end = start + duration_ms * MS
     root_attrs: dict[str, Any] = {

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     )
     from prodready.monitoring._metrics import MetricValue, compute
     from prodready.monitoring._online import (
+        JudgeConfig,
         OnlineConfig,
         OnlineConfigError,
         OnlineScorer,
@@ -81,6 +82,7 @@ _WHERE = {
     "record_feedback": "prodready.monitoring._feedback",
     "MetricValue": "prodready.monitoring._metrics",
     "compute": "prodready.monitoring._metrics",
+    "JudgeConfig": "prodready.monitoring._online",
     "OnlineConfig": "prodready.monitoring._online",
     "OnlineConfigError": "prodready.monitoring._online",
     "OnlineScorer": "prodready.monitoring._online",
@@ -123,6 +125,7 @@ __all__ = [
     "FeedbackGroup",
     "FeedbackNotFound",
     "FeedbackReceipt",
+    "JudgeConfig",
     "MetricValue",
     "OnlineConfig",
     "OnlineConfigError",
