@@ -484,12 +484,15 @@ def gate_run(
     *,
     cases: DatasetVersion | Sequence[Case] | None = None,
     baseline: EvalRun | None = None,
+    record: bool = True,
 ) -> GateReport:
     """:func:`~prodready.evaluation.gate.evaluate_gate` on a run, with what a CI gate needs.
 
     Reads every judge's calibration from ``store`` (a judge never calibrated, or below the
     criteria's kappa floor, cannot gate), and the traces of runs whose metrics read them
-    (deflection, wrong escalation, false positives).
+    (deflection, wrong escalation, false positives). The criteria and the verdict are
+    recorded on the stored run (:func:`~prodready.evaluation.runs.record_gate`), for the
+    dashboard's scorecard and run list.
 
     Args:
         store: where the run, its traces and the calibrations are.
@@ -498,9 +501,12 @@ def gate_run(
         cases: the run's cases (needed by the escalation metrics); by default the cases
             the run remembers (:func:`~prodready.evaluation.runner.load_run_cases`).
         baseline: the release to be non-inferior to (see :func:`find_baseline`).
+        record: remember the criteria and the verdict on the stored run; ``False`` to
+            only look (the dashboard's scorecard applies stored criteria again).
     """
     from prodready.evaluation.gate import evaluate_gate
     from prodready.evaluation.runner import load_run_cases
+    from prodready.evaluation.runs import record_gate
 
     if cases is None:
         cases = load_run_cases(store, run.run_id)
@@ -510,13 +516,16 @@ def gate_run(
     prior = None
     if baseline is not None:
         prior = _with_traces(store, baseline.results) if traces else baseline.results
-    return evaluate_gate(
+    report = evaluate_gate(
         criteria,
         results,
         cases=cases,
         baseline=prior,
         judge_calibration=_calibrations(store),
     )
+    if record:
+        record_gate(store, run.run_id, criteria, passed=report.passed)
+    return report
 
 
 def compare_stored(

@@ -17,7 +17,9 @@ from prodready.evaluation.runs._store import (
     list_runs,
     load_run,
     load_run_cases,
+    record_gate,
     record_trace_scores,
+    run_criteria,
     scores_of_trace,
     trace_scores,
 )
@@ -33,7 +35,9 @@ __all__ = [
     "list_runs",
     "load_run",
     "load_run_cases",
+    "record_gate",
     "record_trace_scores",
+    "run_criteria",
     "scores_of_trace",
     "trace_scores",
 ]

@@ -79,6 +79,9 @@ class RunSummary(BaseModel):
     started_at_ns: int
     finished_at_ns: int | None = None
     totals: RunTotals = Field(default_factory=RunTotals)
+    verdict: Literal["passed", "failed"] | None = None
+    """The last gate's verdict (:func:`~prodready.evaluation.suite.gate_run` records it with
+    the criteria it applied); ``None`` if the run was never gated."""
 
 
 class EvalRun(RunSummary):

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Connection, Row, delete, select, tuple_, update
@@ -39,6 +39,9 @@ from prodready.evaluation.datasets._store import load_version, store_case_bodies
 from prodready.evaluation.runs._models import DatasetRef, EvalRun, RunSummary, RunTotals
 from prodready.store import Store
 from prodready.vocabulary.canonical import text_hash, to_json
+
+if TYPE_CHECKING:
+    from prodready.evaluation.criteria import Criteria
 
 HUMAN_LAYER = "human"
 """The layer of human labels (``review.label``): stored beside a run's scores, not among them."""
@@ -286,17 +289,66 @@ def list_runs(
     release: str | None = None,
     dataset: str | None = None,
     status: str | None = None,
+    since_ns: int | None = None,
+    until_ns: int | None = None,
     limit: int = 50,
+    offset: int = 0,
 ) -> list[RunSummary]:
-    """Stored runs, newest first, filtered by every given field."""
+    """Stored runs, newest first, filtered by every given field.
+
+    ``since_ns``/``until_ns`` bound when a run started (``since_ns <= start < until_ns``);
+    ``offset`` skips that many of the newest (for paging).
+    """
     c = eval_runs.c
     stmt = select(eval_runs).order_by(c.started_at_ns.desc(), c.run_id).limit(limit)
+    if offset:
+        stmt = stmt.offset(offset)
     filters = ((c.name, name), (c.release, release), (c.dataset, dataset), (c.status, status))
     for column, value in filters:
         if value is not None:
             stmt = stmt.where(column == value)
+    if since_ns is not None:
+        stmt = stmt.where(c.started_at_ns >= since_ns)
+    if until_ns is not None:
+        stmt = stmt.where(c.started_at_ns < until_ns)
     with store.db.connect() as conn:
         return [_run_summary(r) for r in conn.execute(stmt)]
+
+
+def record_gate(store: Store, run_id: str, criteria: Criteria, *, passed: bool) -> None:
+    """Remember the criteria a stored run was gated on and the gate's verdict.
+
+    The dashboard's scorecard applies them again (:func:`run_criteria`), and run listings
+    show the verdict (``RunSummary.verdict``). A later gate replaces both. Nothing happens
+    if no run has that id (a run that was never stored).
+    """
+    verdict = "passed" if passed else "failed"
+    with store.db.begin() as conn:
+        conn.execute(
+            update(eval_runs)
+            .where(eval_runs.c.run_id == run_id)
+            .values(criteria=criteria.to_yaml(), verdict=verdict)
+        )
+
+
+def run_criteria(store: Store, run_id: str) -> Criteria | None:
+    """The criteria the run was last gated on (:func:`record_gate`), or ``None``.
+
+    Raises:
+        KeyError: no run has that id.
+    """
+    from prodready.evaluation.criteria import CriteriaError, parse_criteria
+
+    with store.db.connect() as conn:
+        row = conn.execute(select(eval_runs.c.criteria).where(eval_runs.c.run_id == run_id)).first()
+    if row is None:
+        raise KeyError(f"no eval run {run_id!r}")
+    if not row.criteria:
+        return None
+    try:
+        return parse_criteria(row.criteria, source=f"run {run_id}")
+    except CriteriaError:  # written by an older version whose criteria no longer parse
+        return None
 
 
 def new_run_id() -> str:
@@ -511,6 +563,7 @@ def _run_summary(row: Row[Any]) -> RunSummary:
         started_at_ns=row.started_at_ns,
         finished_at_ns=row.finished_at_ns,
         totals=RunTotals.model_validate(totals) if isinstance(totals, dict) else RunTotals(),
+        verdict=row.verdict if row.verdict in ("passed", "failed") else None,
     )
 
 
