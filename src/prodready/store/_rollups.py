@@ -1,17 +1,18 @@
-"""Per-minute trace rollups kept at write time, and the overview's time series read from them.
+"""Trace rollups kept at write time, and the overview's time series read from them.
 
-Every trace adds to one row of ``trace_rollups``: the minute it started in, its release and
-environment. The row counts traces, errors (the trace's status), escalations (a span of kind
-``escalation``: ``traces.kind_mask``), model calls, tokens, cost, and a fixed log-scale
-histogram of trace durations, from which the time series estimate p50 and p95.
+Every trace adds to one row of ``trace_rollups`` per width (:data:`WIDTHS`: a minute, ten
+minutes, an hour): the interval it started in, its release and environment. The row counts
+traces, errors (the trace's status), escalations (a span of kind ``escalation``:
+``traces.kind_mask``), model calls, tokens, cost, and a fixed log-scale histogram of trace
+durations, from which the time series estimate p50 and p95.
 
 A trace changes as its spans arrive (a late span moves its start, its duration, its status,
 its tokens; its release may come with a child), so a write reads the touched traces' rows
 before and after it and moves each trace's contribution: minus what the old row gave, plus
-what the new row gives (:func:`apply`). Retention subtracts the traces it deletes. So the
+what the new row gives (:func:`deltas`). Retention subtracts the traces it deletes. So the
 rollups always equal an aggregate over ``traces`` (``tests/store/test_rollups.py`` compares
-them with a brute-force computation). Reading 24 hours is at most 1,440 rows per release and
-environment, however many traces the store holds.
+them with a brute-force computation). Reading 24 hours in 30-minute buckets is at most 144
+rows per release and environment, however many traces the store holds.
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ from prodready.store.schema import LATENCY_BINS, trace_rollups, traces
 from prodready.vocabulary.kinds import KIND_BITS
 
 MINUTE_NS = 60_000_000_000
-"""The rollups' granularity: a time series' buckets are whole minutes."""
+"""The rollups' finest granularity: a time series' buckets are whole minutes."""
+WIDTHS = (MINUTE_NS, 10 * MINUTE_NS, 60 * MINUTE_NS)
+"""Every trace is in one rollup row per width; a time series reads the widest rows that
+divide its bucket (24 h in 30-minute buckets: 144 ten-minute rows per release and
+environment; 7 days in 3-hour buckets: 168 hourly rows)."""
 _ESCALATION_BIT = KIND_BITS["escalation"]
 _BINS_PER_DOUBLING = 3
 _MAX_BUCKETS = 10_000
@@ -41,7 +46,7 @@ _SUM_COLUMNS = (
 )  # fmt: skip
 _COST = 6  # index of cost_usd in _SUM_COLUMNS
 _FIRST_BIN = 7
-_KEY_COLUMNS = ("minute_ns", "release", "environment")
+_KEY_COLUMNS = ("width_ns", "start_ns", "release", "environment")
 
 # --- the histogram ----------------------------------------------------------------------------
 
@@ -113,28 +118,27 @@ def read_states(conn: Connection, trace_ids: Sequence[str]) -> dict[str, TraceSt
     return out
 
 
-Key = tuple[int, str, str]
+Key = tuple[int, int, str, str]
 
 
 def _add(deltas: dict[Key, list[float]], state: TraceState, sign: int) -> None:
-    key = (
-        state.start_ns - state.start_ns % MINUTE_NS,
-        state.release or "",
-        state.environment or "",
-    )
-    row = deltas.get(key)
-    if row is None:
-        row = deltas[key] = [0] * len(_SUM_COLUMNS)
-    row[0] += sign
-    if state.status == "error":
-        row[1] += sign
-    if state.kind_mask & _ESCALATION_BIT:
-        row[2] += sign
-    row[3] += sign * state.llm_calls
-    row[4] += sign * (state.input_tokens or 0)
-    row[5] += sign * (state.output_tokens or 0)
-    row[6] += sign * (state.cost_usd or 0.0)
-    row[_FIRST_BIN + latency_bin(state.duration_ns)] += sign
+    start, release, environment = state.start_ns, state.release or "", state.environment or ""
+    error = sign if state.status == "error" else 0
+    escalation = sign if state.kind_mask & _ESCALATION_BIT else 0
+    at = _FIRST_BIN + latency_bin(state.duration_ns)
+    for width in WIDTHS:
+        key = (width, start - start % width, release, environment)
+        row = deltas.get(key)
+        if row is None:
+            row = deltas[key] = [0] * len(_SUM_COLUMNS)
+        row[0] += sign
+        row[1] += error
+        row[2] += escalation
+        row[3] += sign * state.llm_calls
+        row[4] += sign * (state.input_tokens or 0)
+        row[5] += sign * (state.output_tokens or 0)
+        row[6] += sign * (state.cost_usd or 0.0)
+        row[at] += sign
 
 
 def deltas(before: dict[str, TraceState], after: Iterable[TraceState]) -> dict[Key, list[float]]:
@@ -284,12 +288,13 @@ def timeseries(conn: Connection, query: TimeseriesQuery) -> Timeseries:
     start = query.since_ns - query.since_ns % width
     end = query.until_ns + (-query.until_ns % width)
     r = trace_rollups.c
-    where = [r.minute_ns >= start, r.minute_ns < end]
+    level = max(w for w in WIDTHS if width % w == 0)
+    where = [r.width_ns == level, r.start_ns >= start, r.start_ns < end]
     if query.release is not None:
         where.append(r.release == query.release)
     if query.environment is not None:
         where.append(r.environment == query.environment)
-    bucket = ((r.minute_ns - start) // width).label("bucket")
+    bucket = ((r.start_ns - start) // width).label("bucket")
     group = r.release if query.group_by == "release" else r.environment
     keys: list[Any] = [bucket] if query.group_by is None else [bucket, group]
     stmt = (
@@ -344,9 +349,15 @@ def _bucket(start_ns: int, group: str | None, sums: Sequence[Any] | None) -> Tim
 
 
 def facets(conn: Connection, since_ns: int, until_ns: int) -> Facets:
-    """:meth:`Store.facets` on an open connection."""
+    """:meth:`Store.facets` on an open connection (hourly rows: the window in whole hours)."""
     r = trace_rollups.c
-    window = (r.minute_ns >= since_ns - since_ns % MINUTE_NS, r.minute_ns < until_ns, r.traces > 0)
+    hour = WIDTHS[-1]
+    window = (
+        r.width_ns == hour,
+        r.start_ns >= since_ns - since_ns % hour,
+        r.start_ns < until_ns,
+        r.traces > 0,
+    )
     releases = conn.execute(select(r.release).where(*window, r.release != "").distinct())
     environments = conn.execute(
         select(r.environment).where(*window, r.environment != "").distinct()

@@ -115,7 +115,8 @@ LATENCY_BINS = 64
 trace_rollups = Table(
     "trace_rollups",
     metadata,
-    Column("minute_ns", BigInteger, primary_key=True),
+    Column("width_ns", BigInteger, primary_key=True),
+    Column("start_ns", BigInteger, primary_key=True),
     Column("release", Text, primary_key=True),
     Column("environment", Text, primary_key=True),
     Column("traces", Integer, nullable=False),
@@ -127,10 +128,11 @@ trace_rollups = Table(
     Column("cost_usd", Float, nullable=False),
     *(Column(f"lat_{i:02d}", Integer, nullable=False) for i in range(LATENCY_BINS)),
 )
-"""Per-minute aggregates of the traces that started in that minute, by release and
-environment (``''`` for none), kept at write time (migration 0008): what the overview's
-time series read instead of every trace. A trace's later spans move its contribution (its
-duration, status, tokens change); retention subtracts what it deletes."""
+"""Aggregates of the traces that started in ``[start_ns, start_ns + width_ns)``, by release
+and environment (``''`` for none), at three widths (a minute, ten minutes, an hour), kept at
+write time (migration 0008): what the overview's time series read instead of every trace.
+A trace's later spans move its contribution (its duration, status, tokens change);
+retention subtracts what it deletes."""
 
 span_index = Table(
     "span_index",

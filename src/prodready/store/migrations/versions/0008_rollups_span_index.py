@@ -3,9 +3,9 @@
 - ``traces.llm_calls``, ``input_tokens``, ``output_tokens``, ``cost_usd``: a trace's model
   calls and usage (``prodready.store.llm_totals``' rule), kept at write time instead of
   read from every model span's JSON when a list or stats is shown; backfilled here.
-- ``trace_rollups``: per minute, release and environment, counts, sums and a log-scale
-  latency histogram of the traces that started then (the overview's time series);
-  backfilled from ``traces``.
+- ``trace_rollups``: per minute (and ten minutes, and hour), release and environment,
+  counts, sums and a log-scale latency histogram of the traces that started then (the
+  overview's time series); backfilled from ``traces``.
 - ``span_index``: text values of the conventions' keys (tool, model, intent, ...), one row
   per span and key, so attribute filters on them do not read span JSON; backfilled from
   ``spans``.
@@ -40,6 +40,7 @@ _INDEXED_KEYS = (
 _MAX_INDEXED_CHARS = 256
 _LATENCY_BINS = 64
 _MINUTE_NS = 60_000_000_000
+_WIDTHS = (_MINUTE_NS, 10 * _MINUTE_NS, 60 * _MINUTE_NS)
 _ESCALATION_BIT = 1 << 12
 _USAGE_KEYS = ("gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "prodready.llm.cost_usd")
 _CHUNK = 2_000
@@ -53,7 +54,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("cost_usd", sa.Float))
     op.create_table(
         "trace_rollups",
-        sa.Column("minute_ns", sa.BigInteger, primary_key=True),
+        sa.Column("width_ns", sa.BigInteger, primary_key=True),
+        sa.Column("start_ns", sa.BigInteger, primary_key=True),
         sa.Column("release", sa.Text, primary_key=True),
         sa.Column("environment", sa.Text, primary_key=True),
         sa.Column("traces", sa.Integer, nullable=False),
@@ -178,7 +180,7 @@ def _bin(duration_ns: int) -> int:
 
 
 def _backfill_rollups(conn: Any) -> None:
-    sums: dict[tuple[int, str, str], list[Any]] = {}
+    sums: dict[tuple[int, int, str, str], list[Any]] = {}
     rows = conn.execute(
         sa.text(
             "SELECT start_ns, duration_ns, status, release, environment, kind_mask, llm_calls, "
@@ -186,34 +188,36 @@ def _backfill_rollups(conn: Any) -> None:
         )
     )
     for start, duration, status, release, env, mask, calls, tin, tout, cost in rows:
-        key = (start - start % _MINUTE_NS, release or "", env or "")
-        row = sums.get(key)
-        if row is None:
-            row = sums[key] = [0, 0, 0, 0, 0, 0, 0.0] + [0] * _LATENCY_BINS
-        row[0] += 1
-        row[1] += status == "error"
-        row[2] += bool(mask & _ESCALATION_BIT)
-        row[3] += calls or 0
-        row[4] += tin or 0
-        row[5] += tout or 0
-        row[6] += cost or 0.0
-        row[7 + _bin(duration)] += 1
+        for width in _WIDTHS:
+            key = (width, start - start % width, release or "", env or "")
+            row = sums.get(key)
+            if row is None:
+                row = sums[key] = [0, 0, 0, 0, 0, 0, 0.0] + [0] * _LATENCY_BINS
+            row[0] += 1
+            row[1] += status == "error"
+            row[2] += bool(mask & _ESCALATION_BIT)
+            row[3] += calls or 0
+            row[4] += tin or 0
+            row[5] += tout or 0
+            row[6] += cost or 0.0
+            row[7 + _bin(duration)] += 1
     names = [
         "traces", "errors", "escalations", "llm_calls", "input_tokens", "output_tokens",
         "cost_usd", *(f"lat_{i:02d}" for i in range(_LATENCY_BINS)),
     ]  # fmt: skip
     statement = sa.text(
-        "INSERT INTO trace_rollups (minute_ns, release, environment, "
+        "INSERT INTO trace_rollups (width_ns, start_ns, release, environment, "
         + ", ".join(names)
-        + ") VALUES (:minute_ns, :release, :environment, "
+        + ") VALUES (:width_ns, :start_ns, :release, :environment, "
         + ", ".join(f":{n}" for n in names)
         + ")"
     )
     params = [
         {
-            "minute_ns": k[0],
-            "release": k[1],
-            "environment": k[2],
+            "width_ns": k[0],
+            "start_ns": k[1],
+            "release": k[2],
+            "environment": k[3],
             **dict(zip(names, v, strict=True)),
         }
         for k, v in sums.items()
