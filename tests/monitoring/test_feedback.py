@@ -66,11 +66,12 @@ def test_session_feedback_is_stored_once_on_the_sessions_newest_trace(store: Sto
     now = time.time_ns()
     write_trace(store, session="s-1", start_ns=now - 10**9)
     newest = write_trace(store, session="s-1", start_ns=now)
-    receipt = record_feedback(store, session_id="s-1", csat=1)
+    receipt = record_feedback(store, session_id="s-1", csat=1, user_id="u\x00")
     assert receipt.trace_id == newest
     [stored] = trace_scores(store, layers=["feedback"])
     assert stored.trace_id == newest
-    assert stored.score.metadata == {"scope": "session", "session_id": "s-1"}
+    assert stored.score.metadata == {"scope": "session", "session_id": "s-1", "user_id": "u\x00"}
+    assert stored.score.author == "u\ufffd"  # PostgreSQL refuses NUL in text
 
 
 def test_feedback_on_an_unknown_trace_or_session_is_not_found(store: Store) -> None:

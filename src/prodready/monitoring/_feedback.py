@@ -138,7 +138,8 @@ def record_feedback(
     for key, value in (("session_id", session_id), ("user_id", user_id), ("source", source)):
         if value is not None:
             metadata[key] = value
-    made = _scores(csat, thumb, comment, author=user_id, metadata=metadata)
+    author = user_id.replace("\x00", "\ufffd") if user_id is not None else None  # PostgreSQL
+    made = _scores(csat, thumb, comment, author=author, metadata=metadata)
     ids = record_trace_scores(store, [(target, s) for s in made], created_at_ns=now_ns)
     return FeedbackReceipt(trace_id=target, score_ids=ids, names=[s.name for s in made])
 
