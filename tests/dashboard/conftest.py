@@ -17,7 +17,7 @@ from prodready.server.app import create_app
 from prodready.store import Store
 from tests.conftest import PG_URL, pg_schema_url
 from tests.dashboard.live import CHROMIUM, CHROMIUM_ARGS, browser_missing
-from tests.dashboard.seed import seed_traces
+from tests.dashboard.seed import seed_monitoring, seed_traces
 
 
 class Seeded:
@@ -53,13 +53,17 @@ def seeded(
     if request.param == "sqlite":
         path: Path = tmp_path_factory.mktemp("dash") / "prodready.db"
         store = Store(f"sqlite:///{path}")
-        yield Seeded(store, seed_traces(store), "sqlite")
+        ids = seed_traces(store)
+        seed_monitoring(store, ids)
+        yield Seeded(store, ids, "sqlite")
         store.close()
         return
     schema, admin = _pg_schema()
     store = Store(pg_schema_url(schema))
     try:
-        yield Seeded(store, seed_traces(store), "postgresql")
+        ids = seed_traces(store)
+        seed_monitoring(store, ids)
+        yield Seeded(store, ids, "postgresql")
     finally:
         store.close()
         with admin.begin() as conn:

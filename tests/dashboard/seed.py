@@ -184,13 +184,47 @@ def seed_traces(
     return ids
 
 
+def seed_monitoring(store: Store, ids: list[str], *, seed: int = 11) -> None:
+    """End users' feedback (CSAT drops with release v1.5.0), online scores of every trace,
+    and an alert rule on CSAT, checked once (so it fires)."""
+    from prodready.evaluation import Score
+    from prodready.evaluation.runs import record_trace_scores
+    from prodready.monitoring import AlertEvaluator, AlertRule, record_feedback
+    from prodready.monitoring._rules import save_rule
+
+    rng = random.Random(seed)
+    for tid in ids[:-1]:
+        trace = store.get_trace(tid)
+        assert trace is not None
+        newer = trace.summary.release == "v1.5.0"
+        if rng.random() < 0.5:
+            csat = rng.choice([1, 2, 3, 3, 4] if newer else [3, 4, 4, 5, 5])
+            record_feedback(store, trace_id=tid, csat=csat, thumb="up" if csat >= 4 else "down",
+                            comment="the fee you quoted is out of date" if csat <= 2 else None)  # fmt: skip
+        grounded = rng.random() < (0.78 if newer else 0.93)
+        score = Score(name="grounded", value=1.0 if grounded else 0.0, passed=grounded,
+                      layer="online", scorer="facts_present", version="1")  # fmt: skip
+        record_trace_scores(store, [(tid, score)], created_at_ns=trace.summary.end_ns + 2 * S)
+    hostile = Score(name=PAYLOAD, value=0.0, passed=False, layer="online", scorer=PAYLOAD,
+                    version="1", rationale=PAYLOAD, error=None)  # fmt: skip
+    record_trace_scores(store, [(ids[-1], hostile)])
+    save_rule(store, AlertRule(name="csat-drop", metric="feedback:csat", op="<", threshold=3.5,
+                               window="1d", min_count=5, group_by=["release"], severity="critical",
+                               description="CSAT under 3.5 for a release"))  # fmt: skip
+    AlertEvaluator(store).check()
+
+
 def seed_all(store: Store) -> dict[str, str]:
     """Everything the pages show; the page of each screenshot, by name."""
     ids = seed_traces(store)
+    seed_monitoring(store, ids)
+    from tests.dashboard.seed_eval import seed_eval_all
+
+    pages = seed_eval_all(store)
     failing = next(t for t in reversed(ids[:-1]) if store.get_trace(t).summary.status == "error")  # type: ignore[union-attr]
     return {
         "overview": "/ui/overview",
         "traces": "/ui/traces",
         "trace": f"/ui/traces/{failing}",
         "session": "/ui/sessions/sess-0010",
-    }
+    } | pages

@@ -95,6 +95,23 @@ def test_overview_totals_match_the_store(client: TestClient, seeded: Seeded) -> 
     assert failing and all(f'href="/ui/traces/{t.trace_id}"' in r.text for t in failing)
 
 
+def test_overview_shows_open_alerts_feedback_and_online_scores(client: TestClient) -> None:
+    html = client.get("/ui/overview?range=24h").text
+    alert = re.search(r'<ul class="alerts">(.*?)</ul>', html, re.S)
+    assert alert is not None and "csat-drop" in alert.group(1) and "v1.5.0" in alert.group(1)
+    assert re.search(r"CSAT \(\d+ ratings\)</div><div class=\"big\">[1-5]\.\d\d / 5", html)
+    feedback = re.search(r'aria-label="End-user feedback">(.*?)</section>', html, re.S)
+    assert feedback is not None
+    rows = re.findall(r"<tr><td>(v1\.[45]\.0)</td><td>([a-z_]+)</td>", feedback.group(1))
+    assert {r for r, _ in rows} == {"v1.4.0", "v1.5.0"} and len(rows) >= 8
+    assert "Online score: grounded" in html
+
+
+def test_trace_page_lists_the_traces_scores(client: TestClient, seeded: Seeded) -> None:
+    html = client.get(f"/ui/traces/{seeded.ids[0]}").text
+    assert "Scores of this trace" in html and "grounded" in html
+
+
 def _listed(html: str) -> list[str]:
     return re.findall(r'<tr data-href="/ui/traces/([0-9a-f]{32})">', html)
 
@@ -209,10 +226,10 @@ def test_session_page_threads_the_conversation_oldest_first(
 def test_scope_persists_across_pages_and_an_empty_value_clears_it(client: TestClient) -> None:
     client.cookies.clear()
     client.get("/ui/traces?range=7d&release=v1.5.0")
-    assert "release v1.5.0" in client.get("/ui/overview").text  # from the cookie
+    assert "last 7d · release v1.5.0" in client.get("/ui/overview").text  # from the cookie
     assert 'value="v1.5.0"' in client.get("/ui/traces").text
     client.get("/ui/traces?range=7d&release=")
-    assert "release v1.5.0" not in client.get("/ui/overview").text
+    assert "last 7d · release v1.5.0" not in client.get("/ui/overview").text
     client.cookies.clear()
 
 

@@ -20,6 +20,7 @@ from prodready.dashboard._web import (
     register,
     render,
 )
+from prodready.monitoring import feedback_summary, open_alerts, score_series
 from prodready.store import Store, Timeseries, TimeseriesBucket, TimeseriesQuery, TraceQuery
 
 router = APIRouter(prefix="/ui")
@@ -144,12 +145,47 @@ def overview(request: Request) -> HTMLResponse:
             "bucket_ns": ts.bucket_ns,
             "failing": failing,
         }
-        | monitoring_panels(store, scope, ts),
+        | monitoring_panels(store, scope, ts, by),
         scope=scope,
         page=PAGE.id,
     )
 
 
-def monitoring_panels(store: Store, scope: Scope, ts: Timeseries) -> dict[str, Any]:
+def monitoring_panels(store: Store, scope: Scope, ts: Timeseries, by: str) -> dict[str, Any]:
     """Open alerts, online scores and end users' feedback (the monitoring pillar)."""
-    return {"alerts": [], "score_charts": [], "feedback": []}
+    points = score_series(store, ts.since_ns, ts.until_ns, ts.bucket_ns, by=by)  # type: ignore[arg-type]
+    xs = list(range(ts.since_ns, ts.until_ns, ts.bucket_ns))
+    score_charts = []
+    for name in sorted({p.name for p in points}):
+        groups: dict[str | None, dict[int, float]] = {}
+        for p in points:
+            if p.name == name:
+                groups.setdefault(p.group, {})[p.bucket_ns] = p.mean
+        series = [
+            (g if g is not None else "(none)", [values.get(x) for x in xs])
+            for g, values in sorted(groups.items(), key=lambda kv: str(kv[0]))
+        ][:MAX_SERIES]
+        score_charts.append(
+            line_chart(
+                f"Online score: {name}",
+                xs,
+                series,
+                x_range=(ts.since_ns, ts.until_ns),
+                fmt=lambda v: f"{v:.2f}",
+            )
+        )
+    window = (scope.since_ns, scope.until_ns)
+    overall = feedback_summary(store, *window, by=())
+    tiles = []
+    if overall and overall[0].csat_mean is not None:
+        tiles.append({"label": f"CSAT ({overall[0].csat_n} ratings)",
+                      "value": f"{overall[0].csat_mean:.2f} / 5"})  # fmt: skip
+    if overall and overall[0].thumbs_up_rate is not None:
+        tiles.append({"label": f"Thumbs up ({overall[0].thumbs_n} votes)",
+                      "value": fmt_percent(overall[0].thumbs_up_rate)})  # fmt: skip
+    return {
+        "alerts": open_alerts(store),
+        "score_charts": score_charts,
+        "feedback": feedback_summary(store, *window, by=("release", "intent")),
+        "feedback_tiles": tiles,
+    }
