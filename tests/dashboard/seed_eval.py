@@ -34,7 +34,7 @@ QUESTIONS = {
     "hostile": (PAYLOAD, PAYLOAD),
     "statement": ("Where is my statement?", "under Documents"),
 }
-REGRESSED = ("fx", "refund", "pin")
+REGRESSED = ("fx", "pin", "refund")
 """Cases the newer release answers wrongly."""
 IMPROVED = ("close",)
 """A case only the newer release gets right."""
@@ -82,7 +82,7 @@ def agent(release: str):  # type: ignore[no-untyped-def]
 
     def answer(question: str) -> str:
         if question in wrong:
-            return "Happy to help: please contact support."
+            return "Please contact support."
         return f"Happy to help: {answers[question]}."
 
     return answer
