@@ -201,3 +201,25 @@ def test_metrics_are_prometheus_text_with_ingest_and_alert_counters(client: Test
                     (("path", "/v1/traces"), ("status", "415")))] == 1  # fmt: skip
     assert samples[("prodready_alert_firing", (("rule", "any-traffic"),))] == 1
     assert samples[("prodready_store_up", ())] == 1
+
+
+def test_the_servers_alert_loop_fires_a_webhook_once_across_ticks(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    store = Store(f"sqlite:///{tmp_path}/p.db")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        f"webhooks:\n  - {{name: hook, url: '{receiver.url}'}}\n"
+        "rules:\n  - {name: errors, metric: error_rate, op: '>', threshold: 0.5}\n"
+    )
+    write_trace(store, status="error")
+    with TestClient(create_app(store, alert_rules=rules, alert_interval=0.05)) as client:
+        deadline = time.monotonic() + 10
+        while not receiver.bodies and time.monotonic() < deadline:
+            time.sleep(0.02)
+        stats = client.app.state.monitoring.evaluator.stats  # type: ignore[attr-defined]
+        checks = stats.checks
+        while stats.checks < checks + 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert [b["event"] for b in receiver.bodies] == ["firing"]
+    store.close()

@@ -83,11 +83,12 @@ class AlertEvaluator:
         with self._lock:  # the loop and `alerts check` through the API never overlap
             now = self.clock() if now_ns is None else now_ns
             events: list[tuple[AlertRule, AlertEvent]] = []
+            memo: dict[Any, Any] = {}
             for rule in list_rules(self.store):
                 if not rule.enabled:
                     continue
                 try:
-                    values = compute(self.store, rule, now)
+                    values = compute(self.store, rule, now, memo=memo)
                     events += [(rule, e) for v in values if (e := self._transition(rule, v, now))]
                 except Exception:
                     self.stats.errors += 1

@@ -31,14 +31,29 @@ class MetricValue:
     count: int
 
 
-def compute(store: Store, rule: AlertRule, now_ns: int) -> list[MetricValue]:
+def compute(
+    store: Store,
+    rule: AlertRule,
+    now_ns: int,
+    *,
+    memo: dict[tuple[int, int, bool], list[TraceFacts]] | None = None,
+) -> list[MetricValue]:
     """The rule's metric over ``[now - window, now)``, one value per group of ``group_by``
-    (one value when it groups by nothing), after the rule's filters."""
+    (one value when it groups by nothing), after the rule's filters.
+
+    ``memo`` keeps the window's traces between the rules of one check, so rules over the
+    same window read them once.
+    """
     since = now_ns - rule.window_ns
     needs_spans = any(d in ("intent", "tool") for d in (*rule.filters, *rule.group_by))
     if rule.metric.startswith(("score:", "feedback:")):
         return _score_metric(store, rule, since, now_ns, needs_spans)
-    facts = window_facts(store, since, now_ns, spans_needed=needs_spans)
+    window = (since, now_ns, needs_spans)
+    facts = memo.get(window) if memo is not None else None
+    if facts is None:
+        facts = window_facts(store, since, now_ns, spans_needed=needs_spans)
+        if memo is not None:
+            memo[window] = facts
     groups = _group(((f, f) for f in facts), rule)
     if not rule.group_by and not groups:
         groups = {(): []}
