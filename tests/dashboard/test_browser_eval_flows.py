@@ -83,7 +83,7 @@ def test_compare_two_runs_and_drill_into_a_regressed_case_to_its_trace(
 def test_label_a_review_task_claim_label_resolved(
     tab: Watched, seeded_eval: tuple[Store, EvalSeeded]
 ) -> None:
-    store, seeded = seeded_eval
+    store = seeded_eval[0]
     page = tab.page
     tab.goto("/ui/review")
     row = page.locator("table.review-tasks tbody tr", has_text="of case refund")
