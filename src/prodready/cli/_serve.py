@@ -41,7 +41,7 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Receive OTLP/HTTP traces into the store and serve the read API."""
+    """Receive OTLP/HTTP traces into the store; serve the read API and the dashboard."""
     from prodready.cli._render import fail
     from prodready.cli._store import CliState
     from prodready.store import StoreError, resolve_url
@@ -59,6 +59,12 @@ def serve(
         price_table.use(prices)  # also checks $PRODREADY_PRICES, before the server starts
     except price_table.PricesError as exc:
         fail(2, f"cannot use the prices: {exc}")
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(
+        f"prodready: dashboard at http://{shown}:{port}/ui/overview, "
+        f"OTLP/HTTP at http://{shown}:{port}/v1/traces",
+        err=True,
+    )
     try:
         run_server(
             host=host,
