@@ -332,7 +332,8 @@ class OnlineScorer:
         self._day = day
         start = int(datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()) * 10**9
         # What replicas and earlier runs spent today counts too: it is in the stored scores.
-        spent = trace_scores(self.store, layers=[ONLINE_LAYER], since_ns=start)
+        names = sorted({j.spec.name for j in self.judges})
+        spent = trace_scores(self.store, layers=[ONLINE_LAYER], names=names, since_ns=start)
         self.stats.judge_spend_usd = sum(_cost(s.score) for s in spent)
         self.stats.spend_limit_reached = False
 
