@@ -31,7 +31,7 @@ QUESTIONS = {
     "refund": ("Can I get a refund for a double charge?", "refunds take 5 to 10 days"),
     "limits": ("What is my daily limit?", "2,000 EUR a day"),
     "close": ("How do I close my account?", "from the profile page"),
-    "hostile": (PAYLOAD, PAYLOAD),
+    "hostile": (f"{PAYLOAD} is my question", PAYLOAD),
     "statement": ("Where is my statement?", "under Documents"),
 }
 REGRESSED = ("fx", "pin", "refund")

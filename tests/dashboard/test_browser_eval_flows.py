@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from prodready.evaluation.datasets import get_candidate, load_dataset
-from prodready.evaluation.review import get_task
+from prodready.evaluation.datasets import add_from_trace, get_candidate, load_dataset
+from prodready.evaluation.review import get_task, queue_candidates
 from prodready.store import Store
 from tests.dashboard.live import LiveServer
+from tests.dashboard.seed import HOSTILE_TRACE, PAYLOAD
 from tests.dashboard.seed_eval import DATASET, REGRESSED, seed_eval
 from tests.dashboard.seed_eval import Seeded as EvalSeeded
 from tests.dashboard.test_browser_flows import Watched
@@ -139,3 +140,24 @@ def test_confirm_a_candidate_case_into_a_new_dataset_version(
         "It ships within 2 business days."
     )
     tab.clean()
+
+
+def test_hostile_cases_and_candidates_stay_inert(
+    tab: Watched, seeded_eval: tuple[Store, EvalSeeded]
+) -> None:
+    """A case whose input and expected answer are script, and a candidate proposed from the
+    hostile trace (its input, name and suggestions are script), shown on every page that
+    shows them: nothing executes and the CSP reports nothing."""
+    store, seeded = seeded_eval
+    candidate = add_from_trace(store, HOSTILE_TRACE, DATASET, added_by=PAYLOAD, reason=PAYLOAD)
+    task = next(t for t in queue_candidates(store, DATASET) if t.case_id == candidate.case.id)
+    head = seeded.head.run_id
+    for path in (
+        f"/ui/evaluations/{head}/cases/hostile",
+        f"/ui/datasets/{DATASET}",
+        "/ui/review",
+        f"/ui/review/{task.id}",
+    ):
+        tab.goto(path)
+        assert tab.page.get_by_text(PAYLOAD).count() >= 1, path  # shown, as text
+        tab.clean()
