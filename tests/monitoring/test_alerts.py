@@ -20,10 +20,12 @@ from prodready.monitoring import (
     alert_history,
     compute,
     deliveries,
+    list_rules,
     load_alerts_config,
     open_alerts,
     record_feedback,
     save_rule,
+    sync_rules,
 )
 from prodready.server import create_app
 from prodready.store import Store
@@ -121,6 +123,19 @@ def test_a_failed_delivery_is_recorded_and_the_evaluator_carries_on(store: Store
     got = {d.webhook: d for d in deliveries(store, fired.id)}
     assert (got["down"].status, got["down"].attempts, got["down"].http_status) == ("failed", 3, 500)
     assert got["nowhere"].status == "failed" and got["nowhere"].error
+
+
+def test_a_rule_removed_from_the_file_closes_its_alert_and_keeps_its_history(
+    store: Store,
+) -> None:
+    rule = AlertRule(name="busy", metric="traffic", op=">=", threshold=1, window="1h")
+    sync_rules(store, [rule], source="file")
+    write_trace(store)
+    AlertEvaluator(store).check()
+    assert [a.rule for a in open_alerts(store)] == ["busy"]
+    sync_rules(store, [], source="file")
+    assert (open_alerts(store), list_rules(store)) == ([], [])
+    assert [e.rule for e in alert_history(store)] == ["busy"]
 
 
 def test_trace_metrics_are_computed_per_group_after_filters(store: Store) -> None:

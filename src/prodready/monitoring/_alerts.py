@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import orjson
 from pydantic import BaseModel
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, select, update
 
 from prodready.monitoring._metrics import MetricValue, compute
 from prodready.monitoring._rules import AlertRule, Severity, Webhook, list_rules
@@ -303,12 +303,6 @@ def firing_counts(store: Store) -> dict[str, int]:
         for name in rows:
             out[name] = out.get(name, 0) + 1
     return out
-
-
-def forget_rule_states(store: Store, name: str) -> None:
-    """Drop a deleted rule's states (its events stay in the history)."""
-    with store.db.begin() as conn:
-        conn.execute(delete(alert_states).where(alert_states.c.rule == name))
 
 
 class AlertLoop:

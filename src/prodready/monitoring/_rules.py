@@ -33,10 +33,10 @@ from typing import Any, Final, Literal
 import orjson
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select
 
 from prodready.monitoring._facts import Dimension
-from prodready.monitoring._tables import alert_rules
+from prodready.monitoring._tables import alert_rules, alert_states
 from prodready.store import Store
 from prodready.store.filters import parse_duration
 
@@ -240,16 +240,22 @@ def sync_rules(store: Store, rules: Sequence[AlertRule], *, source: str = "file"
         save_rule(store, rule, source=source)
     keep = [r.name for r in rules]
     with store.db.begin() as conn:
-        stmt = delete(alert_rules).where(alert_rules.c.source == source)
+        stmt = select(alert_rules.c.name).where(alert_rules.c.source == source)
         if keep:
             stmt = stmt.where(alert_rules.c.name.not_in(keep))
-        conn.execute(stmt)
+        for name in conn.execute(stmt).scalars().all():
+            _delete(conn, name)
 
 
 def delete_rule(store: Store, name: str) -> bool:
-    """Delete a rule; whether it existed. Its recorded events stay."""
+    """Delete a rule and its states; whether it existed. Its recorded events stay."""
     with store.db.begin() as conn:
-        return conn.execute(delete(alert_rules).where(alert_rules.c.name == name)).rowcount > 0
+        return _delete(conn, name)
+
+
+def _delete(conn: Connection, name: str) -> bool:
+    conn.execute(delete(alert_states).where(alert_states.c.rule == name))
+    return conn.execute(delete(alert_rules).where(alert_rules.c.name == name)).rowcount > 0
 
 
 def list_rules(store: Store) -> list[AlertRule]:

@@ -47,7 +47,6 @@ from prodready.monitoring import (
     save_rule,
     sync_rules,
 )
-from prodready.monitoring._alerts import forget_rule_states
 from prodready.monitoring._facts import newest_trace_ns
 from prodready.monitoring._online import ONLINE_ENV
 from prodready.monitoring._rules import RULES_ENV
@@ -337,7 +336,6 @@ def remove_rule(store: StoreDep, name: RuleName) -> Response:
     """Delete a rule and its state; its recorded events stay in the history."""
     if not delete_rule(store, name):
         raise HTTPException(404, f"no alert rule {name!r}")
-    forget_rule_states(store, name)
     return Response(status_code=204)
 
 
