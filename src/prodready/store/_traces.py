@@ -237,10 +237,10 @@ class TraceRepository:
         sql = self._sql
         if sql.postgres:
             conn.exec_driver_sql(_LOCK_TRACES, (sorted(ids),))
-        else:  # start the write transaction before reading what to subtract
-            conn.execute(span_logs.delete().where(span_logs.c.trace_id.in_(ids)))
-        changes = _rollups.subtract(_rollups.read_states(conn, ids).values())
+        # A write first: on SQLite it starts the write transaction, so the rows read next
+        # are the ones deleted.
         conn.execute(span_logs.delete().where(span_logs.c.trace_id.in_(ids)))
+        changes = _rollups.subtract(_rollups.read_states(conn, ids).values())
         conn.execute(span_index.delete().where(span_index.c.trace_id.in_(ids)))
         conn.execute(spans.delete().where(spans.c.trace_id.in_(ids)))
         conn.execute(traces.delete().where(traces.c.trace_id.in_(ids)))
@@ -497,16 +497,17 @@ class TraceRepository:
         calls, tokens and cost per time bucket, optionally one series per release or
         environment; empty buckets are present, with zeros.
 
-        Read from per-minute rollups kept at write time (``trace_rollups``), so its cost
-        grows with the window and the number of releases and environments, not with the
-        traces stored. Latency percentiles come from a log-scale histogram (within ±12 %).
+        Read from rollups kept at write time (``trace_rollups``: per minute, ten minutes
+        and hour), so its cost grows with the window and the number of releases and
+        environments, not with the traces stored. Latency percentiles come from a log-scale
+        histogram (within ±12 %). docs/store.md, "Overview time series", has the details.
         """
         with self.db.connect() as conn:
             return _rollups.timeseries(conn, query)
 
     def facets(self, since_ns: int, until_ns: int) -> _rollups.Facets:
         """The releases and environments of traces that started in ``[since_ns, until_ns)``
-        (whole minutes), sorted: the overview's filter choices."""
+        (widened to whole hours), sorted: the overview's filter choices."""
         with self.db.connect() as conn:
             return _rollups.facets(conn, since_ns, until_ns)
 
