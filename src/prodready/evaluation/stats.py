@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+import operator
 import random
 import statistics
 import struct
@@ -461,7 +462,7 @@ def _studentized(centred: Sequence[float], resamples: int, rng: random.Random) -
     for _ in range(resamples):
         xs = rng.choices(centred, k=n)
         m = sum(xs) / n
-        var = (sum(x * x for x in xs) - n * m * m) / (n - 1)
+        var = (sum(map(operator.mul, xs, xs)) - n * m * m) / (n - 1)
         if var > 1e-24 * (1 + m * m):
             out.append(m / math.sqrt(var / n))
         else:  # a resample of one repeated value: infinitely far, on the side it moved
@@ -504,13 +505,18 @@ def paired_test(
     if statistic == "mean":
         d = [y - x for x, y in zip(a, b, strict=True)]
         rng = random.Random(_data_seed(a, b) if seed is None else seed)
-        low, high = _sign_flip_bounds(d, confidence, resamples, rng)
+        # The interval and the p-value read the same random subsets (permutation_p_value
+        # would draw them again from the same seed): drawn and summed once.
+        subsets = _subset_sums(d, resamples, rng)
+        low, high = _sign_flip_bounds(subsets, confidence)
+        p_value = _sign_flip_p_value(a, b, d, subsets)
         method = "sign-flip"
     elif statistic in QUANTILES:
         each = 1 - (1 - confidence) / 2
         ia = quantile_interval(a, QUANTILES[statistic], confidence=each)
         ib = quantile_interval(b, QUANTILES[statistic], confidence=each)
         low, high, method = ib.low - ia.high, ib.high - ia.low, "order-statistic-bonferroni"
+        p_value = permutation_p_value(a, b, statistic=statistic, resamples=resamples, seed=seed)
     else:
         raise ValueError(f"unknown statistic {statistic!r}: use 'mean', 'p50' or 'p95'")
     fn = _statistic(statistic)
@@ -518,7 +524,7 @@ def paired_test(
         difference=fn(b) - fn(a),
         low=low,
         high=high,
-        p_value=permutation_p_value(a, b, statistic=statistic, resamples=resamples, seed=seed),
+        p_value=p_value,
         n=len(a),
         confidence=confidence,
         method=method,
@@ -549,21 +555,21 @@ def permutation_p_value(
     """
     if len(a) != len(b) or not a:
         raise ValueError(f"need two equal, non-empty lists, got {len(a)} and {len(b)}")
+    if statistic == "mean":
+        d = [y - x for x, y in zip(a, b, strict=True)]
+        rng = random.Random(_data_seed(a, b) if seed is None else seed)
+        return _sign_flip_p_value(a, b, d, _subset_sums(d, resamples, rng))
     fn = _statistic(statistic)
     n = len(a)
     observed = abs(fn(b) - fn(a))
     edge = observed - 1e-9 * max(1.0, observed)  # ties with the observed value count
-    if statistic == "mean":  # swapping the cases of subset F moves the sum by -2 sum_F(d)
-        d = [y - x for x, y in zip(a, b, strict=True)]
-        total = math.fsum(d)
-        rng = random.Random(_data_seed(a, b) if seed is None else seed)
-        subsets = _subset_sums(d, resamples, rng)
-        extreme = sum(abs(total - 2 * s) / n >= edge for s, _ in subsets)
-        return (1 + extreme) / (1 + len(subsets))  # the observed sample counts as one
 
     def moved(swaps: int) -> bool:
-        xs = [b[i] if swaps >> i & 1 else a[i] for i in range(n)]
-        ys = [a[i] if swaps >> i & 1 else b[i] for i in range(n)]
+        # Case i is swapped when bit i is set; one string of the bits is cheaper to walk
+        # than shifting an n-bit integer for each case.
+        bits = f"{swaps:0{n}b}"[::-1]
+        xs = [y if s == "1" else x for s, x, y in zip(bits, a, b, strict=True)]
+        ys = [x if s == "1" else y for s, x, y in zip(bits, a, b, strict=True)]
         return abs(fn(ys) - fn(xs)) >= edge
 
     if n <= _EXACT_PERMUTATIONS_UP_TO:
@@ -573,9 +579,21 @@ def permutation_p_value(
     return (1 + extreme) / (1 + resamples)
 
 
-def _sign_flip_bounds(
-    d: Sequence[float], confidence: float, resamples: int, rng: random.Random
-) -> tuple[float, float]:
+def _sign_flip_p_value(
+    a: Sequence[float], b: Sequence[float], d: Sequence[float], subsets: list[tuple[float, int]]
+) -> float:
+    """:func:`permutation_p_value` of the mean from the subset sums of ``d = b - a``:
+    swapping the cases of subset F moves the sum of ``d`` by ``-2 sum_F(d)``."""
+    n = len(d)
+    mean = _statistic("mean")
+    observed = abs(mean(b) - mean(a))
+    edge = observed - 1e-9 * max(1.0, observed)  # ties with the observed value count
+    total = math.fsum(d)
+    extreme = sum(abs(total - 2 * s) / n >= edge for s, _ in subsets)
+    return (1 + extreme) / (1 + len(subsets))  # the observed sample counts as one
+
+
+def _sign_flip_bounds(subsets: list[tuple[float, int]], confidence: float) -> tuple[float, float]:
     """The sign-flip test of "mean(d) = delta", inverted: the confidence interval for mean(d).
 
     Flipping the signs of ``d - delta`` on a subset F moves the sum past the observed one
@@ -586,7 +604,7 @@ def _sign_flip_bounds(
     largest.
     """
     _z(confidence)
-    means = [s / k for s, k in _subset_sums(d, resamples, rng)]
+    means = [s / k for s, k in subsets]
     total = len(means) + 1
     c = math.floor((1 - confidence) / 2 * total + 1e-9) - 1
     if c < 0:
