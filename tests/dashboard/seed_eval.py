@@ -62,7 +62,8 @@ def seed_correctness() -> ScoreFn:
 def seed_politeness() -> ScoreFn:
     def score(case: Case, result: CaseResult) -> Verdict:
         text = str(result.output)
-        value = 0.9 if text.startswith("Happy to help") else 0.55
+        warmth = 0.8 if text.startswith("Happy to help") else 0.45
+        value = round(warmth + len(text) % 7 / 40, 3)  # a spread, as a real tone score has
         return Verdict(value, passed=None, rationale=f"tone {value:.2f}")
 
     return score

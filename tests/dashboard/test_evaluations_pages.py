@@ -114,7 +114,7 @@ def test_case_page_shows_input_expected_output_scores_and_trace(
     assert "What exchange rate do you use?" in text  # input
     assert "the interbank rate plus 0.5%" in text  # expected
     assert "Please contact support." in text  # output
-    assert "does not say" in text and "tone 0.55" in text  # every score's rationale
+    assert "does not say" in text and "tone 0.50" in text  # every score's rationale
     assert f'href="/ui/traces/{result.trace_id}"' in r.text
     assert client.get(f"/ui/traces/{result.trace_id}").status_code == 200
 
