@@ -12,7 +12,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from prodready.cli import app as cli_app
-from prodready.evaluation.runs import trace_scores
+from prodready.evaluation.runs import record_trace_scores, trace_scores
 from prodready.models import Price
 from prodready.monitoring import (
     JudgeConfig,
@@ -55,6 +55,15 @@ def test_traces_get_online_scores_once(store: Store) -> None:
                                                        names=["duplicate_tool_calls"])}  # fmt: skip
     assert (dupes[calm].passed, dupes[stormy].passed) == (True, False)
     assert dupes[stormy].metadata["source_layer"] == "behaviour"
+
+
+def test_online_scores_written_twice_by_two_replicas_are_stored_once(store: Store) -> None:
+    tid = write_trace(store)
+    OnlineScorer(store, OnlineConfig(scorers=["loops"])).score_traces([tid])
+    [first] = trace_scores(store, layers=["online"])
+    # what a replica that scored the trace at the same moment writes: the same ids
+    record_trace_scores(store, [(tid, first.score)], ids=[first.id])
+    assert [s.id for s in trace_scores(store, layers=["online"])] == [first.id]
 
 
 def test_sampling_is_a_function_of_the_trace_id(tmp_path: Path) -> None:

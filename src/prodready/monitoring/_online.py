@@ -35,6 +35,7 @@ from prodready.models import ModelClient
 from prodready.monitoring._facts import DIMENSIONS, Dimension, trace_facts
 from prodready.store import Span, Store, Trace
 from prodready.vocabulary import attributes as attrs
+from prodready.vocabulary.canonical import text_hash, to_json
 
 log = logging.getLogger("prodready.monitoring")
 
@@ -279,7 +280,10 @@ class OnlineScorer:
                     continue
                 items += self._score_one(trace)
             if items:
-                record_trace_scores(self.store, items)
+                # An id made of trace and scorer: a replica scoring the same trace adds nothing.
+                ids = [text_hash(to_json(["online", t, s.name, s.scorer, s.version]))[-32:]
+                       for t, s in items]  # fmt: skip
+                record_trace_scores(self.store, items, ids=ids)
                 self.stats.scores_written += len(items)
             return waiting
 

@@ -461,25 +461,37 @@ def record_trace_scores(
     *,
     created_at_ns: int | None = None,
     span_id: str | None = None,
+    ids: Sequence[str] | None = None,
 ) -> list[str]:
     """Store scores of traces that belong to no run (``run_id`` NULL) in one transaction:
-    the monitoring pillar's online scores and end users' feedback. Their new ids, in order.
+    the monitoring pillar's online scores and end users' feedback. Their ids, in order.
 
     Args:
         items: ``(trace id, score)`` pairs.
         created_at_ns: when they were recorded (default now); each later one gets 1 ns more,
             so their order is kept.
         span_id: the span every score is about, if any.
+        ids: the scores' ids (32 characters), one per item, instead of fresh ones: a score
+            whose id is already stored is skipped, so writers that may score the same thing
+            twice (two server replicas) store it once.
     """
+    if ids is not None and len(ids) != len(items):
+        raise ValueError(f"{len(ids)} ids for {len(items)} scores")
     now = time.time_ns() if created_at_ns is None else created_at_ns
     rows = [
         score_row(s, run_id=None, case_id=None, repeat=None, trace_id=tid, span_id=span_id,
                   created_at_ns=now + i)
         for i, (tid, s) in enumerate(items)
     ]  # fmt: skip
+    if ids is not None:
+        for row, given in zip(rows, ids, strict=True):
+            row["id"] = given
     if rows:
         with store.db.begin() as conn:
-            conn.execute(scores.insert(), rows)
+            if ids is None:
+                conn.execute(scores.insert(), rows)
+            else:
+                store.db.insert_ignore(conn, scores, rows)
     return [str(r["id"]) for r in rows]
 
 
