@@ -161,3 +161,12 @@ def test_rejecting_a_candidate_asks_a_reason(
         data={"csrf": token, "reviewer": "bo", "reason": "x"},
     )
     assert unknown.status_code == 404
+
+
+def test_reject_needs_the_csrf_token(client: TestClient, seeded: Seeded, evals: EvalSeeded) -> None:
+    candidate = evals.candidates[-1]
+    before = get_candidate(seeded.store, candidate)
+    url = f"/ui/datasets/{DATASET}/candidates/{candidate}/reject"
+    r = client.post(url, data={"reviewer": "eve", "reason": "spam"})
+    assert r.status_code == 403
+    assert get_candidate(seeded.store, candidate) == before

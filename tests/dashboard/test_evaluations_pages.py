@@ -177,3 +177,16 @@ def test_unknown_runs_and_cases_are_404_pages(client: TestClient, evals: EvalSee
     assert r.status_code == 404 and "no evaluation run" in r.text and "<html" in r.text
     missing = client.get(f"/ui/evaluations/{evals.head.run_id}/cases/nope")
     assert missing.status_code == 404 and "no case" in missing.text
+
+
+def test_list_runs_bounds_by_start_time_and_pages(seeded: Seeded, evals: EvalSeeded) -> None:
+    store = seeded.store
+    head, base = evals.head, evals.base
+    newest = list_runs(store, dataset="support")
+    assert [r.run_id for r in newest[:2]] == [head.run_id, base.run_id]
+    assert [r.verdict for r in newest[:2]] == ["failed", "passed"]
+    assert list_runs(store, dataset="support", offset=1)[0].run_id == base.run_id
+    since = list_runs(store, dataset="support", since_ns=head.started_at_ns)
+    assert [r.run_id for r in since] == [head.run_id]
+    until = list_runs(store, dataset="support", until_ns=head.started_at_ns)
+    assert [r.run_id for r in until] == [base.run_id]

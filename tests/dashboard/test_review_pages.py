@@ -176,3 +176,15 @@ def test_an_escalation_is_resolved_with_one_of_its_decisions(
     labelled = client.post(f"/ui/review/{task.id}/label",
                            data={"csrf": token, "reviewer": "ana", "verdict": "pass"})  # fmt: skip
     assert labelled.status_code == 400
+
+
+@pytest.mark.parametrize("action", ["claim", "release", "label", "resolve"])
+def test_every_task_action_needs_the_csrf_token(
+    client: TestClient, seeded: Seeded, evals: EvalSeeded, action: str
+) -> None:
+    task_id = _score_task(seeded, evals, "fx")
+    before = get_task(seeded.store, task_id)
+    form = {"reviewer": "eve", "verdict": "pass", "decision": "pass"}
+    r = client.post(f"/ui/review/{task_id}/{action}", data=form | {"csrf": "forged" * 8})
+    assert r.status_code == 403 and "CSRF" in r.text
+    assert get_task(seeded.store, task_id) == before
