@@ -120,6 +120,10 @@ def test_feedback_posted_to_the_api_is_stored(client: TestClient) -> None:
     assert answer.status_code == 201, answer.text
     assert answer.json()["names"] == ["csat"]
     assert _summary(store)[("r9", "top_up")]["csat_mean"] == 3.0
+    [group] = client.get("/api/feedback/summary", params={"since": "1h", "by": "intent"}).json()
+    assert (group["key"], group["csat_mean"]) == ({"intent": "top_up"}, 3.0)
+    assert client.get("/api/feedback/summary", params={"by": "mood"}).status_code == 400
+    assert client.get("/api/feedback/summary", params={"since": "soon"}).status_code == 400
 
 
 @pytest.mark.parametrize(

@@ -106,8 +106,12 @@ def test_the_server_scores_ingested_traces_once_they_settle(tmp_path: Path) -> N
         assert answer.status_code == 200
         assert client.app.state.monitoring.worker.wait_idle(10)  # type: ignore[attr-defined]
         metrics = client.get("/metrics").text
+        series = client.get("/api/online/series", params={"since": "1h", "bucket": "1h"}).json()
+        no_dimension = client.get("/api/online/series", params={"by": ""})
     assert _online(store) == {TRACE_ID.hex(): ["duplicate_tool_calls"]}
     assert "prodready_online_traces_scored_total 1.0" in metrics
+    assert [(p["name"], p["group"], p["n"]) for p in series] == [("duplicate_tool_calls", None, 1)]
+    assert no_dimension.status_code == 400
     store.close()
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -39,19 +40,23 @@ from prodready.monitoring import (
     OpenAlert,
     alert_history,
     delete_rule,
+    feedback_summary,
     list_rules,
     load_alerts_config,
     load_online_config,
     open_alerts,
     record_feedback,
     save_rule,
+    score_series,
     sync_rules,
 )
-from prodready.monitoring._facts import newest_trace_ns
+from prodready.monitoring._facts import DIMENSIONS, Dimension, newest_trace_ns
 from prodready.monitoring._online import ONLINE_ENV
 from prodready.monitoring._rules import RULES_ENV
-from prodready.server.api import ANSWERS, ErrorDetail, StoreDep
+from prodready.server.api import ANSWERS, SINCE_PATTERN, ErrorDetail, StoreDep
 from prodready.store import SpanRecord, Store
+from prodready.store.filters import parse_duration, parse_time
+from prodready.store.records import MAX_NS
 
 log = logging.getLogger("prodready.server")
 
@@ -281,6 +286,86 @@ def post_feedback(store: StoreDep, body: FeedbackIn) -> FeedbackOut:
     except FeedbackNotFound as exc:
         raise HTTPException(404, f"{exc.field}: {exc}") from None
     return FeedbackOut(trace_id=receipt.trace_id, score_ids=receipt.score_ids, names=receipt.names)
+
+
+class FeedbackGroupOut(BaseModel):
+    """Feedback of one group over the range."""
+
+    key: dict[str, str | None]
+    n: int
+    csat_n: int
+    csat_mean: float | None
+    thumbs_n: int
+    thumbs_up_rate: float | None
+    comments: int
+
+
+class SeriesPointOut(BaseModel):
+    """An online score's mean in one time bucket for one group."""
+
+    bucket_ns: int
+    name: str
+    group: str | None
+    mean: float
+    n: int
+
+
+Since = Annotated[
+    str,
+    Query(description="A duration back from now (1h, 7d) or an ISO 8601 time (UTC unless it "
+          "has an offset).", json_schema_extra={"pattern": SINCE_PATTERN}),
+]  # fmt: skip
+
+
+def _since(since: str) -> int:
+    try:
+        return min(max(parse_time(since, naive="utc"), 0), MAX_NS)  # what a BIGINT holds
+    except ValueError as exc:
+        raise HTTPException(400, f"since: {exc}") from None
+
+
+def _dimensions(by: list[str]) -> list[Dimension]:
+    for d in by:
+        if d not in DIMENSIONS:
+            raise HTTPException(400, f"by: unknown dimension {d!r}; one of {', '.join(DIMENSIONS)}")
+    return by  # type: ignore[return-value]
+
+
+@router.get("/api/feedback/summary", tags=["monitoring"], summary="Feedback by group")
+def get_feedback_summary(
+    store: StoreDep,
+    since: Since = "24h",
+    by: Annotated[
+        list[str] | None, Query(description="release, environment, intent, tool (repeatable).")
+    ] = None,
+) -> list[FeedbackGroupOut]:
+    """Mean CSAT, ratings and thumbs-up rate per group of the feedback given since then."""
+    dims = _dimensions(by if by is not None else ["release", "intent"])
+    groups = feedback_summary(store, _since(since), time.time_ns() + 1, by=dims)
+    return [FeedbackGroupOut.model_validate(g.as_dict()) for g in groups]
+
+
+@router.get("/api/online/series", tags=["monitoring"], summary="Online scores over time")
+def get_online_series(
+    store: StoreDep,
+    since: Since = "24h",
+    bucket: Annotated[str, Query(description="Bucket width, a duration (5m, 1h).")] = "1h",
+    by: Annotated[str | None, Query(description="release, environment, intent or tool.")] = (
+        "release"
+    ),
+) -> list[SeriesPointOut]:
+    """Each online score's mean per time bucket and group."""
+    after = _since(since)
+    try:
+        width = parse_duration(bucket)
+    except ValueError as exc:
+        raise HTTPException(400, f"bucket: {exc}") from None
+    if width <= 0:
+        raise HTTPException(400, "bucket: must be longer than zero")
+    dims = _dimensions([by]) if by is not None else [None]
+    points = score_series(store, after, time.time_ns() + 1, width, by=dims[0])
+    return [SeriesPointOut(bucket_ns=p.bucket_ns, name=p.name, group=p.group, mean=p.mean, n=p.n)
+            for p in points]  # fmt: skip
 
 
 class AlertsOut(BaseModel):
