@@ -219,3 +219,17 @@ def test_a_paired_mean_interval_is_hartigans_order_statistic_of_subset_means() -
     c = math.floor(0.05 * 2**8) - 1  # at most c subset means may fall beyond the bound
     test = paired_test([0.0] * 8, d, confidence=0.90)
     assert test.low == pytest.approx(means[c]) and test.high == pytest.approx(means[-1 - c])
+
+
+@pytest.mark.parametrize(("low", "high"), [(0.55, 0.9), (0.1, 0.3), (0.7, 0.8), (0.0, 1.0)])
+def test_a_resample_of_one_repeated_value_is_infinitely_far_whatever_its_rounding(
+    low: float, high: float
+) -> None:
+    # Centred, 0.9 and 0.55 are not exact in binary: a resample of twelve copies of one of
+    # them left ~1e-17 of rounding in its variance and a t of ~1e7, so a lower bound of -12
+    # million where an exact 1/0 sample gives -inf (issue 12's dashboard showed it).
+    values = [high] * 9 + [low] * 3
+    found = mean_interval(values)
+    for bound in (found.low, found.high):
+        assert math.isinf(bound) or min(values) - 1 <= bound <= max(values) + 1
+    assert math.isinf(found.low) == math.isinf(mean_interval([1.0] * 9 + [0.0] * 3).low)

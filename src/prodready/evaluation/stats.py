@@ -462,8 +462,13 @@ def _studentized(centred: Sequence[float], resamples: int, rng: random.Random) -
     for _ in range(resamples):
         xs = rng.choices(centred, k=n)
         m = sum(xs) / n
-        var = (sum(map(operator.mul, xs, xs)) - n * m * m) / (n - 1)
-        if var > 1e-24 * (1 + m * m):
+        squares = sum(map(operator.mul, xs, xs))
+        var = (squares - n * m * m) / (n - 1)
+        # The subtraction cancels: a resample of one repeated value (0.0875 twelve times)
+        # leaves ~1e-17 of rounding, not 0, and m / sqrt(that) is a finite t of ~1e7 (a
+        # bound of -12 million). Rounding is at most ~n ulps of the sum of squares, so a
+        # variance under 1e-12 of the mean square is no spread at all.
+        if var > 1e-12 * squares / n + 1e-300:
             out.append(m / math.sqrt(var / n))
         else:  # a resample of one repeated value: infinitely far, on the side it moved
             out.append(0.0 if m == 0 else math.copysign(math.inf, m))
