@@ -92,6 +92,8 @@ def test_judges_stop_at_the_daily_spend_limit(tmp_path: Path) -> None:
         again = OnlineScorer(store, config, judge_client=client)  # a restart, same day
         again.score_traces([write_trace(store)])
         assert model.calls == 3  # today's spend is read back from the stored scores
+        scorer.close()
+        again.close()
     names = [n for found in _online(store).values() for n in found]
     assert (names.count("loops"), names.count("relevance")) == (6, 3)
     store.close()

@@ -93,6 +93,7 @@ def score(
                 break
             scorer.score_traces([t.trace_id for t in page])
             offset += len(page)
+        scorer.close()
     s = scorer.stats
     summary = {"traces_seen": offset, "traces_scored": s.traces_scored,
                "scores_written": s.scores_written, "sampled_out": s.sampled_out,

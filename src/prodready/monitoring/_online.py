@@ -19,6 +19,7 @@ import logging
 import queue
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -261,8 +262,26 @@ class OnlineScorer:
             self.judges = [build_scorer(e, client=judge_client) for e in judges.scorers]
         else:
             self.judges = []
+        self._judge_client = judge_client
         self._day: str | None = None
         self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """One event loop for every scoring, so judges' HTTP connections are reused."""
+
+    def close(self) -> None:
+        """Close the judges' connections and the event loop (call it from a thread that runs
+        no event loop: the worker's, or a script's)."""
+        with self._lock:
+            loop, self._loop = self._loop, None
+        if loop is None or loop.is_closed():
+            return
+        try:
+            if self._judge_client is not None:
+                loop.run_until_complete(self._judge_client.aclose())
+        except Exception:
+            log.debug("could not close the judges' connections", exc_info=True)
+        finally:
+            loop.close()
 
     def score_traces(self, trace_ids: Sequence[str], *, require_root: bool = False) -> list[str]:
         """Score the given stored traces (skipping those sampled out, of other environments,
@@ -299,8 +318,11 @@ class OnlineScorer:
         if self.judges and self._judge_allowed(tid):
             scorers += self.judges
         case, result = trace_case(trace)
+        if self._loop is None or self._loop.is_closed():
+            self._loop = asyncio.new_event_loop()
+            weakref.finalize(self, self._loop.close)  # a scorer nobody closed
         try:
-            made = asyncio.run(_run(scorers, case, result))
+            made = self._loop.run_until_complete(_run(scorers, case, result))
         except Exception:
             self.stats.errors += 1
             log.warning("online scoring of trace %s failed", tid, exc_info=True)
@@ -425,6 +447,7 @@ class OnlineWorker:
             if not self._pending and self._queue.empty():
                 self._idle.set()
             self.stats.queued = len(self._pending) + self._queue.qsize()
+        self.scorer.close()  # here: this thread runs no event loop of its own
 
     def _take(self, wait: float) -> None:
         try:
