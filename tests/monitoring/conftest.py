@@ -34,6 +34,7 @@ def write_trace(
     escalate: bool = False,
     root: bool = True,
     output: str = "Your card is blocked.",
+    usage: tuple[int, int, float] | None = None,
 ) -> str:
     """One trace (an agent root, an optional classifier, tool calls); its id."""
     n = next(_ids)
@@ -79,6 +80,13 @@ def write_trace(
                 attributes={attrs.GEN_AI_TOOL_NAME: tool},
             )
         )
+    if usage is not None:
+        tokens_in, tokens_out, cost = usage
+        spans.append(SpanRecord(trace_id=tid, span_id=f"{n:08x}000000ee", parent_span_id=parent,
+                                name="chat", kind="llm", start_ns=start + 7, end_ns=start + 8,
+                                attributes={attrs.GEN_AI_INPUT_TOKENS: tokens_in,
+                                            attrs.GEN_AI_OUTPUT_TOKENS: tokens_out,
+                                            attrs.LLM_COST: cost}))  # fmt: skip
     if escalate:
         spans.append(SpanRecord(trace_id=tid, span_id=f"{n:08x}000000ff", parent_span_id=parent,
                                 name="handoff", kind="escalation", start_ns=start + 5,

@@ -144,7 +144,7 @@ def test_trace_metrics_are_computed_per_group_after_filters(store: Store) -> Non
                                        ("r1", "error", (), 30), ("r2", "ok", ("block_card",), 50),
                                        ("r2", "ok", (), 70)]:  # fmt: skip
         write_trace(store, release=release, status=status, tools=tools, duration_ms=ms,
-                    escalate=release == "r2", start_ns=t0)  # fmt: skip
+                    escalate=release == "r2", start_ns=t0, usage=(ms, 1, ms / 1000))  # fmt: skip
 
     def values(metric: str, **options: object) -> dict[str | None, float | None]:
         rule = AlertRule(name="x", metric=metric, threshold=0, window="1m", **options)  # type: ignore[arg-type]
@@ -155,6 +155,8 @@ def test_trace_metrics_are_computed_per_group_after_filters(store: Store) -> Non
     assert values("latency_p95_ms") == {None: 70.0}
     assert values("traffic", filters={"tool": "block_card"}) == {None: 2.0}
     assert values("traffic", filters={"environment": "staging"}) == {None: 0.0}
+    assert values("tokens", group_by=["release"]) == {"r1": 42.0, "r2": 122.0}
+    assert values("cost", filters={"tool": "block_card"}) == {None: pytest.approx(0.06)}
 
 
 def test_a_rules_file_names_the_bad_rule_and_field(tmp_path: Path) -> None:

@@ -39,6 +39,9 @@ class TraceFacts:
     environment: str | None
     session_id: str | None
     escalated: bool
+    tokens: int = 0
+    """Model-call tokens, input and output (the trace row's totals)."""
+    cost_usd: float = 0.0
     intent: str | None = None
     tools: tuple[str, ...] = ()
 
@@ -59,6 +62,9 @@ _HEAD = (
     traces.c.environment,
     traces.c.session_id,
     traces.c.kind_mask,
+    traces.c.input_tokens,
+    traces.c.output_tokens,
+    traces.c.cost_usd,
 )
 
 
@@ -110,6 +116,8 @@ def _with_spans(store: Store, heads: Sequence[Any], spans_needed: bool) -> dict[
             environment=h.environment,
             session_id=h.session_id,
             escalated=bool(int(h.kind_mask or 0) & _ESCALATION),
+            tokens=int(h.input_tokens or 0) + int(h.output_tokens or 0),
+            cost_usd=float(h.cost_usd or 0.0),
             intent=intent,
             tools=tools,
         )

@@ -15,8 +15,7 @@ from typing import Any
 from prodready.evaluation.runs import trace_scores
 from prodready.monitoring._facts import Dimension, TraceFacts, trace_facts, window_facts
 from prodready.monitoring._rules import AlertRule
-from prodready.store import Store, TraceQuery
-from prodready.vocabulary import attributes as attrs
+from prodready.store import Store
 
 ONLINE_LAYER = "online"
 FEEDBACK_LAYER = "feedback"
@@ -60,7 +59,7 @@ def compute(
     out = []
     for key, members in groups.items():
         group: dict[str, str | None] = dict(zip(rule.group_by, key, strict=True))
-        value = _trace_metric(store, rule, members, group, since, now_ns)
+        value = _trace_metric(rule.metric, members)
         out.append(MetricValue(group, value, len(members)))
     return out
 
@@ -93,50 +92,23 @@ def _keys(fact: TraceFacts | None, by: Sequence[Dimension]) -> list[tuple[str | 
     return keys
 
 
-def _trace_metric(
-    store: Store,
-    rule: AlertRule,
-    members: list[TraceFacts],
-    group: dict[str, str | None],
-    since: int,
-    until: int,
-) -> float | None:
+def _trace_metric(metric: str, members: list[TraceFacts]) -> float | None:
     n = len(members)
-    metric = rule.metric
     if metric == "traffic":
         return float(n)
+    if metric == "tokens":
+        return float(sum(f.tokens for f in members))
+    if metric == "cost":
+        return sum(f.cost_usd for f in members)
     if not n:
         return None
     if metric == "error_rate":
         return sum(f.status == "error" for f in members) / n
     if metric == "escalation_rate":
         return sum(f.escalated for f in members) / n
-    if metric in ("latency_p50_ms", "latency_p95_ms"):
-        durations = sorted(f.duration_ns for f in members)
-        q = 0.5 if metric == "latency_p50_ms" else 0.95
-        return durations[max(0, math.ceil(q * n) - 1)] / 1e6  # nearest rank, as store.stats
-    return _usage(store, rule, group, since, until)
-
-
-def _usage(
-    store: Store, rule: AlertRule, group: dict[str, str | None], since: int, until: int
-) -> float | None:
-    """Tokens or cost, by the store's own rule for model calls (``store.stats``)."""
-    wanted: dict[str, str | None] = {**dict(rule.filters.items()), **group}
-    if any(v is None for v in wanted.values()):
-        return None  # "traces without a release" is not a filter the store has
-    attributes: dict[str, Any] = {}
-    if wanted.get("intent") is not None:
-        attributes[attrs.INTENT_NAME] = wanted["intent"]
-    if wanted.get("tool") is not None:
-        attributes[attrs.GEN_AI_TOOL_NAME] = wanted["tool"]
-    stats = store.stats(
-        TraceQuery(start_after_ns=since, start_before_ns=until, release=wanted.get("release"),
-                   environment=wanted.get("environment"), attributes=attributes)
-    )  # fmt: skip
-    if rule.metric == "cost":
-        return stats.cost_usd if stats.cost_usd is not None else 0.0
-    return float((stats.input_tokens or 0) + (stats.output_tokens or 0))
+    durations = sorted(f.duration_ns for f in members)  # latency_p50_ms, latency_p95_ms
+    q = 0.5 if metric == "latency_p50_ms" else 0.95
+    return durations[max(0, math.ceil(q * n) - 1)] / 1e6  # nearest rank, as store.stats
 
 
 def _score_metric(
