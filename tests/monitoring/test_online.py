@@ -184,3 +184,7 @@ def test_the_cli_scores_stored_traces_and_checks_rules(tmp_path: Path) -> None:
     assert "lat" in run("alerts", "list")
     bad = runner.invoke(cli_app, ["--store", url, "monitor", "score", "--config", str(rules)])
     assert bad.exit_code == 2 and "rules" in bad.output
+    online.write_text("scorers: [nope]\n")
+    serve = runner.invoke(cli_app, ["--store", url, "serve", "--port", "48125"],
+                          env={"PRODREADY_ONLINE_CONFIG": str(online)})  # fmt: skip
+    assert serve.exit_code == 2 and f"{online}: no scorer 'nope'" in serve.output

@@ -44,6 +44,7 @@ def serve(
     """Receive OTLP/HTTP traces into the store; serve the read API and the dashboard."""
     from prodready.cli._render import fail
     from prodready.cli._store import CliState
+    from prodready.monitoring import OnlineConfigError, RulesError
     from prodready.store import StoreError, resolve_url
 
     try:
@@ -78,3 +79,5 @@ def serve(
         )
     except StoreError as exc:
         fail(2, f"cannot open the store (from {state.source}): {exc}")
+    except (OnlineConfigError, RulesError) as exc:  # $PRODREADY_ONLINE_CONFIG, ..._ALERT_RULES
+        fail(2, f"cannot use the monitoring configuration: {exc}")

@@ -35,6 +35,7 @@ from prodready.monitoring import (
     FeedbackError,
     FeedbackNotFound,
     OnlineConfig,
+    OnlineConfigError,
     OnlineScorer,
     OnlineWorker,
     OpenAlert,
@@ -84,13 +85,20 @@ class Monitoring:
         alert_interval: float | None = DEFAULT_ALERT_INTERVAL,
     ) -> None:
         self.store = store
-        if isinstance(online, (str, Path)):
-            online = load_online_config(online)
+        source = str(online) if isinstance(online, (str, Path)) else None
+        if source is not None:
+            online = load_online_config(source)
         if isinstance(alerts, (str, Path)):
             alerts = load_alerts_config(alerts)
         self.online_config = online
         self.alerts_config = alerts
+        # Built now, so a scorer or judge that cannot be made stops the server at start-up.
         self.worker: OnlineWorker | None = None
+        if isinstance(online, OnlineConfig):
+            try:
+                self.worker = OnlineWorker(OnlineScorer(store, online))
+            except OnlineConfigError as exc:
+                raise OnlineConfigError(f"{source}: {exc}" if source else str(exc)) from None
         self.evaluator = AlertEvaluator(store, alerts.webhooks if alerts is not None else ())
         self.loop = AlertLoop(self.evaluator, alert_interval) if alert_interval else None
         self.spans_accepted = 0
@@ -123,8 +131,8 @@ class Monitoring:
         try:
             if self.alerts_config is not None:
                 sync_rules(self.store, self.alerts_config.rules, source="file")
-            if self.online_config is not None:
-                self.worker = OnlineWorker(OnlineScorer(self.store, self.online_config)).start()
+            if self.worker is not None:
+                self.worker.start()
         except Exception:
             log.warning("monitoring could not start; ingest goes on without it", exc_info=True)
         if self.loop is not None:
