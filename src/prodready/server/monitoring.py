@@ -63,6 +63,7 @@ log = logging.getLogger("prodready.server")
 
 router = APIRouter(responses=ANSWERS)
 DEFAULT_ALERT_INTERVAL = 30.0
+_OTLP_ROUTES = frozenset({"/v1/traces", "/v1/logs", "/v1/metrics"})
 
 
 class Monitoring:
@@ -156,9 +157,10 @@ class Monitoring:
             worker.offer(r.trace_id for r in records)
 
     def refused(self, path: str, status: int) -> None:
-        """Count a refused ingest request."""
+        """Count a refused ingest request (by route: other paths count as ``other``, so a
+        client cannot grow the label set)."""
         with self._lock:
-            key = (path, status)
+            key = (path if path in _OTLP_ROUTES else "other", status)
             self.rejected[key] = self.rejected.get(key, 0) + 1
 
 
