@@ -177,3 +177,72 @@ def newest_trace_ns(store: Store) -> int | None:
     with store.db.connect() as conn:
         value = conn.execute(select(func.max(traces.c.start_ns))).scalar_one_or_none()
     return int(value) if value is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class WindowGroup:
+    """Trace totals of one group of a window, computed in the database."""
+
+    key: tuple[str | None, ...]
+    traces: int
+    errors: int
+    escalations: int
+    tokens: int
+    cost_usd: float
+
+
+_COLUMNS: Final = {"release": traces.c.release, "environment": traces.c.environment}
+"""The dimensions a trace row holds (intent and tool are on spans)."""
+
+
+def _window_where(since_ns: int, until_ns: int, filters: dict[str, str]) -> list[Any]:
+    where = [traces.c.start_ns >= since_ns, traces.c.start_ns < until_ns]
+    where += [_COLUMNS[d] == v for d, v in filters.items()]
+    return where
+
+
+def window_totals(
+    store: Store, since_ns: int, until_ns: int, group_by: Sequence[str], filters: dict[str, str]
+) -> list[WindowGroup]:
+    """Counts and sums of the traces that started in ``[since_ns, until_ns)``, per group of
+    ``group_by``, in one ``GROUP BY`` (dimensions and filters: ``release``, ``environment``)."""
+    from sqlalchemy import case, func
+
+    keys = [_COLUMNS[d] for d in group_by]
+    t = traces.c
+    stmt = select(
+        *keys,
+        func.count(),
+        func.sum(case((t.status == "error", 1), else_=0)),
+        func.sum(case((t.kind_mask.op("&")(_ESCALATION) != 0, 1), else_=0)),
+        func.sum(func.coalesce(t.input_tokens, 0) + func.coalesce(t.output_tokens, 0)),
+        func.sum(func.coalesce(t.cost_usd, 0.0)),
+    ).where(*_window_where(since_ns, until_ns, filters))
+    if keys:
+        stmt = stmt.group_by(*keys)
+    with store.db.connect() as conn:
+        rows = conn.execute(stmt).all()
+    n = len(keys)
+    return [
+        WindowGroup(tuple(r[:n]), int(r[n]), int(r[n + 1] or 0), int(r[n + 2] or 0),
+                    int(r[n + 3] or 0), float(r[n + 4] or 0.0))
+        for r in rows
+        if r[n]
+    ]  # fmt: skip
+
+
+def window_durations(
+    store: Store, since_ns: int, until_ns: int, group_by: Sequence[str], filters: dict[str, str]
+) -> dict[tuple[str | None, ...], list[int]]:
+    """The durations of the traces that started in the window, sorted, per group."""
+    keys = [_COLUMNS[d] for d in group_by]
+    stmt = (
+        select(*keys, traces.c.duration_ns)
+        .where(*_window_where(since_ns, until_ns, filters))
+        .order_by(traces.c.duration_ns)
+    )
+    out: dict[tuple[str | None, ...], list[int]] = {}
+    with store.db.connect() as conn:
+        for row in conn.execute(stmt):
+            out.setdefault(tuple(row[:-1]), []).append(int(row[-1]))
+    return out

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from prodready.evaluation.runs import trace_scores
-from prodready.monitoring._facts import Dimension, TraceFacts, trace_facts, window_facts
+from prodready.monitoring._facts import (
+    Dimension,
+    TraceFacts,
+    WindowGroup,
+    trace_facts,
+    window_durations,
+    window_facts,
+    window_totals,
+)
 from prodready.monitoring._rules import AlertRule
 from prodready.store import Store
 
@@ -47,6 +55,8 @@ def compute(
     needs_spans = any(d in ("intent", "tool") for d in (*rule.filters, *rule.group_by))
     if rule.metric.startswith(("score:", "feedback:")):
         return _score_metric(store, rule, since, now_ns, needs_spans)
+    if not needs_spans:
+        return _in_database(store, rule, since, now_ns)
     window = (since, now_ns, needs_spans)
     facts = memo.get(window) if memo is not None else None
     if facts is None:
@@ -109,6 +119,40 @@ def _trace_metric(metric: str, members: list[TraceFacts]) -> float | None:
     durations = sorted(f.duration_ns for f in members)  # latency_p50_ms, latency_p95_ms
     q = 0.5 if metric == "latency_p50_ms" else 0.95
     return durations[max(0, math.ceil(q * n) - 1)] / 1e6  # nearest rank, as store.stats
+
+
+def _in_database(store: Store, rule: AlertRule, since: int, until: int) -> list[MetricValue]:
+    """A trace metric grouped and filtered by trace columns only: summed by the database."""
+    filters = {str(d): v for d, v in rule.filters.items()}
+    by = [str(d) for d in rule.group_by]
+    if rule.metric in ("latency_p50_ms", "latency_p95_ms"):
+        q = 0.5 if rule.metric == "latency_p50_ms" else 0.95
+        found = window_durations(store, since, until, by, filters)
+        if not by and not found:
+            return [MetricValue({}, None, 0)]
+        return [
+            MetricValue(dict(zip(by, key, strict=True)),
+                        durations[max(0, math.ceil(q * len(durations)) - 1)] / 1e6,
+                        len(durations))
+            for key, durations in found.items()
+        ]  # fmt: skip
+    totals = window_totals(store, since, until, by, filters)
+    if not by and not totals:
+        totals = [WindowGroup((), 0, 0, 0, 0, 0.0)]
+    return [MetricValue(dict(zip(by, g.key, strict=True)), _total(rule.metric, g), g.traces)
+            for g in totals]  # fmt: skip
+
+
+def _total(metric: str, g: WindowGroup) -> float | None:
+    if metric == "traffic":
+        return float(g.traces)
+    if metric == "tokens":
+        return float(g.tokens)
+    if metric == "cost":
+        return g.cost_usd
+    if not g.traces:
+        return None
+    return (g.errors if metric == "error_rate" else g.escalations) / g.traces
 
 
 def _score_metric(
