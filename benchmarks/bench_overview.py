@@ -35,8 +35,7 @@ from typing import Any
 
 from _common import PG_URL, fmt, percentile, pg_available, pg_schema
 
-from prodready.store import Store, TimeseriesQuery, TraceQuery
-from prodready.store import _index as span_index
+from prodready.store import Store, TraceQuery
 from prodready.store.writing import prepare_span
 
 DAY_NS = 86_400 * 10**9
@@ -262,6 +261,8 @@ def from_traces(store: Store, since_ns: int, until_ns: int, bucket_ns: int) -> d
 def json_path(fn: Callable[[], Any]) -> Callable[[], Any]:
     """``fn`` with the span index switched off: every attribute filter reads span JSON."""
 
+    from prodready.store import _index as span_index
+
     def run() -> Any:
         saved = span_index.indexed
         span_index.indexed = lambda key, value: False  # type: ignore[assignment]
@@ -274,6 +275,8 @@ def json_path(fn: Callable[[], Any]) -> Callable[[], Any]:
 
 
 def measure(store: Store, end_ns: int, runs: int) -> list[tuple[str, float, float]]:
+    # Imported here: --write-only runs on checkouts from before the overview API.
+    from prodready.store import TimeseriesQuery
 
     day = TimeseriesQuery(since_ns=end_ns - DAY_NS, until_ns=end_ns)
     week = TimeseriesQuery(since_ns=end_ns - 7 * DAY_NS, until_ns=end_ns)
