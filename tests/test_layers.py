@@ -104,3 +104,25 @@ def test_the_sqlalchemy_contract_makes_no_exception() -> None:
     that needs a database error or the store's URL asks the store, not SQLAlchemy."""
     (contract,) = [c for c in CONTRACTS if c["id"] == "sqlalchemy"]
     assert contract.get("ignore_imports", []) == []
+
+
+def test_nothing_outside_the_store_imports_its_schema() -> None:
+    """docs/architecture.md: the core tables (``traces``, ``spans``, the span index...) are
+    read and written by the store's repository only; other pillars call ``Store`` methods
+    (monitoring's trace facts: ``Store.trace_facts``), never ``prodready.store.schema``."""
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        if (SRC / "store") in path.parents:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            else:
+                continue
+            if "prodready.store.schema" in names:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    listed = "\n".join(found)
+    assert not found, f"the store's schema imported outside src/prodready/store/:\n{listed}"

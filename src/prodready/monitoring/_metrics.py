@@ -138,7 +138,7 @@ def _in_database(store: Store, rule: AlertRule, since: int, until: int) -> list[
         ]  # fmt: skip
     totals = window_totals(store, since, until, by, filters)
     if not by and not totals:
-        totals = [WindowGroup((), 0, 0, 0, 0, 0.0)]
+        totals = [WindowGroup(key=(), traces=0, errors=0, escalations=0, tokens=0, cost_usd=0.0)]
     return [MetricValue(dict(zip(by, g.key, strict=True)), _total(rule.metric, g), g.traces)
             for g in totals]  # fmt: skip
 

@@ -22,6 +22,7 @@ from prodready.store._database import (
     resolve_url,
     sqlite_path,
 )
+from prodready.store._facts import TraceFacts, TraceTotals
 from prodready.store._logs import SpanLog, SpanLogRecord
 from prodready.store._rollups import Facets, Timeseries, TimeseriesBucket, TimeseriesQuery
 from prodready.store._store import Store
@@ -65,10 +66,12 @@ __all__ = [
     "TimeseriesBucket",
     "TimeseriesQuery",
     "Trace",
+    "TraceFacts",
     "TraceQuery",
     "TraceStats",
     "TraceStatus",
     "TraceSummary",
+    "TraceTotals",
     "llm_totals",
     "redact_url",
     "resolve_url",

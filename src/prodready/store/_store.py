@@ -3,8 +3,9 @@
 ``Store(url)`` opens the :class:`~prodready.store.Database` every repository shares
 (``store.db``), brings every migration branch to its head, and is the trace repository
 (:class:`~prodready.store._traces.TraceRepository`): the methods users know
-(``list_traces``, ``get_trace``, ``stats``...). Pillars keep their own repositories over
-``store.db`` (docs/architecture.md).
+(``list_traces``, ``get_trace``, ``stats``...), with the trace facts monitoring groups by
+(:class:`~prodready.store._facts.TraceFactsReader`: ``trace_facts``, ``window_facts``...).
+Pillars keep their own repositories over ``store.db`` (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from prodready.store._database import Database
+from prodready.store._facts import TraceFactsReader
 from prodready.store._migrations import CORE_BRANCH
 from prodready.store._traces import TraceRepository
 
 
-class Store(TraceRepository):
+class Store(TraceRepository, TraceFactsReader):
     """The system of record: traces and spans, and the database every pillar's tables are in.
 
     Args:
