@@ -1,5 +1,5 @@
 """Fixtures for the dashboard: a seeded store per module (SQLite and PostgreSQL), a client,
-and one headless Chromium for the whole session."""
+and headless Chromium."""
 
 from __future__ import annotations
 
@@ -77,9 +77,12 @@ def client(seeded: Seeded) -> Iterator[TestClient]:
         yield c
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium under Playwright; in CI a missing browser fails rather than skips."""
+    """Debian's Chromium under Playwright, once per module; in CI a missing browser fails
+    rather than skips. Not session-wide: Playwright's sync API keeps an event loop running
+    in the main thread while it is open, and every later test that runs its own loop
+    (asyncio.run, anyio) would fail with "cannot be called from a running event loop"."""
     reason = browser_missing()
     if reason:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):

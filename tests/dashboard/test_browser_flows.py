@@ -39,7 +39,13 @@ class Watched:
         page.on("console", self._console)
         page.on("pageerror", lambda e: self.problems.append(f"pageerror: {e}"))
         page.on("dialog", self._dialog)
-        page.on("requestfailed", lambda r: self.problems.append(f"requestfailed: {r.url}"))
+        page.on("requestfailed", self._failed)
+
+    def _failed(self, request: Any) -> None:
+        # A request the browser itself cancels because the page moved on (the favicon of a
+        # page left at once) is not a failure of the server.
+        if request.failure != "net::ERR_ABORTED":
+            self.problems.append(f"requestfailed: {request.url} ({request.failure})")
 
     def _console(self, message: Any) -> None:
         if message.type in ("error", "warning"):
