@@ -11,8 +11,11 @@ span_id)`` and ``ix_span_index_trace (trace_id)``. Asked for a few keys of 500 t
 (which has no statistics) and PostgreSQL before ``ANALYZE`` pick the primary key and walk
 every intent and tool row of the store for each chunk (70 ms a chunk at 300k index rows,
 growing with the store); by trace it is a few rows per trace. The key test is therefore
-written ``key || '' IN (...)``, which no index answers, so both databases take
-``ix_span_index_trace`` and filter its rows by key.
+written ``key || '' IN (...)``, which no index answers: SQLite takes ``ix_span_index_trace``
+and filters its rows by key (4 ms a chunk), as PostgreSQL does with statistics; PostgreSQL
+without any (autovacuum off, no ``ANALYZE`` since a bulk load) scans the table per chunk
+instead (~50 ms at 300k rows), still cheaper than walking the key. docs/monitoring.md has
+the plans and figures.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Select, String, any_, case, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Connection
 
 from prodready.store._database import Database
 from prodready.store.schema import span_index, spans, traces
@@ -254,7 +258,7 @@ def _window(
     return where
 
 
-def _among(conn: Any, column: Any, values: list[str]) -> ColumnElement[bool]:
+def _among(conn: Connection, column: Any, values: list[str]) -> ColumnElement[bool]:
     """``column IN (values)``; on PostgreSQL ``column = ANY(array)``, one parameter rather
     than 500 for psycopg to parse and the server to plan (the same index scan)."""
     if conn.dialect.name == "postgresql":
@@ -262,7 +266,7 @@ def _among(conn: Any, column: Any, values: list[str]) -> ColumnElement[bool]:
     return column.in_(values)  # type: ignore[no-any-return]
 
 
-def _facts(conn: Any, heads: Sequence[Any], span_facts: bool) -> dict[str, TraceFacts]:
+def _facts(conn: Connection, heads: Sequence[Any], span_facts: bool) -> dict[str, TraceFacts]:
     """Facts of at most :data:`CHUNK` trace rows (:data:`_HEAD`), with their intent and
     tools if asked."""
     intents: dict[str, str] = {}
@@ -288,7 +292,9 @@ def _facts(conn: Any, heads: Sequence[Any], span_facts: bool) -> dict[str, Trace
     return out
 
 
-def _span_facts(conn: Any, ids: list[str]) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+def _span_facts(
+    conn: Connection, ids: list[str]
+) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
     """The intent and the tools of each of these traces (those that have any), from the
     span index; a trace whose spans carry different intents has those spans' kind and start
     read to choose (their rows only, never their attributes)."""
@@ -317,7 +323,7 @@ def _span_facts(conn: Any, ids: list[str]) -> tuple[dict[str, str], dict[str, tu
     return intents, {tid: tuple(sorted(names)) for tid, names in tools.items()}
 
 
-def _index_query(conn: Any, ids: list[str]) -> Select[tuple[str, str, str, str]]:
+def _index_query(conn: Connection, ids: list[str]) -> Select[str, str, str, str]:
     """The intent and tool rows of the span index for these traces (by ``trace_id``)."""
     si = span_index.c
     return select(si.trace_id, si.span_id, si.key, si.value).where(
@@ -327,7 +333,7 @@ def _index_query(conn: Any, ids: list[str]) -> Select[tuple[str, str, str, str]]
     )
 
 
-def _choose_intents(conn: Any, undecided: dict[str, dict[str, str]]) -> dict[str, str]:
+def _choose_intents(conn: Connection, undecided: dict[str, dict[str, str]]) -> dict[str, str]:
     """Per trace, the intent of its first classifier span carrying one, else of its first
     span carrying one (by start time, then span id)."""
     s = spans.c
