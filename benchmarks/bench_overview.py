@@ -3,8 +3,8 @@
 Builds a store of N realistic spans (4 per trace: an agent root with a 1-4 KB input and
 output, an intent classifier, a tool call with 1 KB arguments and result, a model call with
 1-4 KB of messages, tokens and cost; 3 releases, 3 environments, 8 intents, tools at 95 %,
-5 % and 0.1 % of traces, 3 % of traces escalated; spread over 7 days) through the store's
-write path (``write_prepared``, which also keeps the rollups and the span index), on SQLite
+5 % and 0.1 % of traces, 3 % of traces escalated; over 7 days, in time order) through the
+store's write path (``write_prepared``, which also keeps the rollups and the span index), on SQLite
 and PostgreSQL (PRODREADY_BENCH_PG_URL or the test database, in a fresh schema dropped
 afterwards), then prints p50/p95 in ms of:
 
@@ -104,14 +104,15 @@ def text_pool(rng: random.Random, n: int = 256) -> list[str]:
 
 
 def generate(n_spans: int, end_ns: int, seed: int = 12) -> Iterator[list[tuple[Any, ...]]]:
-    """Batches of prepared spans (500 traces each), start times uniform over 7 days."""
+    """Batches of prepared spans (500 traces each) over 7 days, in time order give or take
+    a minute, as live ingest writes them."""
     rng = random.Random(seed)
     texts = text_pool(rng)
     n_traces = n_spans // SPANS_PER_TRACE
     resource = {"service.name": "support-agent"}
     batch: list[tuple[Any, ...]] = []
     for i in range(n_traces):
-        start = end_ns - rng.randrange(7 * DAY_NS)
+        start = end_ns - 7 * DAY_NS + (7 * DAY_NS * i) // n_traces + rng.randrange(60 * 10**9)
         tid = f"{rng.getrandbits(128):032x}"
         ids = [f"{rng.getrandbits(64):016x}" for _ in range(SPANS_PER_TRACE)]
         duration = int(rng.lognormvariate(math.log(1500), 0.8) * MS)

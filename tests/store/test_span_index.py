@@ -15,7 +15,14 @@ from prodready.store._index import INDEXED_KEYS, MAX_INDEXED_CHARS
 from prodready.store.schema import span_index
 from tests.store.factories import MS, T0, new_trace_id, write_before_0008
 
-KEYS = ["gen_ai.tool.name", "tool.name", "prodready.intent.name", "gen_ai.request.model"]
+# Indexed keys, and one that is not (session.id), so filters mix the two paths.
+KEYS = [
+    "gen_ai.tool.name",
+    "tool.name",
+    "prodready.intent.name",
+    "gen_ai.request.model",
+    "session.id",
+]
 # Texts, near-misses of other types, NUL, a lone surrogate, a value too long to index.
 VALUES: list[Any] = [
     "block_card", "refund", "Refund", "refund ", "42", 42, True, "true", "a\x00b", "x\ud800y",

@@ -24,7 +24,6 @@ INDEXED_KEYS: Final[tuple[str, ...]] = (
     attrs.GEN_AI_REQUEST_MODEL,  # gen_ai.request.model
     attrs.GEN_AI_RESPONSE_MODEL,  # gen_ai.response.model
     "llm.model_name",  # OpenInference
-    attrs.GEN_AI_OPERATION,  # gen_ai.operation.name
     attrs.GEN_AI_SYSTEM,  # gen_ai.provider.name
     attrs.GEN_AI_AGENT_NAME,  # gen_ai.agent.name
     attrs.GEN_AI_WORKFLOW_NAME,  # gen_ai.workflow.name
@@ -35,12 +34,12 @@ INDEXED_KEYS: Final[tuple[str, ...]] = (
     attrs.PROMPT_VERSION,  # prodready.prompt.version
     attrs.CASE_ID,  # prodready.case.id
     attrs.RUN_ID,  # prodready.eval.run_id
-    attrs.SESSION_ID,  # session.id
-    attrs.USER_ID,  # user.id
     "openinference.span.kind",
 )
-"""Attribute keys whose text values are indexed (in this order in docs/store.md). Changing
-the list needs a migration that fills the index for the added keys."""
+"""Attribute keys whose text values are indexed (docs/store.md lists them). Each indexed value
+costs the writer a row in two B-trees, so keys that only repeat what a trace column or the
+kind filter answers (session, user, operation name) are not here. Changing the list needs a
+migration that fills the index for the added keys."""
 
 MAX_INDEXED_CHARS: Final = 256
 """Longer values are not indexed (a filter for one takes the JSON path): identifiers are
@@ -54,11 +53,9 @@ def index_rows(
 ) -> list[tuple[str, str, str, str]]:
     """The ``span_index`` rows of one span (``clean`` makes text storable: the store's
     NUL and lone-surrogate replacement, as its JSON encoding does)."""
-    if _KEYS.isdisjoint(attributes):
-        return []
     out = []
-    for key in INDEXED_KEYS:
-        value = attributes.get(key)
+    for key in _KEYS.intersection(attributes):
+        value = attributes[key]
         if type(value) is str and len(value) <= MAX_INDEXED_CHARS:
             out.append((key, clean(value), trace_id, span_id))
     return out

@@ -45,6 +45,7 @@ _SUM_COLUMNS = (
     *_LATENCY_COLUMNS,
 )  # fmt: skip
 _COST = 6  # index of cost_usd in _SUM_COLUMNS
+_ZEROS = tuple(0.0 if i == _COST else 0 for i in range(len(_SUM_COLUMNS)))
 _FIRST_BIN = 7
 _KEY_COLUMNS = ("width_ns", "start_ns", "release", "environment")
 
@@ -121,7 +122,8 @@ def read_states(conn: Connection, trace_ids: Sequence[str]) -> dict[str, TraceSt
 Key = tuple[int, int, str, str]
 
 
-def _add(deltas: dict[Key, list[float]], state: TraceState, sign: int) -> None:
+def _add(deltas: dict[Key, list[Any]], state: TraceState, sign: int) -> None:
+    # Counts stay ints and the cost a float, so rows go to the database as they are.
     start, release, environment = state.start_ns, state.release or "", state.environment or ""
     error = sign if state.status == "error" else 0
     escalation = sign if state.kind_mask & _ESCALATION_BIT else 0
@@ -130,7 +132,7 @@ def _add(deltas: dict[Key, list[float]], state: TraceState, sign: int) -> None:
         key = (width, start - start % width, release, environment)
         row = deltas.get(key)
         if row is None:
-            row = deltas[key] = [0] * len(_SUM_COLUMNS)
+            row = deltas[key] = [*_ZEROS]
         row[0] += sign
         row[1] += error
         row[2] += escalation
@@ -141,10 +143,10 @@ def _add(deltas: dict[Key, list[float]], state: TraceState, sign: int) -> None:
         row[at] += sign
 
 
-def deltas(before: dict[str, TraceState], after: Iterable[TraceState]) -> dict[Key, list[float]]:
+def deltas(before: dict[str, TraceState], after: Iterable[TraceState]) -> dict[Key, list[Any]]:
     """Per rollup row, what moving each trace from ``before`` to ``after`` changes
     (rows that do not change are left out)."""
-    out: dict[Key, list[float]] = {}
+    out: dict[Key, list[Any]] = {}
     for new in after:
         old = before.get(new.trace_id)
         if old == new:
@@ -155,9 +157,9 @@ def deltas(before: dict[str, TraceState], after: Iterable[TraceState]) -> dict[K
     return {k: v for k, v in out.items() if any(v)}
 
 
-def subtract(states: Iterable[TraceState]) -> dict[Key, list[float]]:
+def subtract(states: Iterable[TraceState]) -> dict[Key, list[Any]]:
     """Per rollup row, what deleting these traces changes."""
-    out: dict[Key, list[float]] = {}
+    out: dict[Key, list[Any]] = {}
     for state in states:
         _add(out, state, -1)
     return out
@@ -174,11 +176,10 @@ def upsert_sql(postgres: bool) -> str:
     )
 
 
-def rows(changes: dict[Key, list[float]]) -> list[tuple[Any, ...]]:
+def rows(changes: dict[Key, list[Any]]) -> list[tuple[Any, ...]]:
     """The changes as rows for :func:`upsert_sql`, in key order (concurrent PostgreSQL
     writers then lock rollup rows in the same order and cannot deadlock)."""
-    return [(*key, *(int(v) if i != _COST else float(v) for i, v in enumerate(values)))
-            for key, values in sorted(changes.items())]  # fmt: skip
+    return [(*key, *values) for key, values in sorted(changes.items())]
 
 
 # --- read side --------------------------------------------------------------------------------

@@ -127,6 +127,7 @@ trace_rollups = Table(
     Column("output_tokens", BigInteger, nullable=False),
     Column("cost_usd", Float, nullable=False),
     *(Column(f"lat_{i:02d}", Integer, nullable=False) for i in range(LATENCY_BINS)),
+    sqlite_with_rowid=False,
 )
 """Aggregates of the traces that started in ``[start_ns, start_ns + width_ns)``, by release
 and environment (``''`` for none), at three widths (a minute, ten minutes, an hour), kept at
@@ -142,6 +143,7 @@ span_index = Table(
     Column("trace_id", String(32), primary_key=True),
     Column("span_id", String(16), primary_key=True),
     Index("ix_span_index_trace", "trace_id"),
+    sqlite_with_rowid=False,
 )
 """Attribute values of the conventions' keys (``INDEXED_KEYS``), one row per span and key,
 written with the span (migration 0008): attribute filters on those keys read this index

@@ -31,11 +31,10 @@ depends_on = None
 # Frozen copies, as of this revision: a migration must not change with the code.
 _INDEXED_KEYS = (
     "gen_ai.tool.name", "tool.name", "gen_ai.request.model", "gen_ai.response.model",
-    "llm.model_name", "gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.agent.name",
+    "llm.model_name", "gen_ai.provider.name", "gen_ai.agent.name",
     "gen_ai.workflow.name", "prodready.intent.name", "prodready.tool.outcome",
     "prodready.guardrail.name", "prodready.guardrail.verdict", "prodready.prompt.version",
-    "prodready.case.id", "prodready.eval.run_id", "session.id", "user.id",
-    "openinference.span.kind",
+    "prodready.case.id", "prodready.eval.run_id", "openinference.span.kind",
 )  # fmt: skip
 _MAX_INDEXED_CHARS = 256
 _LATENCY_BINS = 64
@@ -66,6 +65,7 @@ def upgrade() -> None:
         sa.Column("output_tokens", sa.BigInteger, nullable=False),
         sa.Column("cost_usd", sa.Float, nullable=False),
         *(sa.Column(f"lat_{i:02d}", sa.Integer, nullable=False) for i in range(_LATENCY_BINS)),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "span_index",
@@ -73,6 +73,7 @@ def upgrade() -> None:
         sa.Column("value", sa.Text, primary_key=True),
         sa.Column("trace_id", sa.String(32), primary_key=True),
         sa.Column("span_id", sa.String(16), primary_key=True),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_span_index_trace", "span_index", ["trace_id"])
     conn = op.get_bind()
@@ -95,7 +96,7 @@ def downgrade() -> None:
 
 def _backfill_index(conn: Any, postgres: bool) -> None:
     """One pass over the spans, each span's attributes parsed once (``json_each``): with
-    KBs of messages per span, one scan per key would read the table 19 times."""
+    KBs of messages per span, one scan per key would read the table once per key."""
     keys = ", ".join(f"'{k}'" for k in _INDEXED_KEYS)  # constants of this file
     if postgres:
         statement = (
