@@ -33,9 +33,8 @@ def test_migrate_names_each_branch_it_moves(cli: Invoke, seeded: Seeded) -> None
         store.db.downgrade("evaluation_0001")
     result = cli("--store", seeded.url, "store", "migrate")
     assert result.exit_code == 0, result.output
-    assert f"store {HEAD} -> {HEAD}, evaluation evaluation_0001 -> {HEADS['evaluation']}" in (
-        result.stdout
-    )
+    assert f"evaluation evaluation_0001 -> {HEADS['evaluation']}" in result.stdout
+    assert f"store {HEAD} -> {HEAD}, dashboard" in result.stdout
     assert "already up to date" not in result.stdout
 
 

@@ -94,7 +94,8 @@ def migrate(ctx: typer.Context) -> None:
         for label, revision in after.items()
     )
     note = "  (already up to date)" if before == after else ""
-    stdout().print(f"{url}: {moves}{note}", markup=False)
+    # One line, however long: scripts read it, and a wrap would split a branch's move.
+    stdout().print(f"{url}: {moves}{note}", markup=False, soft_wrap=True)
 
 
 @app.command()
