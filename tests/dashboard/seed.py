@@ -221,10 +221,12 @@ def seed_all(store: Store) -> dict[str, str]:
     from tests.dashboard.seed_eval import seed_eval_all
 
     pages = seed_eval_all(store)
-    failing = next(t for t in reversed(ids[:-1]) if store.get_trace(t).summary.status == "error")  # type: ignore[union-attr]
+    traces = [t for t in (store.get_trace(i) for i in reversed(ids[:-1])) if t is not None]
+    retried = next(t for t in traces if t.summary.status == "ok" and t.summary.error_count)
+    llm = next(s for s in retried.spans if s.kind == "llm")
     return {
         "overview": "/ui/overview",
         "traces": "/ui/traces",
-        "trace": f"/ui/traces/{failing}",
+        "trace": f"/ui/traces/{retried.summary.trace_id}?span={llm.span_id}",
         "session": "/ui/sessions/sess-0010",
     } | pages
