@@ -12,8 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.dashboard.live import CHROMIUM, CHROMIUM_ARGS, LiveServer, browser_missing  # noqa: E402
 from tests.dashboard.seed import seed_all  # noqa: E402
+from tests.live import CHROMIUM, CHROMIUM_ARGS, LiveServer, browser_missing  # noqa: E402
 
 from prodready.store import Store  # noqa: E402
 

@@ -16,8 +16,8 @@ from sqlalchemy import create_engine, text
 from prodready.server.app import create_app
 from prodready.store import Store
 from tests.conftest import PG_URL, pg_schema_url
-from tests.dashboard.live import CHROMIUM, CHROMIUM_ARGS, browser_missing
 from tests.dashboard.seed import seed_monitoring, seed_traces
+from tests.live import CHROMIUM, CHROMIUM_ARGS, LiveServer, Watched, browser_missing
 
 
 class Seeded:
@@ -94,3 +94,16 @@ def browser() -> Iterator[Any]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture
+def tab(browser: Any, server: LiveServer) -> Iterator[Watched]:
+    """A fresh browser context on the module's ``server`` (each browser module defines one),
+    watched for console errors, page errors, dialogs and CSP reports."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    watched = Watched(page, server)
+    yield watched
+    context.close()
+    server.app.state.csp_reports.clear()

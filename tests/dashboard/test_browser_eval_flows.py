@@ -8,18 +8,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from prodready.evaluation.datasets import add_from_trace, get_candidate, load_dataset
 from prodready.evaluation.review import get_task, queue_candidates
 from prodready.store import Store
-from tests.dashboard.live import LiveServer
 from tests.dashboard.seed import HOSTILE_TRACE, PAYLOAD
 from tests.dashboard.seed_eval import DATASET, REGRESSED, seed_eval
 from tests.dashboard.seed_eval import Seeded as EvalSeeded
-from tests.dashboard.test_browser_flows import Watched
+from tests.live import LiveServer, Watched
 
 pytestmark = pytest.mark.browser
 
@@ -36,17 +34,6 @@ def seeded_eval(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stor
 def server(seeded_eval: tuple[Store, EvalSeeded]) -> Iterator[LiveServer]:
     with LiveServer(seeded_eval[0]) as live:
         yield live
-
-
-@pytest.fixture
-def tab(browser: Any, server: LiveServer) -> Iterator[Watched]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    watched = Watched(page, server)
-    yield watched
-    context.close()
-    server.app.state.csp_reports.clear()
 
 
 def test_compare_two_runs_and_drill_into_a_regressed_case_to_its_trace(

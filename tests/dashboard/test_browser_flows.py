@@ -7,14 +7,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import pytest
 
 from prodready.store import Store, TraceQuery
-from tests.dashboard.live import LiveServer
 from tests.dashboard.seed import HOSTILE_SESSION, HOSTILE_TRACE, PAYLOAD, seed_traces
+from tests.live import LiveServer, Watched
 
 pytestmark = pytest.mark.browser
 
@@ -27,58 +26,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with LiveServer(store) as live:
         yield live
     store.close()
-
-
-class Watched:
-    """A page with every console message, page error and dialog it raised."""
-
-    def __init__(self, page: Any, server: LiveServer) -> None:
-        self.page = page
-        self.server = server
-        self.problems: list[str] = []
-        page.on("console", self._console)
-        page.on("pageerror", lambda e: self.problems.append(f"pageerror: {e}"))
-        page.on("dialog", self._dialog)
-        page.on("requestfailed", self._failed)
-
-    def _failed(self, request: Any) -> None:
-        # A request the browser itself cancels because the page moved on (the favicon of a
-        # page left at once) is not a failure of the server.
-        if request.failure != "net::ERR_ABORTED":
-            self.problems.append(f"requestfailed: {request.url} ({request.failure})")
-
-    def _console(self, message: Any) -> None:
-        if message.type in ("error", "warning"):
-            self.problems.append(f"console {message.type}: {message.text}")
-
-    def _dialog(self, dialog: Any) -> None:
-        if dialog.type == "confirm":  # the dashboard's own "Delete this view?" asks
-            dialog.accept()
-            return
-        self.problems.append(f"dialog {dialog.type}: {dialog.message}")
-        dialog.dismiss()
-
-    def goto(self, path: str) -> None:
-        response = self.page.goto(self.server.url + path)
-        assert response is not None and response.status == 200, path
-        self.page.wait_for_load_state("load")
-
-    def clean(self) -> None:
-        pwned = self.page.evaluate("() => window.__pwned === undefined")
-        assert pwned, "a payload executed"
-        assert self.problems == []
-        assert self.server.app.state.csp_reports == []
-
-
-@pytest.fixture
-def tab(browser: Any, server: LiveServer) -> Iterator[Watched]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    watched = Watched(page, server)
-    yield watched
-    context.close()
-    server.app.state.csp_reports.clear()
 
 
 def test_find_a_failing_trace_from_the_overview_and_read_its_waterfall(

@@ -11,33 +11,14 @@ import pytest
 
 from prodready.evaluation.reports import html_report
 from tests.evaluation.test_reports import TRACE_URL, make_cases, make_gate, make_run
+from tests.live import CHROMIUM, CHROMIUM_ARGS, browser_missing
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = os.environ.get("PRODREADY_CHROMIUM", "/usr/bin/chromium")  # Debian's, never downloaded
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _missing() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (pip install -e '.[dev]')"
-    if not os.access(CHROMIUM, os.X_OK):
-        return f"Chromium is not at {CHROMIUM} (.ci/browser installs it)"
-    return None
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    reason = _missing()
+    reason = browser_missing()
     if reason:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(reason)  # CI installs it: a skip there would hide a gap
@@ -45,7 +26,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
 

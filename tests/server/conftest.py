@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import socket
-import threading
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from prodready.server import create_app
 from prodready.store import Store
+from tests.live import LiveServer
 
 with warnings.catch_warnings():
     # Starlette nudges towards httpx2 on import; the suite uses the installed httpx.
@@ -43,35 +41,6 @@ def down_store() -> Iterator[Store]:
 def client(store: Store) -> Iterator[TestClient]:
     with TestClient(create_app(store)) as c:
         yield c
-
-
-class LiveServer:
-    """A uvicorn server on a free 127.0.0.1 port, running in a background thread."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        config = uvicorn.Config(create_app(store), log_level="warning", lifespan="on")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
-
-    def __enter__(self) -> LiveServer:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._sock.close()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""A real server and a real browser for the dashboard's tests and screenshots."""
+"""A real server and a real browser for the tests (server, dashboard, reports) and the
+dashboard's screenshots."""
 
 from __future__ import annotations
 
@@ -63,3 +64,44 @@ class LiveServer:
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._sock.close()
+
+
+class Watched:
+    """A page with every console message, page error and dialog it raised."""
+
+    def __init__(self, page: Any, server: LiveServer) -> None:
+        self.page = page
+        self.server = server
+        self.problems: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda e: self.problems.append(f"pageerror: {e}"))
+        page.on("dialog", self._dialog)
+        page.on("requestfailed", self._failed)
+
+    def _failed(self, request: Any) -> None:
+        # A request the browser itself cancels because the page moved on (the favicon of a
+        # page left at once) is not a failure of the server.
+        if request.failure != "net::ERR_ABORTED":
+            self.problems.append(f"requestfailed: {request.url} ({request.failure})")
+
+    def _console(self, message: Any) -> None:
+        if message.type in ("error", "warning"):
+            self.problems.append(f"console {message.type}: {message.text}")
+
+    def _dialog(self, dialog: Any) -> None:
+        if dialog.type == "confirm":  # the dashboard's own "Delete this view?" asks
+            dialog.accept()
+            return
+        self.problems.append(f"dialog {dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    def goto(self, path: str) -> None:
+        response = self.page.goto(self.server.url + path)
+        assert response is not None and response.status == 200, path
+        self.page.wait_for_load_state("load")
+
+    def clean(self) -> None:
+        pwned = self.page.evaluate("() => window.__pwned === undefined")
+        assert pwned, "a payload executed"
+        assert self.problems == []
+        assert self.server.app.state.csp_reports == []
