@@ -31,15 +31,15 @@ from this (separate) process:
    trace's detail page (the trace's spans). prodready is measured at Phoenix's size too, so
    one row compares equal sizes.
 
-    nice -n 10 .venv/bin/python benchmarks/bench_dashboard.py             # 1M spans (~40 min)
-    .venv/bin/python benchmarks/bench_dashboard.py --quick                # smoke run, < 2 min
+    nice -n 10 .venv/bin/python benchmarks/bench_dashboard.py             # 1M spans (17-35 min)
+    .venv/bin/python benchmarks/bench_dashboard.py --quick                # smoke run, ~1 min
     .venv/bin/python benchmarks/bench_dashboard.py --spans 200000 --db sqlite --no-phoenix
 
 Phoenix runs when ``--phoenix-python`` (default ``/tmp/phx/bin/python``) has arize-phoenix:
 
     python3 -m venv /tmp/phx && /tmp/phx/bin/pip install arize-phoenix
 
-Not in ``run_all.py``: the full run takes ~40 minutes and needs Phoenix's venv.
+Not in ``run_all.py``: the full run takes 17-35 minutes and needs Phoenix's venv.
 Generated data lives in a temporary folder (and schema) deleted at the end.
 """
 
