@@ -283,3 +283,16 @@ def test_static_assets_are_served_with_the_csp(client: TestClient) -> None:
     for name in ("app.css", "app.js", "favicon.svg"):
         r = client.get(f"/ui/static/{name}")
         assert r.status_code == 200 and "content-security-policy" in r.headers
+
+
+def test_a_large_match_count_is_capped_and_paging_goes_on(
+    client: TestClient, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prodready.dashboard.pages import traces
+
+    monkeypatch.setattr(traces, "COUNT_AHEAD", 60)
+    first = client.get("/ui/traces?range=7d").text
+    assert "60+ in last 7d" in first and "1–50 of 60+" in first and 'rel="next"' in first
+    total = seeded.store.count_traces(TraceQuery(start_after_ns=0))
+    last = client.get(f"/ui/traces?range=7d&offset={total - 10}").text
+    assert f"{total:,} in last 7d" in last and 'rel="next"' not in last

@@ -26,6 +26,9 @@ router = APIRouter(prefix="/ui")
 PAGE = register(Page("traces", "Traces", "/ui/traces", "t", 20))
 
 PAGE_SIZE: Final = 50
+COUNT_AHEAD: Final = 10_000
+"""The list counts matches up to this many past the page's start, then says "N+": an exact
+count of a common filter on a large store costs more than the page itself."""
 _TRACE_ID: Final = re.compile(r"[0-9a-fA-F]{32}")
 _SPAN_ID: Final = re.compile(r"[0-9a-fA-F]{16}")
 _SESSION_LIMIT: Final = 500
@@ -136,13 +139,15 @@ def trace_list(request: Request) -> HTMLResponse:
     query = to_query(request, filters, offset=offset)
     store = _store(request)
     rows = store.list_traces(query)
-    total = store.count_traces(query)
+    cap = offset + max(COUNT_AHEAD, PAGE_SIZE)
+    total = store.count_traces(query, at_most=cap)
     return render(
         request,
         "traces.html",
         {
             "traces": rows,
             "total": total,
+            "total_text": f"{cap:,}+" if total > cap else f"{total:,}",
             "offset": offset,
             "page_size": PAGE_SIZE,
             "filters": filters,
