@@ -310,8 +310,7 @@ class TraceRepository:
         With ``at_most``, counting stops once more than that many match: the answer is
         ``min(count, at_most + 1)``, so a list can say "10,000+" without counting every
         match of a common filter on a large store (an exact count of a value on 12% of 1M
-        spans took 107 ms on SQLite and grew with the store; the capped one walks the
-        newest traces as the list does).
+        spans took 107 ms on SQLite and grew with the store).
         """
         query = query or TraceQuery()
         with self.db.connect() as conn:
@@ -320,12 +319,12 @@ class TraceRepository:
             else:
                 if at_most < 0:
                     raise ValueError(f"at_most must not be negative, got {at_most}")
-                first = (
-                    select(traces.c.trace_id)
-                    .where(*self._planned_filters(conn, query))
-                    .order_by(traces.c.start_ns.desc())
-                    .limit(at_most + 1)
-                )
+                # Unordered, and with the filters as the exact count writes them: the
+                # database may stop at the cap whichever plan it picks. (Walking the newest
+                # traces and probing each, as the list does, reaches 10,000 matches of a
+                # value on 5% of traces only after 200,000 probes: 0.5 s on PostgreSQL.)
+                first = select(literal(1)).select_from(traces).where(*self._trace_filters(query))
+                first = first.limit(at_most + 1)
                 stmt = select(func.count()).select_from(first.subquery())
             return int(conn.execute(stmt).scalar_one())
 
