@@ -12,6 +12,7 @@ import json
 import math
 import os
 import platform
+import random
 import socket
 import sqlite3
 import statistics
@@ -257,3 +258,19 @@ def pg_schema(url: str = PG_URL, prefix: str = "bench") -> Iterator[tuple[str, s
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def text_pool(rng: random.Random, words: Sequence[str], n: int = 256) -> list[str]:
+    """``n`` free texts of 1-4 KB made of ``words`` (so they compress as prose does, in
+    PostgreSQL's TOAST and in OTLP's gzip alike): the realistic payloads of LLM spans."""
+    out = []
+    for _ in range(n):
+        size = rng.randint(1024, 4096)
+        chosen: list[str] = []
+        length = 0
+        while length < size:
+            w = rng.choice(words)
+            chosen.append(w)
+            length += len(w) + 1
+        out.append(" ".join(chosen))
+    return out

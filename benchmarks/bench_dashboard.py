@@ -71,6 +71,7 @@ from _common import (
     percentile,
     pg_available,
     pg_schema,
+    text_pool,
     versions_text,
 )
 
@@ -125,21 +126,6 @@ def log(message: str) -> None:
 # --- the workload: OTLP request bodies -------------------------------------------------------
 
 
-def text_pool(rng: random.Random, n: int = 256) -> list[str]:
-    """Free text of 1-4 KB made of words (compresses as prose does)."""
-    out = []
-    for _ in range(n):
-        size = rng.randint(1024, 4096)
-        words: list[str] = []
-        length = 0
-        while length < size:
-            w = rng.choice(WORDS)
-            words.append(w)
-            length += len(w) + 1
-        out.append(" ".join(words))
-    return out
-
-
 class Workload:
     """Deterministic OpenInference traces: the first N traces are the same in every run, so a
     prefix sent to Phoenix is the prefix stored in prodready."""
@@ -147,7 +133,7 @@ class Workload:
     def __init__(self, end_ns: int, seed: int = 12) -> None:
         self.end_ns = end_ns
         self.rng = random.Random(seed)
-        self.texts = text_pool(random.Random(seed + 1))
+        self.texts = text_pool(random.Random(seed + 1), WORDS)
         self.trace_ids: list[str] = []
         self.made = 0
 

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from _common import PG_URL, fmt, percentile, pg_available, pg_schema
+from _common import PG_URL, fmt, percentile, pg_available, pg_schema, text_pool
 
 from prodready.store import Store, TraceQuery
 from prodready.store.writing import prepare_span
@@ -88,26 +88,11 @@ WORDS = [
 ]
 
 
-def text_pool(rng: random.Random, n: int = 256) -> list[str]:
-    """Realistic free text of 1-4 KB (words, so PostgreSQL's TOAST compresses it as it would)."""
-    out = []
-    for _ in range(n):
-        size = rng.randint(1024, 4096)
-        words: list[str] = []
-        length = 0
-        while length < size:
-            w = rng.choice(WORDS)
-            words.append(w)
-            length += len(w) + 1
-        out.append(" ".join(words))
-    return out
-
-
 def generate(n_spans: int, end_ns: int, seed: int = 12) -> Iterator[list[tuple[Any, ...]]]:
     """Batches of prepared spans (500 traces each) over 7 days, in time order give or take
     a minute, as live ingest writes them."""
     rng = random.Random(seed)
-    texts = text_pool(rng)
+    texts = text_pool(rng, WORDS)
     n_traces = n_spans // SPANS_PER_TRACE
     resource = {"service.name": "support-agent"}
     batch: list[tuple[Any, ...]] = []
