@@ -1,0 +1,17 @@
+"""The ``northwind`` command: one sub-command group per part of the agent."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="northwind",
+    help="Northwind Bank's support agent: the reference agent of prodready.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
