@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import typer
 
+from northwind.intents.cli import app as intents_app
+
 app = typer.Typer(
     name="northwind",
     help="Northwind Bank's support agent: the reference agent of prodready.",
     no_args_is_help=True,
     add_completion=False,
 )
+
+app.add_typer(intents_app, name="intents")
 
 
 def main() -> None:

@@ -1,0 +1,246 @@
+"""The intent classifier: TF-IDF word and character n-grams under a linear model."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from northwind.intents._data import Examples
+
+EXTRA = 'pip install "prodready[northwind]"'
+MODEL_FILE = "intents.joblib"
+DEFAULT_DIR = Path(".northwind")
+ECE_BINS = 15
+_FORMAT = 1
+
+
+class MissingDependencyError(RuntimeError):
+    """scikit-learn (or joblib) is not installed; the message names the extra to install."""
+
+
+def _require(module: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        package = module.partition(".")[0]
+        raise MissingDependencyError(
+            f"the intent classifier needs {package!r}, which is not installed: {EXTRA}"
+        ) from None
+
+
+def _pipeline(seed: int) -> Any:
+    text = _require("sklearn.feature_extraction.text")
+    pipeline = _require("sklearn.pipeline")
+    linear = _require("sklearn.linear_model")
+    features = pipeline.FeatureUnion(
+        [
+            (
+                "words",
+                text.TfidfVectorizer(
+                    analyzer="word", ngram_range=(1, 2), sublinear_tf=True, lowercase=True
+                ),
+            ),
+            (
+                "chars",
+                text.TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, lowercase=True
+                ),
+            ),
+        ]
+    )
+    model = linear.LogisticRegression(C=20.0, max_iter=3000, random_state=seed)
+    return pipeline.Pipeline([("features", features), ("model", model)])
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Accuracy and macro-F1 over ``n`` labelled queries."""
+
+    accuracy: float
+    macro_f1: float
+    n: int
+
+    def as_dict(self) -> dict[str, float | int]:
+        """The JSON form: keys ``accuracy``, ``macro_f1`` and ``n``."""
+        return {"accuracy": self.accuracy, "macro_f1": self.macro_f1, "n": self.n}
+
+
+@dataclass(frozen=True)
+class ReliabilityBin:
+    """One confidence bin: predictions with confidence in ``(low, high]``."""
+
+    low: float
+    high: float
+    count: int
+    mean_confidence: float
+    accuracy: float
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Expected calibration error over equal-width confidence bins, and the bins."""
+
+    ece: float
+    bins: list[ReliabilityBin] = field(default_factory=list)
+
+
+def calibration(
+    confidences: Sequence[float], correct: Sequence[bool], n_bins: int = ECE_BINS
+) -> Calibration:
+    """ECE: the count-weighted mean gap between confidence and accuracy per bin.
+
+    Bins are equal-width over [0, 1]; empty bins are left out of the table.
+    """
+    if len(confidences) != len(correct):
+        raise ValueError("confidences and correct differ in length")
+    total = len(confidences)
+    bins: list[ReliabilityBin] = []
+    ece = 0.0
+    for b in range(n_bins):
+        low, high = b / n_bins, (b + 1) / n_bins
+        members = [
+            i for i, c in enumerate(confidences) if (low < c <= high) or (b == 0 and c == 0.0)
+        ]
+        if not members:
+            continue
+        mean_conf = sum(confidences[i] for i in members) / len(members)
+        acc = sum(1 for i in members if correct[i]) / len(members)
+        ece += len(members) / total * abs(acc - mean_conf)
+        bins.append(ReliabilityBin(low, high, len(members), mean_conf, acc))
+    return Calibration(ece, bins)
+
+
+class IntentClassifier:
+    """A trained BANKING77 intent classifier.
+
+    >>> clf = IntentClassifier.train(examples)          # or IntentClassifier.load(path)
+    >>> clf.predict(["my card hasn't arrived"])
+    [('card_arrival', 0.93)]
+    """
+
+    def __init__(self, pipeline: Any, *, train_seconds: float = 0.0) -> None:
+        self._pipeline = pipeline
+        self.train_seconds = train_seconds
+
+    @classmethod
+    def train(cls, examples: Examples, *, seed: int = 0) -> IntentClassifier:
+        """Fit the features and the model on ``examples``.
+
+        Raises:
+            MissingDependencyError: scikit-learn is not installed.
+            ValueError: fewer than two intents among the examples.
+        """
+        if len(set(examples.labels)) < 2:
+            raise ValueError("training needs at least two intents")
+        pipeline = _pipeline(seed)
+        start = time.perf_counter()
+        pipeline.fit(examples.texts, examples.labels)
+        return cls(pipeline, train_seconds=time.perf_counter() - start)
+
+    @property
+    def intents(self) -> list[str]:
+        """The intents the model knows, sorted."""
+        return [str(c) for c in self._pipeline.classes_]
+
+    def predict_proba(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        """For each text, the probability of every known intent (summing to 1)."""
+        if not texts:
+            return []
+        rows = self._pipeline.predict_proba(list(texts))
+        names = self.intents
+        return [{n: float(p) for n, p in zip(names, row, strict=True)} for row in rows]
+
+    def predict(self, texts: Sequence[str]) -> list[tuple[str, float]]:
+        """For each text, the most likely intent and its calibrated confidence in [0, 1]."""
+        if not texts:
+            return []
+        rows = self._pipeline.predict_proba(list(texts))
+        names = self.intents
+        out: list[tuple[str, float]] = []
+        for row in rows:
+            best = int(row.argmax())
+            out.append((names[best], min(1.0, max(0.0, float(row[best])))))
+        return out
+
+    def evaluate(self, examples: Examples) -> Metrics:
+        """Accuracy and macro-F1 (over the intents present in ``examples`` or predicted)."""
+        return score([p for p, _ in self.predict(examples.texts)], examples.labels)
+
+    def calibration(self, examples: Examples, n_bins: int = ECE_BINS) -> Calibration:
+        """Expected calibration error of the top-intent confidence on ``examples``."""
+        predictions = self.predict(examples.texts)
+        return calibration(
+            [c for _, c in predictions],
+            [p == y for (p, _), y in zip(predictions, examples.labels, strict=True)],
+            n_bins,
+        )
+
+    def save(self, path: Path | str) -> Path:
+        """Write the model with joblib; ``path`` is a file or a directory (then
+        ``DIR/intents.joblib``). Returns the file written."""
+        joblib = _require("joblib")
+        target = Path(path)
+        if target.suffix != ".joblib":
+            target = target / MODEL_FILE
+        target.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(
+            {"format": _FORMAT, "pipeline": self._pipeline, "train_seconds": self.train_seconds},
+            target,
+        )
+        return target
+
+    @classmethod
+    def load(cls, path: Path | str = DEFAULT_DIR) -> IntentClassifier:
+        """Read a model written by :meth:`save` (a file, or a directory holding one).
+
+        Only load files you wrote: joblib files are pickles and can run code.
+
+        Raises:
+            FileNotFoundError: no model there (train one with ``northwind intents train``).
+        """
+        joblib = _require("joblib")
+        source = Path(path)
+        if source.is_dir() or source.suffix != ".joblib":
+            source = source / MODEL_FILE
+        if not source.is_file():
+            raise FileNotFoundError(
+                f"{source}: no intent model; train one with `northwind intents train`"
+            )
+        data = joblib.load(source)
+        if not isinstance(data, dict) or data.get("format") != _FORMAT:
+            raise ValueError(f"{source}: not an intent model of this version; train it again")
+        return cls(data["pipeline"], train_seconds=float(data.get("train_seconds", 0.0)))
+
+
+def score(predicted: Sequence[str], expected: Sequence[str]) -> Metrics:
+    """Accuracy and macro-F1 of ``predicted`` against ``expected`` intents."""
+    metrics = _require("sklearn.metrics")
+    n = len(expected)
+    if n == 0:
+        return Metrics(0.0, 0.0, 0)
+    return Metrics(
+        accuracy=float(metrics.accuracy_score(expected, predicted)),
+        macro_f1=float(metrics.f1_score(expected, predicted, average="macro", zero_division=0)),
+        n=n,
+    )
+
+
+def dev_split(
+    examples: Examples, *, dev_fraction: float = 0.1, seed: int = 0
+) -> tuple[Examples, Examples]:
+    """A stratified split of ``examples`` into (train, dev), seeded."""
+    if not 0.0 < dev_fraction < 1.0:
+        raise ValueError(f"dev_fraction must be between 0 and 1 (exclusive), got {dev_fraction}")
+    selection = _require("sklearn.model_selection")
+    tr_x, dv_x, tr_y, dv_y = selection.train_test_split(
+        examples.texts,
+        examples.labels,
+        test_size=dev_fraction,
+        random_state=seed,
+        stratify=examples.labels,
+    )
+    return Examples(list(tr_x), list(tr_y)), Examples(list(dv_x), list(dv_y))
