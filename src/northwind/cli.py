@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from northwind.intents.cli import app as intents_app
+from northwind.bank._cli import app as bank_app
+from northwind.intents._cli import app as intents_app
 
 app = typer.Typer(
     name="northwind",
@@ -13,6 +14,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
+app.add_typer(bank_app, name="bank")
 app.add_typer(intents_app, name="intents")
 
 

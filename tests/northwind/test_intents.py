@@ -14,13 +14,13 @@ pytest.importorskip("sklearn")
 
 from northwind.cli import app
 from northwind.intents import (
+    TRAINING_SPLIT,
     CsvError,
     Examples,
     IntentClassifier,
     calibration,
     read_csv,
 )
-from northwind.intents.cli import TRAIN_CSV
 
 runner = CliRunner()
 
@@ -35,7 +35,7 @@ def _write(path: Path, rows: list[tuple[str, str]], header: str = "text,category
 @pytest.fixture(scope="module")
 def subset() -> Examples:
     """12 intents x 15 queries from BANKING77's training split (the first of each)."""
-    full = read_csv(TRAIN_CSV)
+    full = read_csv(TRAINING_SPLIT)
     by_intent: dict[str, list[str]] = defaultdict(list)
     for text, label in zip(full.texts, full.labels, strict=True):
         by_intent[label].append(text)

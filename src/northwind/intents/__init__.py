@@ -8,7 +8,7 @@
 Needs scikit-learn: ``pip install "prodready[northwind]"``. See docs/reference-agent.md.
 """
 
-from northwind.intents._data import CsvError, Examples, read_csv
+from northwind.intents._data import TRAINING_SPLIT, CsvError, Examples, read_csv
 from northwind.intents._model import (
     DEFAULT_DIR,
     ECE_BINS,
@@ -25,6 +25,7 @@ from northwind.intents._model import (
 __all__ = [
     "DEFAULT_DIR",
     "ECE_BINS",
+    "TRAINING_SPLIT",
     "Calibration",
     "CsvError",
     "Examples",

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from northwind.intents._data import CsvError, read_csv
+from northwind.intents._data import TRAINING_SPLIT, CsvError, read_csv
 from northwind.intents._model import (
     DEFAULT_DIR,
     ECE_BINS,
@@ -16,8 +16,6 @@ from northwind.intents._model import (
     MissingDependencyError,
     dev_split,
 )
-
-TRAIN_CSV = Path(__file__).resolve().parent.parent / "data" / "banking77" / "train.csv"
 
 app = typer.Typer(
     name="intents",
@@ -47,7 +45,7 @@ def train(
         ),
     ] = 0.1,
     seed: Annotated[int, typer.Option(help="Seed of the dev split and the model.")] = 0,
-    data: Annotated[Path, typer.Option(help="Training CSV (text,category).")] = TRAIN_CSV,
+    data: Annotated[Path, typer.Option(help="Training CSV (text,category).")] = TRAINING_SPLIT,
 ) -> None:
     """Train on BANKING77's training split, measure on a held-out dev split, save the model."""
     try:
