@@ -20,6 +20,7 @@ from northwind.bank import (
 )
 from northwind.bank._cli import app as bank_app
 from northwind.bank._facts import FACTS
+from northwind.cli import app as northwind_app
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +141,7 @@ def test_cli_build_and_policies(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert Bank(path).balance("C00004").customer_id == "C00004"
-    result = runner.invoke(bank_app, ["policies"])
+    result = runner.invoke(northwind_app, ["bank", "policies"])
     assert result.exit_code == 0, result.output
     assert "cover 77 of 77 intents" in result.output
     assert "card_arrival" in result.output

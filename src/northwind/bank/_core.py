@@ -77,7 +77,13 @@ def _fact_cents(name: str) -> int:
     return 0 if text == "free" else int(Decimal(text.lstrip("£").replace(",", "")) * 100)
 
 
-# The fees charged in the database are the policy documents' fees.
+def _in_currency(pence: int, currency: str) -> int:
+    """A GBP amount in pence as minor units of ``currency`` at the fixed rate."""
+    return int((pence * Decimal(RATES_PER_GBP[currency])).to_integral_value())
+
+
+# The fees charged in the database are the policy documents' fees (in GBP; a fee on a
+# transfer or top-up in another currency is charged in that currency at the fixed rate).
 _FEE = {
     "domestic": _fact_cents("transfer_fee_domestic"),
     "sepa": _fact_cents("transfer_fee_sepa"),
@@ -187,7 +193,7 @@ def _fill(con: sqlite3.Connection, rng: random.Random, n: int) -> None:
             method = rng.choices(("card", "bank_transfer", "cash_or_cheque"), (6, 3, 1))[0]
             amount = rng.randrange(2_000, 150_000, 100)
             status = rng.choices(("completed", "pending", "failed", "reverted"), (85, 5, 6, 4))[0]
-            fee = _TOP_UP_FEE[method]
+            fee = _in_currency(_TOP_UP_FEE[method], currency)
             con.execute(
                 "INSERT INTO top_ups VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (f"T{top_up_no:06d}", customer_id, amount, currency, method, status,
@@ -234,6 +240,7 @@ def _fill(con: sqlite3.Connection, rng: random.Random, n: int) -> None:
             scheme = rng.choices(("domestic", "sepa", "swift"), (6, 3, 1))[0]
             cur = {"domestic": currency, "sepa": "EUR", "swift": "USD"}[scheme]
             amount = rng.randrange(1_000, 80_000, 100)
+            fee = _in_currency(_FEE[scheme], cur)
             status = rng.choices(
                 ("completed", "pending", "failed", "cancelled", "declined"), (78, 8, 5, 5, 4)
             )[0]
@@ -246,11 +253,11 @@ def _fill(con: sqlite3.Connection, rng: random.Random, n: int) -> None:
                 "INSERT INTO transfers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (f"R{transfer_no:06d}", customer_id, amount, cur,
                  f"{rng.choice(_FIRST)} {rng.choice(_LAST)}", scheme, status,
-                 at.isoformat(sep=" "), expected.isoformat(sep=" "), _FEE[scheme]),
+                 at.isoformat(sep=" "), expected.isoformat(sep=" "), fee),
             )  # fmt: skip
             if status in ("completed", "pending"):
                 rate = Decimal(RATES_PER_GBP[currency]) / Decimal(RATES_PER_GBP[cur])
-                debit = int((amount * rate).to_integral_value()) + _FEE[scheme]
+                debit = int(((amount + fee) * rate).to_integral_value())
                 txs.append(
                     (
                         customer_id,

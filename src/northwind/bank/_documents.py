@@ -157,8 +157,9 @@ that the card is not frozen in the app and that the billing address matches the 
         body="""\
 ## Fees on card payments
 Card payments in GBP are {card_payment_fee_gbp}. Card payments in another currency are
-{card_payment_fee_foreign}, converted at the rate of the moment of payment; the fee is shown
-as a separate line on the statement.
+converted at our rate of the moment of payment and count toward the monthly exchange
+allowance of {exchange_free_month}; above it they cost {exchange_fee_weekday} on weekdays and
+{exchange_fee_weekend} at weekends, shown as a separate line on the statement.
 
 ## Pending and reverted payments
 A card payment stays pending until the merchant completes it, usually within
@@ -171,7 +172,7 @@ a pending authorisation beside the completed payment: the pending one drops off 
 The customer first checks the merchant name in the app's transaction details. A payment still
 not recognised is disputed within {chargeback_window_days} days, and the card is blocked and
 replaced for {replacement_card_fee}. Direct debits not recognised are refunded under the
-Direct Debit Guarantee; the customer must report them within {direct_debit_guarantee_days}
+Direct Debit Guarantee; the customer must report them within {direct_debit_guarantee_months}
 months.
 
 ## Refunds

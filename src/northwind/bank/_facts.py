@@ -59,11 +59,10 @@ FACTS: Final[dict[str, object]] = {
     "contactless_reset_payments": 5,
     # card payments
     "card_payment_fee_gbp": "free",
-    "card_payment_fee_foreign": "free on weekdays; 0.5% at weekends",
     "pending_card_payment_days": 7,
     "refund_days": "5 to 10 working days",
     "chargeback_window_days": 120,
-    "direct_debit_guarantee_days": 13,
+    "direct_debit_guarantee_months": 13,
     # cash
     "free_withdrawals_month": "£200",
     "withdrawal_fee_over": "2%",
