@@ -137,6 +137,28 @@ def _at(rng: random.Random, days: int = 365) -> datetime:
     return _EPOCH + timedelta(seconds=rng.randrange(days * 86400))
 
 
+def _card_row(
+    rng: random.Random, card_id: str, customer_id: str, kind: str, country: str
+) -> tuple[str, str, str, str, str, str, str | None, str]:
+    # Virtual cards are ready at once (policy): only physical ones can be on order.
+    weights = (80, 6, 10 if kind == "physical" else 0, 4)
+    status = rng.choices(("active", "blocked", "ordered", "expired"), weights)[0]
+    if status == "expired":
+        expires = _TODAY - timedelta(rng.randint(1, 60))
+        ordered = expires.replace(year=expires.year - 3)
+    else:
+        ordered = _TODAY - timedelta(rng.randint(0, 12)) if status == "ordered" else _at(rng).date()
+        expires = ordered.replace(year=ordered.year + 3, day=1)
+    delivery = (
+        (ordered + timedelta(days=5 if country == "GB" else 10)).isoformat()
+        if kind == "physical"
+        else None
+    )
+    last4 = f"{rng.randrange(10000):04d}"
+    return (card_id, customer_id, kind, last4, status, ordered.isoformat(), delivery,
+            expires.isoformat())  # fmt: skip
+
+
 def _fill(con: sqlite3.Connection, rng: random.Random, n: int) -> None:
     rates = [
         (
@@ -168,22 +190,9 @@ def _fill(con: sqlite3.Connection, rng: random.Random, n: int) -> None:
         for kind in ["physical"] + ["virtual"] * rng.randint(0, 2):
             card_no += 1
             card_id = f"K{card_no:06d}"
-            status = rng.choices(("active", "blocked", "ordered", "expired"), (80, 6, 10, 4))[0]
-            ordered = (
-                _at(rng).date() if status != "ordered" else _TODAY - timedelta(rng.randint(0, 12))
-            )
-            delivery = (
-                (ordered + timedelta(days=5 if country == "GB" else 10)).isoformat()
-                if kind == "physical"
-                else None
-            )
-            expires = _TODAY - timedelta(rng.randint(1, 60)) if status == "expired" else (
-                ordered.replace(year=ordered.year + 3, day=1))  # fmt: skip
-            con.execute(
-                "INSERT INTO cards VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (card_id, customer_id, kind, f"{rng.randrange(10000):04d}", status,
-                 ordered.isoformat(), delivery, expires.isoformat()),
-            )  # fmt: skip
+            row = _card_row(rng, card_id, customer_id, kind, country)
+            con.execute("INSERT INTO cards VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+            status = row[4]
             if status in ("active", "blocked"):
                 cards.append(card_id)
 
