@@ -104,6 +104,17 @@ def test_tools_on_known_and_unknown_ids(bank_path: Path) -> None:
     transfer = bank.transfer_status(transfer_id)
     assert transfer.transfer_id == transfer_id and transfer.expected_by > transfer.created_at
     assert bank.top_up_status(top_up_id).top_up_id == top_up_id
+    # The database charges the policy documents' fees.
+    con = sqlite3.connect(bank_path)
+    cash_top_up, swift = con.execute(
+        "SELECT (SELECT MIN(top_up_id) FROM top_ups"
+        "  WHERE method = 'cash_or_cheque' AND currency = 'GBP'),"
+        " (SELECT MIN(transfer_id) FROM transfers WHERE scheme = 'swift')"
+    ).fetchone()
+    con.close()
+    assert f"£{bank.top_up_status(cash_top_up).fee:.2f}" == FACTS["topup_cash_fee"]
+    usd_fee = bank.transfer_status(swift).fee  # USD, the policy's GBP fee at the fixed rate
+    assert usd_fee == Decimal(str(FACTS["transfer_fee_swift"])[1:]) * Decimal("1.27")
     assert bank.exchange_rate("GBP", "EUR") == Decimal("1.17")
     assert bank.exchange_rate("eur", "EUR") == 1
     for call, arg, kind in [

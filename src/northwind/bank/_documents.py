@@ -157,9 +157,10 @@ that the card is not frozen in the app and that the billing address matches the 
         body="""\
 ## Fees on card payments
 Card payments in GBP are {card_payment_fee_gbp}. Card payments in another currency are
-converted at our rate of the moment of payment and count toward the monthly exchange
-allowance of {exchange_free_month}; above it they cost {exchange_fee_weekday} on weekdays and
-{exchange_fee_weekend} at weekends, shown as a separate line on the statement.
+converted at our rate of the moment of payment and charged like an exchange in the app: on
+weekdays they are free up to {exchange_free_month} a month (an allowance shared with
+exchanges) and cost {exchange_fee_weekday} above it; at weekends they cost
+{exchange_fee_weekend}. The fee is a separate line on the statement.
 
 ## Pending and reverted payments
 A card payment stays pending until the merchant completes it, usually within
@@ -212,7 +213,9 @@ customer does not recognise means the card may be compromised: block the card at
 ## Wrong amount or wrong rate
 If the ATM dispensed less cash than was debited, the customer reports it within
 {cash_dispute_days} days with the ATM's location and time; we investigate with the operator.
-Withdrawals in another currency are converted at our exchange rate of the moment; ATMs that
+Withdrawals in another currency are converted at our exchange rate of the moment and charged
+like an exchange ({exchange_fee_weekday} on weekdays above the {exchange_free_month} monthly
+allowance, {exchange_fee_weekend} at weekends), besides any withdrawal fee; ATMs that
 offer to convert for the customer use their own rate, which is why the customer should
 always choose to be charged in the local currency.
 """,
@@ -326,9 +329,10 @@ Accounts hold and exchange {currencies_count} currencies: {currencies}. Cryptocu
 not supported.
 
 ## Exchange rates and fees
-Exchanges in the app use our rate of the moment. Exchanges up to {exchange_free_month} a month
-are free on weekdays; above that, or at weekends, they cost {exchange_fee_weekday} on weekdays
-and {exchange_fee_weekend} at weekends. The smallest exchange is {exchange_min}.
+Exchanges in the app use our rate of the moment. On weekdays exchanges are free up to
+{exchange_free_month} a month and cost {exchange_fee_weekday} above it; at weekends every
+exchange costs {exchange_fee_weekend}. Card payments and cash withdrawals in another
+currency share the same allowance and fees. The smallest exchange is {exchange_min}.
 
 ## Exchanging in the app
 The customer opens Accounts > Exchange, picks the two currencies and the amount, and confirms;

@@ -32,7 +32,7 @@ RATES_PER_GBP: Final[dict[str, str]] = {
     "AUD": "1.9400",
 }
 COUNTRIES: Final = (
-    "United Kingdom, Ireland, France, Germany, Spain, Italy, Portugal, the Netherlands, "
+    "the United Kingdom, Ireland, France, Germany, Spain, Italy, Portugal, the Netherlands, "
     "Belgium, Austria, Poland, Sweden, Denmark, Norway, Switzerland and the Czech Republic"
 )
 
