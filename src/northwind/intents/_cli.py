@@ -45,6 +45,16 @@ def train(
         ),
     ] = 0.1,
     seed: Annotated[int, typer.Option(help="Seed of the dev split and the model.")] = 0,
+    embeddings: Annotated[
+        bool,
+        typer.Option(
+            help="Add MiniLM sentence embeddings to the TF-IDF features (prodready's embed extra)."
+        ),
+    ] = True,
+    calibrate: Annotated[
+        bool,
+        typer.Option(help="Fit a softmax temperature on a held-out tenth, then refit."),
+    ] = True,
     data: Annotated[Path, typer.Option(help="Training CSV (text,category).")] = TRAINING_SPLIT,
 ) -> None:
     """Train on BANKING77's training split, measure on a held-out dev split, save the model."""
@@ -54,13 +64,19 @@ def train(
             train_set, dev = dev_split(examples, dev_fraction=dev_fraction, seed=seed)
         else:
             train_set, dev = examples, None
-        clf = IntentClassifier.train(train_set, seed=seed)
+        clf = IntentClassifier.train(
+            train_set, embeddings=embeddings, calibrate=calibrate, seed=seed
+        )
         path = clf.save(out)
     except CsvError as exc:
         raise _fail(str(exc)) from None
     except (MissingDependencyError, ValueError) as exc:
         raise _fail(str(exc)) from None
-    typer.echo(f"trained on {len(train_set)} queries in {clf.train_seconds:.1f} s -> {path}")
+    features = "TF-IDF + MiniLM" if clf.uses_embeddings else "TF-IDF"
+    typer.echo(
+        f"trained on {len(train_set)} queries ({features}, temperature "
+        f"{clf.temperature:.2f}) in {clf.train_seconds:.1f} s -> {path}"
+    )
     if dev is not None:
         metrics = clf.evaluate(dev)
         cal = clf.calibration(dev)

@@ -19,6 +19,7 @@ from prodready.models._config import (
     judge_client_from_env,
     parse_model,
 )
+from prodready.models._embed import MiniLMEmbedder, minilm_embedder
 from prodready.models._judge import (
     PARSER_VERSION,
     Judge,
@@ -40,6 +41,7 @@ __all__ = [
     "Judge",
     "JudgeParseError",
     "Message",
+    "MiniLMEmbedder",
     "ModelClient",
     "ModelError",
     "ModelRef",
@@ -48,6 +50,7 @@ __all__ = [
     "Ruling",
     "Vote",
     "judge_client_from_env",
+    "minilm_embedder",
     "parse_model",
     "parse_verdict",
 ]
