@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from northwind.intents import (
     CsvError,
     Examples,
     IntentClassifier,
+    MissingDependencyError,
     calibration,
     read_csv,
 )
@@ -173,3 +175,14 @@ def test_ece_of_known_bins() -> None:
     assert cal.ece == pytest.approx(0.2 + 0.35)
     assert [b.count for b in cal.bins] == [2, 2]
     assert cal.bins[1].accuracy == 0.5
+
+
+def test_missing_scikit_learn_names_the_extra(
+    subset: Examples, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "sklearn.linear_model", None)  # import fails
+    with pytest.raises(MissingDependencyError, match=r"prodready\[northwind\]"):
+        IntentClassifier.train(subset, embeddings=False)
+    data = _write(tmp_path / "t.csv", list(zip(subset.texts, subset.labels, strict=True)))
+    result = runner.invoke(app, ["intents", "train", "--data", str(data), "--no-embeddings"])
+    assert result.exit_code == 2 and "prodready[northwind]" in result.stderr
