@@ -1,8 +1,8 @@
 """The examples written for the reader's own agent run as written against stand-ins.
 
-docs/ci.md's suite file and docs/review.md's pytest test import ``agent`` from ``northwind``,
+docs/ci.md's suite file and docs/review.md's pytest test import ``agent`` from ``my_agent``,
 read the stored dataset ``banking-golden`` and a ``criteria.yaml`` the pages do not show, and
-use the ``correctness`` judge. Here ``northwind`` is a table of answers, the dataset five
+use the ``correctness`` judge. Here ``my_agent`` is a table of answers, the dataset five
 cases, the criteria the two metrics the pages' gate shows, and the judge the scripted one
 (``prodready.testing``), passing every answer. The suite runs through ``prodready eval run``
 with the page's arguments, the test through the pytest plugin; both fail their gate as the
@@ -85,7 +85,7 @@ def judge(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delenv("PRODREADY_STORE_URL", raising=False)
         monkeypatch.setenv("PRODREADY_RELEASE", "northwind@1.4.0")
         yield
-    sys.modules.pop("northwind", None)  # the stand-in, imported by the suite or the test
+    sys.modules.pop("my_agent", None)  # the stand-in, imported by the suite or the test
 
 
 def test_the_ci_suite_file_runs_with_the_pages_command(
@@ -95,7 +95,7 @@ def test_the_ci_suite_file_runs_with_the_pages_command(
     (tmp_path / "evals").mkdir()
     for name, text in {
         "suite.py": SUITE,
-        "northwind.py": NORTHWIND,
+        "my_agent.py": NORTHWIND,
         "criteria.yaml": CRITERIA,
     }.items():
         (tmp_path / "evals" / name).write_text(text, encoding="utf-8")
@@ -118,7 +118,7 @@ def test_the_review_pages_pytest_test_fails_with_the_gate_it_shows(
     tests = pytester.mkdir("tests")
     (tests / "test_agent.py").write_text(TEST, encoding="utf-8")
     (tests / "criteria.yaml").write_text(CRITERIA, encoding="utf-8")
-    pytester.makepyfile(northwind=NORTHWIND)
+    pytester.makepyfile(my_agent=NORTHWIND)
     pytester.syspathinsert()
     url = f"sqlite:///{pytester.path / 'evals.db'}"
     banking_golden(url)
