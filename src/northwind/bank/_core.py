@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -357,10 +359,17 @@ class Bank:
         if not self.path.is_file():
             raise FileNotFoundError(f"no bank database at {self.path} (run: northwind bank build)")
 
-    def _connect(self) -> sqlite3.Connection:
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """One transaction on a connection that is closed afterwards (sqlite3's own
+        ``with connection`` commits or rolls back but leaves it open)."""
         con = sqlite3.connect(self.path)
         con.row_factory = sqlite3.Row
-        return con
+        try:
+            with con:
+                yield con
+        finally:
+            con.close()
 
     def _customer_currency(self, con: sqlite3.Connection, customer_id: str) -> str:
         row = con.execute(
@@ -396,18 +405,14 @@ class Bank:
 
     def block_card(self, card_id: str) -> CardStatus:
         """Block a card and return it; blocking a blocked card changes nothing (idempotent)."""
-        con = self._connect()
-        try:
-            with con:
-                con.execute(
-                    "UPDATE cards SET status = 'blocked' WHERE card_id = ? AND status != 'blocked'",
-                    (card_id,),
-                )
-                row = con.execute("SELECT * FROM cards WHERE card_id = ?", (card_id,)).fetchone()
-                if row is None:
-                    raise UnknownIdError("card", card_id)
-        finally:
-            con.close()
+        with self._connect() as con:
+            con.execute(
+                "UPDATE cards SET status = 'blocked' WHERE card_id = ? AND status != 'blocked'",
+                (card_id,),
+            )
+            row = con.execute("SELECT * FROM cards WHERE card_id = ?", (card_id,)).fetchone()
+        if row is None:
+            raise UnknownIdError("card", card_id)
         return self._card(row)
 
     def transfer_status(self, transfer_id: str) -> TransferStatus:
