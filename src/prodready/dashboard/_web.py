@@ -23,6 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from prodready.dashboard._scope import SCOPE_COOKIE, Scope, read_scope
 from prodready.dashboard._security import CSRF_COOKIE, CSRF_FIELD, csrf_token
+from prodready.store import Facets, Store
 
 THEME_COOKIE: Final = "prodready_theme"
 THEMES: Final = ("auto", "light", "dark")
@@ -174,22 +175,15 @@ environment.filters.update(
 )
 
 
-@dataclass(frozen=True)
-class Facets:
-    """The values the scope's release and environment fields suggest."""
-
-    releases: tuple[str, ...] = ()
-    environments: tuple[str, ...] = ()
-
-
 def facets_of(request: Request, scope: Scope) -> Facets:
     """Releases and environments seen in the scope's window (for the filter fields)."""
-    store = getattr(request.app.state, "store", None)
-    reader = getattr(store, "facets", None)
-    if reader is None:
-        return Facets()
-    found = reader(scope.since_ns, scope.until_ns)
-    return Facets(tuple(found.releases), tuple(found.environments))
+    return store_of(request).facets(scope.since_ns, scope.until_ns)
+
+
+def store_of(request: Request) -> Store:
+    """The app's store, which every page reads."""
+    store: Store = request.app.state.store
+    return store
 
 
 def theme_of(request: Request) -> str:

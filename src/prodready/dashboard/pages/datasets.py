@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from prodready.dashboard._security import check_csrf
-from prodready.dashboard._web import Page, register, render
+from prodready.dashboard._web import Page, register, render, store_of
 from prodready.dashboard.pages import _forms
 from prodready.evaluation import Expected
 from prodready.evaluation.datasets import (
@@ -44,11 +44,6 @@ PAGE = register(Page("datasets", "Datasets", "/ui/datasets", "d", 40))
 CASES_PAGE: Final = 50
 
 
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
 def dataset_url(name: str, **params: object) -> str:
     query = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in params.items() if v is not None)
     return f"/ui/datasets/{quote(name, safe='')}" + (f"?{query}" if query else "")
@@ -57,7 +52,7 @@ def dataset_url(name: str, **params: object) -> str:
 @router.get("/datasets", response_class=HTMLResponse)
 def dataset_list(request: Request) -> HTMLResponse:
     """Every dataset, its latest version, and how many candidates await a reviewer."""
-    store = _store(request)
+    store = store_of(request)
     pending: dict[str, int] = {}
     for c in list_candidates(store):
         pending[c.dataset] = pending.get(c.dataset, 0) + 1
@@ -97,7 +92,7 @@ def _load(store: Store, name: str, version: int | None, field: str = "version") 
 def diff_page(request: Request, name: str) -> HTMLResponse:
     """How version ``to`` differs from version ``from`` (default: the latest from the one
     before it)."""
-    store = _store(request)
+    store = store_of(request)
     history = dataset_history(store, name)
     if not history:
         raise HTTPException(404, f"no dataset {name!r}")
@@ -131,7 +126,7 @@ def diff_page(request: Request, name: str) -> HTMLResponse:
 @router.get("/datasets/{name}", response_class=HTMLResponse)
 def dataset_page(request: Request, name: str) -> HTMLResponse:
     """A dataset: its versions, a version's cases (paged) and its pending candidates."""
-    store = _store(request)
+    store = store_of(request)
     version = _version(request)
     data = _load(store, name, version)
     offset = _forms.offset_of(request)
@@ -206,7 +201,7 @@ def expected_from(form: dict[str, Any], candidate: CandidateCase) -> Expected:
 async def confirm(request: Request, name: str, candidate_id: str) -> RedirectResponse:
     """Confirm a candidate with its expected answer: it joins the dataset's next version."""
     form = await check_csrf(request)
-    store = _store(request)
+    store = store_of(request)
     reviewer = _forms.reviewer_field(form)
     candidate = _candidate(store, name, candidate_id)
     expected = expected_from(form, candidate)
@@ -228,7 +223,7 @@ async def confirm(request: Request, name: str, candidate_id: str) -> RedirectRes
 async def reject(request: Request, name: str, candidate_id: str) -> RedirectResponse:
     """Reject a candidate, saying why; it stays in the store, marked rejected."""
     form = await check_csrf(request)
-    store = _store(request)
+    store = store_of(request)
     reviewer = _forms.reviewer_field(form)
     note = _forms.text_field(form, "reason", required=True)
     candidate = _candidate(store, name, candidate_id)

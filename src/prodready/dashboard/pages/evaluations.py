@@ -28,7 +28,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from prodready.dashboard._scope import read_scope
-from prodready.dashboard._web import Page, environment, register, render
+from prodready.dashboard._web import Page, environment, register, render, store_of
 from prodready.dashboard.pages import _forms
 from prodready.evaluation import Case, CaseResult, Score
 from prodready.evaluation.criteria import Aggregate, Criteria, Metric
@@ -55,11 +55,6 @@ TREND_RUNS: Final = 30
 BINS: Final = 10
 CHART_W: Final = 300
 CHART_H: Final = 100
-
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
 
 
 def resolve_run(store: Store, ref: str, field_name: str = "run") -> str:
@@ -92,7 +87,7 @@ def run_list(request: Request) -> HTMLResponse:
     scope = read_scope(request)
     offset = _forms.offset_of(request)
     dataset = request.query_params.get("dataset", "").strip() or None
-    store = _store(request)
+    store = store_of(request)
     rows = list_runs(
         store,
         release=scope.release,
@@ -281,7 +276,7 @@ def _previous(store: Store, head: EvalRun) -> EvalRun:
 @router.get("/evaluations/compare", response_class=HTMLResponse)
 def compare_page(request: Request) -> HTMLResponse:
     """Two runs compared on their shared cases (``base`` and ``head``)."""
-    store = _store(request)
+    store = store_of(request)
     q = request.query_params
     head = _load(store, q.get("head", ""), "head")
     if q.get("base", "").strip():
@@ -357,7 +352,7 @@ def trend_points(store: Store, dataset: str, metric: str) -> list[TrendPoint]:
 @router.get("/evaluations/trends", response_class=HTMLResponse)
 def trends_page(request: Request) -> HTMLResponse:
     """A score's pass rate across a dataset's runs (the newest 30), as a line."""
-    store = _store(request)
+    store = store_of(request)
     datasets = [d.name for d in list_datasets(store)]
     dataset = request.query_params.get("dataset", "").strip()
     metric = request.query_params.get("metric", "").strip()
@@ -569,7 +564,7 @@ class CaseRow:
 @router.get("/evaluations/{run_ref}", response_class=HTMLResponse)
 def run_page(request: Request, run_ref: str) -> HTMLResponse:
     """A run: scorecard, score distributions, and its cases (``?failing=1``, ``offset``)."""
-    store = _store(request)
+    store = store_of(request)
     run = _load(store, run_ref)
     cases = load_run_cases(store, run.run_id)
     offset = _forms.offset_of(request)
@@ -603,7 +598,7 @@ def run_page(request: Request, run_ref: str) -> HTMLResponse:
 @router.get("/evaluations/{run_ref}/cases/{case_id:path}", response_class=HTMLResponse)
 def case_page(request: Request, run_ref: str, case_id: str) -> HTMLResponse:
     """One case of a run: input, expected, every repeat's output and scores, its trace."""
-    store = _store(request)
+    store = store_of(request)
     run = _load(store, run_ref)
     results = [r for r in run.results if r.case_id == case_id]
     if not results:

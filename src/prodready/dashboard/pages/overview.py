@@ -19,6 +19,7 @@ from prodready.dashboard._web import (
     fmt_usd,
     register,
     render,
+    store_of,
 )
 from prodready.monitoring import feedback_summary, open_alerts, score_series
 from prodready.store import Store, Timeseries, TimeseriesBucket, TimeseriesQuery, TraceQuery
@@ -29,11 +30,6 @@ PAGE = register(Page("overview", "Overview", "/ui/overview", "o", 10))
 GROUPINGS: Final = ("release", "environment")
 MAX_SERIES: Final = 8
 """Series drawn per chart: the busiest groups; the rest are summed into "other"."""
-
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
 
 
 def _series(
@@ -115,7 +111,7 @@ def overview(request: Request) -> HTMLResponse:
     by = request.query_params.get("by", "release")
     if by not in GROUPINGS:
         raise HTTPException(400, f"by: {by!r} is not one of {', '.join(GROUPINGS)}")
-    store = _store(request)
+    store = store_of(request)
     query = TimeseriesQuery(
         since_ns=scope.since_ns,
         until_ns=scope.until_ns,

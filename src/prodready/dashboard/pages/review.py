@@ -28,7 +28,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from prodready.dashboard._security import check_csrf
-from prodready.dashboard._web import Page, register, render
+from prodready.dashboard._web import Page, register, render, store_of
 from prodready.dashboard.pages import _forms
 from prodready.evaluation.review import (
     ReviewError,
@@ -57,11 +57,6 @@ SCORE_DECISIONS: Final = ("pass", "fail")
 CANDIDATE_DECISIONS: Final = ("confirm", "reject")
 
 
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
 def list_filtered(store: Store, status: str, kind: str | None) -> list[HumanTask]:
     """The tasks a filter shows (oldest first; resolved ones newest first)."""
     queue = TaskQueue(store)
@@ -83,7 +78,7 @@ def task_list(request: Request) -> HTMLResponse:
     if status not in FILTERS:
         raise HTTPException(400, f"status: {status!r} is not one of {', '.join(FILTERS)}")
     kind = request.query_params.get("kind", "").strip() or None
-    store = _store(request)
+    store = store_of(request)
     tasks = list_filtered(store, status, kind)
     response = render(
         request,
@@ -139,7 +134,7 @@ def actions_of(task: HumanTask, reviewer: str, now: int) -> dict[str, Any]:
 @router.get("/review/{task_id}", response_class=HTMLResponse)
 def task_page(request: Request, task_id: str) -> HTMLResponse:
     """One task: its context, its trace and case, and what can be done with it."""
-    store = _store(request)
+    store = store_of(request)
     task = _task(store, task_id)
     reviewer = _forms.reviewer_of(request)
     now = time.time_ns()
@@ -196,7 +191,7 @@ async def claim(request: Request, task_id: str) -> RedirectResponse:
     """Claim the task for the reviewer (a 15-minute lease; claiming again renews it)."""
     form = await check_csrf(request)
     reviewer = _forms.reviewer_field(form)
-    store = _store(request)
+    store = store_of(request)
     task = _task(store, task_id)
     try:
         TaskQueue(store).claim(task.id, reviewer)
@@ -212,7 +207,7 @@ async def release(request: Request, task_id: str) -> RedirectResponse:
     """Give the task back to the queue."""
     form = await check_csrf(request)
     reviewer = _forms.reviewer_field(form)
-    store = _store(request)
+    store = store_of(request)
     task = _task(store, task_id)
     try:
         TaskQueue(store).release(task.id, reviewer)
@@ -228,7 +223,7 @@ async def label_task(request: Request, task_id: str) -> RedirectResponse:
     reviewer = _forms.reviewer_field(form)
     verdict = _forms.text_field(form, "verdict", required=True, limit=20)
     note = _forms.text_field(form, "note") or None
-    store = _store(request)
+    store = store_of(request)
     task = _task(store, task_id)
     allowed = CANDIDATE_DECISIONS if task.kind == "candidate_case" else SCORE_DECISIONS
     if task.kind not in ("candidate_case", "score_review"):
@@ -269,7 +264,7 @@ async def resolve(request: Request, task_id: str) -> RedirectResponse:
     reviewer = _forms.reviewer_field(form)
     decision = _forms.text_field(form, "decision", required=True, limit=200)
     note = _forms.text_field(form, "note")
-    store = _store(request)
+    store = store_of(request)
     task = _task(store, task_id)
     if task.kind in ("candidate_case", "score_review"):
         raise HTTPException(400, f"task: a {task.kind} task is labelled, not resolved")

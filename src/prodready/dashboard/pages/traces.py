@@ -13,9 +13,9 @@ from pydantic import ValidationError
 from prodready.dashboard import _web
 from prodready.dashboard._scope import read_scope
 from prodready.dashboard._views import list_views
-from prodready.dashboard._web import Page, register, render
+from prodready.dashboard._web import Page, register, render, store_of
 from prodready.evaluation.runs import scores_of_trace
-from prodready.store import Store, TraceQuery, TraceSummary
+from prodready.store import TraceQuery, TraceSummary
 from prodready.store.filters import parse_attr
 from prodready.store.records import Span
 from prodready.tracing.llm import LLMCall, TraceDetail
@@ -36,11 +36,6 @@ _SESSION_LIMIT: Final = 500
 TOOL_KEY: Final = A.GEN_AI_TOOL_NAME
 INTENT_KEY: Final = A.INTENT_NAME
 FILTER_FIELDS: Final = ("name", "status", "kind", "intent", "tool", "attr", "min_ms", "session")
-
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
 
 
 @dataclass
@@ -137,7 +132,7 @@ def trace_list(request: Request) -> HTMLResponse:
         raise HTTPException(400, f"offset: {offset_text!r} is not a whole number")
     offset = int(offset_text)
     query = to_query(request, filters, offset=offset)
-    store = _store(request)
+    store = store_of(request)
     rows = store.list_traces(query)
     cap = offset + max(COUNT_AHEAD, PAGE_SIZE)
     total = store.count_traces(query, at_most=cap)
@@ -268,7 +263,7 @@ def trace_page(request: Request, trace_id: str) -> HTMLResponse:
     """One trace: summary, span tree with waterfall, and the selected span (``?span=``)."""
     if not _TRACE_ID.fullmatch(trace_id):
         raise HTTPException(400, f"invalid trace id {trace_id!r}: expected 32 hex characters")
-    store = _store(request)
+    store = store_of(request)
     trace = store.get_trace(trace_id)
     if trace is None:
         raise HTTPException(404, f"no trace {trace_id.lower()} in the store")
@@ -317,7 +312,7 @@ class Turn:
 @router.get("/sessions/{session_id:path}", response_class=HTMLResponse)
 def session_page(request: Request, session_id: str) -> HTMLResponse:
     """A conversation: its traces in time order, each turn's input and output."""
-    store = _store(request)
+    store = store_of(request)
     query = TraceQuery(session_id=session_id, limit=_SESSION_LIMIT)
     summaries = store.list_traces(query)
     if not summaries:

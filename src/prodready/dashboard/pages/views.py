@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from prodready.dashboard._security import check_csrf
 from prodready.dashboard._views import delete_view, save_view
-from prodready.store import Store
+from prodready.dashboard._web import store_of
 
 router = APIRouter(prefix="/ui")
 
@@ -18,11 +18,6 @@ PAGES: Final = {"traces": "/ui/traces"}
 """The pages that have saved views, and where a view of each opens."""
 DROPPED: Final = frozenset({"offset", "csrf"})
 """Parameters a saved view does not keep: the page number and the form's token."""
-
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
 
 
 @router.post("/views")
@@ -35,7 +30,7 @@ async def save(request: Request) -> RedirectResponse:
     kept = [(k, v) for k, v in parse_qsl(str(form.get("query", ""))) if k not in DROPPED]
     query = urlencode(kept)
     try:
-        save_view(_store(request), page, str(form.get("name", "")), query,
+        save_view(store_of(request), page, str(form.get("name", "")), query,
                   created_by=request.cookies.get("prodready_reviewer"))  # fmt: skip
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from None
@@ -47,6 +42,6 @@ async def remove(request: Request, view_id: str) -> RedirectResponse:
     """Delete a saved view and go back to its page."""
     form = await check_csrf(request)
     page = str(form.get("page", "traces"))
-    if not delete_view(_store(request), view_id):
+    if not delete_view(store_of(request), view_id):
         raise HTTPException(404, f"no saved view {view_id!r}")
     return RedirectResponse(PAGES.get(page, "/ui/traces"), status_code=303)
