@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from prodready.dashboard import _web
+from prodready.dashboard._scope import default_scope, read_scope
 from prodready.dashboard._security import REPORT_PATH, SECURITY_HEADERS
 
 log = logging.getLogger("prodready.dashboard")
@@ -93,26 +94,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if not request.url.path.startswith("/ui") or request.url.path.startswith("/ui/static"):
         return await http_exception_handler(request, exc)
     try:
-        return _web.render(
-            request,
-            "error.html",
-            {"status": exc.status_code, "detail": exc.detail},
-            status_code=exc.status_code,
-        )
-    except StarletteHTTPException:  # the scope itself was bad: render with the default
-        from prodready.dashboard._scope import _scope
-
-        scope = _scope({}, _web_now())
-        return _web.render(
-            request,
-            "error.html",
-            {"status": exc.status_code, "detail": exc.detail},
-            status_code=exc.status_code,
-            scope=scope,
-        )
-
-
-def _web_now() -> int:
-    import time
-
-    return time.time_ns()
+        scope = read_scope(request)
+    except StarletteHTTPException:  # the scope itself was bad: show the page in the default
+        scope = default_scope()
+    return _web.render(
+        request,
+        "error.html",
+        {"status": exc.status_code, "detail": exc.detail},
+        status_code=exc.status_code,
+        scope=scope,
+    )

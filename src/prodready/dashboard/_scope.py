@@ -87,6 +87,11 @@ def read_scope(request: Request, *, now_ns: int | None = None) -> Scope:
     return _scope(given, now)
 
 
+def default_scope(*, now_ns: int | None = None) -> Scope:
+    """The scope of a request that names none: the default range, no filters."""
+    return _scope({}, time.time_ns() if now_ns is None else now_ns)
+
+
 def _scope(given: dict[str, str], now: int) -> Scope:
     key = given.get("range") or DEFAULT_RANGE
     release = given.get("release") or None

@@ -68,7 +68,7 @@ def _tokens(b: TimeseriesBucket) -> float:
     return float(b.input_tokens + b.output_tokens)
 
 
-def charts(ts: Timeseries, scope: Scope) -> list[LineChart]:
+def charts(ts: Timeseries) -> list[LineChart]:
     """The overview's store charts, in reading order."""
     window = (ts.since_ns, ts.until_ns)
     count, rate = True, False
@@ -136,7 +136,7 @@ def overview(request: Request) -> HTMLResponse:
         {
             "by": by,
             "groupings": GROUPINGS,
-            "charts": charts(ts, scope),
+            "charts": charts(ts),
             "totals": totals(ts),
             "bucket_ns": ts.bucket_ns,
             "failing": failing,
