@@ -23,6 +23,7 @@ import orjson
 from pydantic import BaseModel
 from sqlalchemy import Connection, select, update
 
+from prodready.monitoring._background import Background
 from prodready.monitoring._metrics import MetricValue, compute
 from prodready.monitoring._rules import AlertRule, Severity, Webhook, list_rules
 from prodready.monitoring._tables import alert_deliveries, alert_events, alert_rules, alert_states
@@ -305,29 +306,18 @@ def firing_counts(store: Store) -> dict[str, int]:
     return out
 
 
-class AlertLoop:
-    """Runs an evaluator every ``interval`` seconds in a daemon thread until stopped."""
+class AlertLoop(Background):
+    """Runs an evaluator every ``interval`` seconds in a daemon thread until stopped (after
+    the current check)."""
+
+    thread_name = "prodready-alerts"
 
     def __init__(self, evaluator: AlertEvaluator, interval: float = 30.0) -> None:
         if not interval > 0:
             raise ValueError(f"interval must be positive, got {interval}")
+        super().__init__()
         self.evaluator = evaluator
         self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> AlertLoop:
-        """Start the thread (once)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="prodready-alerts", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop after the current check (waiting at most ``timeout`` seconds)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from prodready.evaluation import BoundScorer, Case, CaseResult, Expected, Score
 from prodready.evaluation.runs import record_trace_scores, trace_scores
 from prodready.models import ModelClient
+from prodready.monitoring._background import Background
 from prodready.monitoring._facts import DIMENSIONS, Dimension, trace_facts
 from prodready.store import Span, Store, Trace
 from prodready.vocabulary import attributes as attrs
@@ -380,14 +381,17 @@ async def _run(scorers: Sequence[BoundScorer], case: Case, result: CaseResult) -
 # --- the worker -----------------------------------------------------------------------------
 
 
-class OnlineWorker:
+class OnlineWorker(Background):
     """Scores traces in the background as ingest reports them (see the module docstring).
 
     :meth:`offer` never blocks and never raises. Call :meth:`start` once and :meth:`stop`
-    at shutdown.
+    at shutdown; traces still settling then are not scored (``monitor score`` can).
     """
 
+    thread_name = "prodready-online"
+
     def __init__(self, scorer: OnlineScorer, *, tick: float = 0.5) -> None:
+        super().__init__()
         config = scorer.config
         self.scorer = scorer
         self.settle_ns = int(config.settle_seconds * 1e9)
@@ -396,8 +400,6 @@ class OnlineWorker:
         self.tick = tick
         self._queue: queue.Queue[tuple[int, list[str]]] = queue.Queue(maxsize=config.queue_size)
         self._pending: dict[str, tuple[int, int]] = {}  # trace id -> (first seen, last seen)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._idle = threading.Event()
         self._idle.set()
 
@@ -418,19 +420,6 @@ class OnlineWorker:
             self.stats.dropped += len(ids)
         except Exception:  # never into ingest
             log.debug("online scoring could not take traces", exc_info=True)
-
-    def start(self) -> OnlineWorker:
-        """Start the worker thread (once)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="prodready-online", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop the thread; traces still settling are not scored (``monitor score`` can)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until everything offered is scored (or dropped); whether it was in time."""
