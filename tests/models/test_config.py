@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from prodready.models import ConfigurationError, ModelRef, judge_client_from_env, parse_model
+from prodready.models import (
+    ConfigurationError,
+    ModelRef,
+    client_from_env,
+    judge_client_from_env,
+    parse_model,
+)
 
 
 def test_parse_model_splits_at_the_first_colon() -> None:
@@ -49,3 +55,17 @@ def test_incomplete_judge_env_is_a_configuration_error() -> None:
         judge_client_from_env({"PRODREADY_JUDGE_BASE_URL": "http://x/v1"})
     with pytest.raises(ConfigurationError, match="no default URL"):
         judge_client_from_env({"PRODREADY_JUDGE_MODEL": "acme:judge"})
+
+
+def test_any_prefix_configures_a_client_like_the_judge_one() -> None:
+    env = {
+        "NORTHWIND_MODEL": "openai:gpt-4o-mini",
+        "NORTHWIND_BASE_URL": "http://127.0.0.1:9/v1",
+        "NORTHWIND_API_KEY": "sk-secret",
+    }
+    client = client_from_env("NORTHWIND", env)
+    assert client is not None
+    assert client.config() == {"base_url": "http://127.0.0.1:9/v1", "model": "openai:gpt-4o-mini"}
+    assert client_from_env("NORTHWIND", {}) is None
+    with pytest.raises(ConfigurationError, match="NORTHWIND_BASE_URL is set but NORTHWIND_MODEL"):
+        client_from_env("NORTHWIND", {"NORTHWIND_BASE_URL": "http://x/v1"})

@@ -178,3 +178,14 @@ def test_non_json_values_are_encoded_without_importing_numpy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == '{"m":{"a":1},"s":[1,2],"o":"O()"} False'
+
+
+def test_escalation_records_reason_score_and_threshold() -> None:
+    with capture() as cap, prodready.span("turn", kind="agent"):
+        with tracing.escalation("low intent confidence", score=0.41, threshold=0.5):
+            pass
+    span = cap.trace().find(kind="escalation")[0]
+    assert span.name == "escalate to human"
+    assert span.attributes["prodready.escalation.reason"] == "low intent confidence"
+    assert span.attributes["prodready.escalation.score"] == 0.41
+    assert span.attributes["prodready.escalation.threshold"] == 0.5

@@ -16,6 +16,7 @@ from prodready.models._config import (
     JUDGE_MODEL_ENV,
     ConfigurationError,
     ModelRef,
+    client_from_env,
     judge_client_from_env,
     parse_model,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "Price",
     "Ruling",
     "Vote",
+    "client_from_env",
     "judge_client_from_env",
     "minilm_embedder",
     "parse_model",

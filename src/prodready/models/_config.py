@@ -68,22 +68,34 @@ def judge_client_from_env(env: Mapping[str, str] | None = None) -> ModelClient |
     Raises:
         ConfigurationError: the variables are set but incomplete or malformed.
     """
+    return client_from_env("PRODREADY_JUDGE", env)
+
+
+def client_from_env(prefix: str, env: Mapping[str, str] | None = None) -> ModelClient | None:
+    """A model client configured by ``{prefix}_MODEL``, ``{prefix}_BASE_URL`` and
+    ``{prefix}_API_KEY`` (as for judges, which use the prefix ``PRODREADY_JUDGE``), or
+    ``None`` when neither the model nor the URL is set.
+
+    Raises:
+        ConfigurationError: the variables are set but incomplete or malformed.
+    """
     from prodready.models._client import ModelClient
 
     env = os.environ if env is None else env
-    model = env.get(JUDGE_MODEL_ENV, "").strip()
-    base_url = env.get(JUDGE_BASE_URL_ENV, "").strip()
+    model_env, url_env, key_env = f"{prefix}_MODEL", f"{prefix}_BASE_URL", f"{prefix}_API_KEY"
+    model = env.get(model_env, "").strip()
+    base_url = env.get(url_env, "").strip()
     if not model and not base_url:
         return None
     if not model:
-        raise ConfigurationError(f"{JUDGE_BASE_URL_ENV} is set but {JUDGE_MODEL_ENV} is not")
+        raise ConfigurationError(f"{url_env} is set but {model_env} is not")
     try:
         ref = parse_model(model)
     except ValueError as exc:
-        raise ConfigurationError(f"{JUDGE_MODEL_ENV}: {exc}") from None
+        raise ConfigurationError(f"{model_env}: {exc}") from None
     base_url = base_url or PROVIDER_URLS.get(ref.provider, "")
     if not base_url:
         raise ConfigurationError(
-            f"{JUDGE_BASE_URL_ENV} is not set and provider {ref.provider!r} has no default URL"
+            f"{url_env} is not set and provider {ref.provider!r} has no default URL"
         )
-    return ModelClient(base_url, api_key=env.get(JUDGE_API_KEY_ENV) or None, model=str(ref))
+    return ModelClient(base_url, api_key=env.get(key_env) or None, model=str(ref))

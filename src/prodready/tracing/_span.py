@@ -469,6 +469,27 @@ def guardrail(
     )
 
 
+def escalation(
+    reason: str,
+    *,
+    score: float | None = None,
+    threshold: float | None = None,
+    name: str = "escalate to human",
+    attributes: Mapping[str, Any] | None = None,
+) -> Span:
+    """A hand-over to a human: why, and the score and threshold that decided it, if any."""
+    return Span(
+        name,
+        kind="escalation",
+        attributes={
+            attrs.ESCALATION_REASON: reason,
+            attrs.ESCALATION_SCORE: score,
+            attrs.ESCALATION_THRESHOLD: threshold,
+            **(attributes or {}),
+        },
+    )
+
+
 def step(
     name: str, *, reasoning: str | None = None, attributes: Mapping[str, Any] | None = None
 ) -> Span:

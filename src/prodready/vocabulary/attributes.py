@@ -16,6 +16,9 @@ from typing import Final
 __all__ = [
     "CASE_ID",
     "ENVIRONMENT",
+    "ESCALATION_REASON",
+    "ESCALATION_SCORE",
+    "ESCALATION_THRESHOLD",
     "EVAL_REPEAT",
     "GEN_AI_AGENT_NAME",
     "GEN_AI_CACHE_CREATION_TOKENS",
@@ -110,6 +113,13 @@ GUARDRAIL_VERDICT: Final = "prodready.guardrail.verdict"
 GUARDRAIL_REASON: Final = "prodready.guardrail.reason"
 
 STEP_REASONING: Final = "prodready.step.reasoning"
+
+ESCALATION_REASON: Final = "prodready.escalation.reason"
+"""Why the run handed over to a human (an ``escalation`` span's attribute)."""
+ESCALATION_SCORE: Final = "prodready.escalation.score"
+"""The score the decision read (an intent confidence, a guardrail risk...), when one did."""
+ESCALATION_THRESHOLD: Final = "prodready.escalation.threshold"
+"""The threshold that score was compared with."""
 
 LLM_COST: Final = "prodready.llm.cost_usd"
 LLM_LATENCY_MS: Final = "prodready.llm.latency_ms"
