@@ -156,3 +156,24 @@ def test_cli_build_and_policies(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "cover 77 of 77 intents" in result.output
     assert "card_arrival" in result.output
+
+
+def test_recent_transfer_and_top_up_are_the_customers_latest(bank_path: Path) -> None:
+    bank = Bank(bank_path)
+    with sqlite3.connect(bank.path) as con:
+        customer, newest = con.execute(
+            "SELECT customer_id, transfer_id FROM transfers ORDER BY created_at DESC LIMIT 1"
+        ).fetchone()
+        payer = con.execute("SELECT customer_id FROM top_ups LIMIT 1").fetchone()[0]
+        idle = con.execute(
+            "SELECT customer_id FROM customers WHERE customer_id NOT IN"
+            " (SELECT customer_id FROM transfers) LIMIT 1"
+        ).fetchone()[0]
+    con.close()
+    latest = bank.recent_transfer(customer)
+    assert latest is not None and latest.transfer_id == newest
+    top_up = bank.recent_top_up(payer)
+    assert top_up is not None and top_up.customer_id == payer
+    assert bank.recent_transfer(idle) is None
+    with pytest.raises(UnknownIdError):
+        bank.recent_transfer("C99999")

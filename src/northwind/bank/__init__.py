@@ -5,7 +5,8 @@
   (``python -m northwind.bank.render``).
 - :func:`build_bank` writes a deterministic synthetic core-banking SQLite database.
 - :class:`Bank` is the agent's tools over it: ``card_status``, ``block_card``,
-  ``transfer_status``, ``top_up_status``, ``balance`` and ``exchange_rate``.
+  ``transfer_status``, ``recent_transfer``, ``top_up_status``, ``recent_top_up``,
+  ``balance`` and ``exchange_rate``.
 """
 
 from northwind.bank._core import (

@@ -415,14 +415,8 @@ class Bank:
             raise UnknownIdError("card", card_id)
         return self._card(row)
 
-    def transfer_status(self, transfer_id: str) -> TransferStatus:
-        """An outgoing transfer's status, amount, scheme, fee and expected arrival."""
-        with self._connect() as con:
-            row = con.execute(
-                "SELECT * FROM transfers WHERE transfer_id = ?", (transfer_id,)
-            ).fetchone()
-        if row is None:
-            raise UnknownIdError("transfer", transfer_id)
+    @staticmethod
+    def _transfer(row: sqlite3.Row) -> TransferStatus:
         return TransferStatus(
             transfer_id=row["transfer_id"],
             customer_id=row["customer_id"],
@@ -436,12 +430,8 @@ class Bank:
             fee=_money(row["fee_cents"]),
         )
 
-    def top_up_status(self, top_up_id: str) -> TopUpStatus:
-        """A top-up's status, amount, method and fee."""
-        with self._connect() as con:
-            row = con.execute("SELECT * FROM top_ups WHERE top_up_id = ?", (top_up_id,)).fetchone()
-        if row is None:
-            raise UnknownIdError("top-up", top_up_id)
+    @staticmethod
+    def _top_up(row: sqlite3.Row) -> TopUpStatus:
         return TopUpStatus(
             top_up_id=row["top_up_id"],
             customer_id=row["customer_id"],
@@ -452,6 +442,46 @@ class Bank:
             created_at=datetime.fromisoformat(row["created_at"]),
             fee=_money(row["fee_cents"]),
         )
+
+    def transfer_status(self, transfer_id: str) -> TransferStatus:
+        """An outgoing transfer's status, amount, scheme, fee and expected arrival."""
+        with self._connect() as con:
+            row = con.execute(
+                "SELECT * FROM transfers WHERE transfer_id = ?", (transfer_id,)
+            ).fetchone()
+        if row is None:
+            raise UnknownIdError("transfer", transfer_id)
+        return self._transfer(row)
+
+    def recent_transfer(self, customer_id: str) -> TransferStatus | None:
+        """The customer's latest outgoing transfer, or ``None`` if they have made none."""
+        with self._connect() as con:
+            self._customer_currency(con, customer_id)
+            row = con.execute(
+                "SELECT * FROM transfers WHERE customer_id = ?"
+                " ORDER BY created_at DESC, transfer_id DESC LIMIT 1",
+                (customer_id,),
+            ).fetchone()
+        return None if row is None else self._transfer(row)
+
+    def top_up_status(self, top_up_id: str) -> TopUpStatus:
+        """A top-up's status, amount, method and fee."""
+        with self._connect() as con:
+            row = con.execute("SELECT * FROM top_ups WHERE top_up_id = ?", (top_up_id,)).fetchone()
+        if row is None:
+            raise UnknownIdError("top-up", top_up_id)
+        return self._top_up(row)
+
+    def recent_top_up(self, customer_id: str) -> TopUpStatus | None:
+        """The customer's latest top-up, or ``None`` if they have made none."""
+        with self._connect() as con:
+            self._customer_currency(con, customer_id)
+            row = con.execute(
+                "SELECT * FROM top_ups WHERE customer_id = ?"
+                " ORDER BY created_at DESC, top_up_id DESC LIMIT 1",
+                (customer_id,),
+            ).fetchone()
+        return None if row is None else self._top_up(row)
 
     def balance(self, customer_id: str) -> Balance:
         """The customer's available balance (completed transactions) and pending amount."""
