@@ -65,8 +65,9 @@ __all__ = [
 
 log = logging.getLogger("prodready.evaluation")
 
-Target = Callable[[Any], Any]
-"""The system under test: takes a case's ``input`` (or its arguments), returns the output
+Target = Callable[..., Any]
+"""The system under test: takes a case's ``input`` as its one argument, or, for a case with
+``input_kind="arguments"``, the input's fields as keyword arguments; returns the output
 (sync or async)."""
 
 INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
