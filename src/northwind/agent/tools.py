@@ -38,7 +38,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from northwind.bank import Balance, Bank, CardStatus, TopUpStatus, TransferStatus
+from northwind.bank import TODAY, Balance, Bank, CardStatus, TopUpStatus, TransferStatus
 from northwind.bank._facts import RATES_PER_GBP
 from prodready import tracing
 
@@ -266,10 +266,11 @@ _SYMBOLS: Final = {"GBP": "£", "EUR": "€", "USD": "$"}
 
 
 def money(amount: Decimal, currency: str) -> str:
-    """``£1,234.50``; currencies without a symbol as ``1,234.50 CHF``."""
-    text = f"{amount:,.2f}"
+    """``£1,234.50`` and ``-£12.00``; currencies without a symbol as ``1,234.50 CHF``."""
+    sign = "-" if amount < 0 else ""
+    text = f"{abs(amount):,.2f}"
     symbol = _SYMBOLS.get(currency)
-    return f"{symbol}{text}" if symbol else f"{text} {currency}"
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
 
 
 def say_date(day: date | datetime) -> str:
@@ -300,9 +301,10 @@ def describe(tool: str, result: Any, arguments: Mapping[str, Any] | None = None)
         kind = "virtual card" if card.kind == "virtual" else "card"
         if card.status == "ordered" and card.expected_delivery is not None:
             when = say_date(card.expected_delivery)
+            due = "was due by" if card.expected_delivery < TODAY else "should arrive by"
             return Described(
                 f"Your new {kind} ending {card.last4} was ordered on {say_date(card.ordered_on)}"
-                f" and should arrive by {when}.",
+                f" and {due} {when}.",
                 [card.last4, when],
             )
         if card.status == "active":
@@ -328,10 +330,16 @@ def describe(tool: str, result: Any, arguments: Mapping[str, Any] | None = None)
         return _top_up_sentence(result)
     if tool == "balance":
         b: Balance = result
-        available, pending = money(b.available, b.currency), money(b.pending, b.currency)
+        available, pending = money(b.available, b.currency), money(abs(b.pending), b.currency)
+        if b.pending < 0:
+            tail = f"payments of {pending} are still pending"
+        elif b.pending > 0:
+            tail = f"{pending} of incoming money is still pending"
+        else:
+            tail = "nothing is pending"
         return Described(
-            f"Your available balance is {available}, and {pending} is pending.",
-            [available, pending],
+            f"Your available balance is {available}, and {tail}.",
+            [available, pending] if b.pending else [available],
         )
     if tool == "exchange_rate":
         if arguments is None:
@@ -342,16 +350,26 @@ def describe(tool: str, result: Any, arguments: Mapping[str, Any] | None = None)
     raise ValueError(f"unknown tool {tool!r}")
 
 
+_ENDED: Final = {
+    "completed": "has been completed",
+    "failed": "failed",
+    "declined": "was declined",
+    "cancelled": "was cancelled",
+    "reverted": "was reverted",
+}
+
+
 def _transfer_sentence(t: TransferStatus) -> Described:
     amount = money(t.amount, t.currency)
     sent = say_date(t.created_at)
     head = f"Your latest transfer of {amount} to {t.beneficiary}, sent on {sent},"
-    if t.status == "completed":
-        return Described(f"{head} has been completed.", [amount, "completed"])
     if t.status == "pending":
         by = say_date(t.expected_by)
+        if t.expected_by.date() < TODAY:
+            return Described(f"{head} is still pending; it was due by {by}.", [amount, by])
         return Described(f"{head} is pending and should arrive by {by}.", [amount, by])
-    return Described(f"{head} was {t.status}.", [amount, t.status])
+    ended = _ENDED.get(t.status, f"is {t.status}")
+    return Described(f"{head} {ended}.", [amount, t.status])
 
 
 def _top_up_sentence(t: TopUpStatus) -> Described:
@@ -359,7 +377,8 @@ def _top_up_sentence(t: TopUpStatus) -> Described:
     methods = {"card": "by card", "bank_transfer": "by bank transfer"}
     method = methods.get(t.method, f"by {t.method.replace('_', ' ')}")
     head = f"Your latest top-up of {amount} {method}, made on {say_date(t.created_at)},"
-    return Described(f"{head} is {t.status}.", [amount, t.status])
+    ended = "is pending" if t.status == "pending" else _ENDED.get(t.status, f"is {t.status}")
+    return Described(f"{head} {ended}.", [amount, t.status])
 
 
 _CURRENCY_NAMES: Final = {

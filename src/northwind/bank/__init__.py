@@ -10,6 +10,7 @@
 """
 
 from northwind.bank._core import (
+    TODAY,
     Balance,
     Bank,
     CardStatus,
@@ -21,6 +22,7 @@ from northwind.bank._core import (
 from northwind.bank._policies import Policy, PolicyError, banking77_intents, load_policies
 
 __all__ = [
+    "TODAY",
     "Balance",
     "Bank",
     "CardStatus",

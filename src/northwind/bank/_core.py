@@ -24,7 +24,9 @@ TransferStatusName = Literal["pending", "completed", "failed", "cancelled", "dec
 TopUpStatusName = Literal["pending", "completed", "failed", "reverted"]
 
 _EPOCH = datetime(2025, 1, 1, 9, 0, 0)
-_TODAY = date(2026, 1, 1)  # the database's "now": delivery estimates and expiries count from it
+TODAY = date(2026, 1, 1)
+"""The database's "now": delivery estimates, expiries and ages count from it."""
+_TODAY = TODAY
 
 _SCHEMA = """
 CREATE TABLE customers (
