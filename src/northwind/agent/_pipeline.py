@@ -23,6 +23,7 @@ from northwind.agent.tools import (
     currencies_in,
     describe,
     pick_card,
+    sentences,
 )
 from northwind.bank import Bank, UnknownIdError
 from northwind.intents import IntentClassifier
@@ -105,7 +106,7 @@ class _Turn:
     customer: str
     play: Play | None = None
     results: dict[str, Any] = field(default_factory=dict)
-    described: list[Described] = field(default_factory=list)
+    described: list[tuple[str, Described]] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
 
 
@@ -267,7 +268,7 @@ class Agent:
                 turn.failed.append(tool)
                 continue
             turn.results[tool] = result
-            turn.described.append(describe(tool, result, arguments))
+            turn.described.append((tool, describe(tool, result, arguments)))
 
     def _arguments(self, tool: str, turn: _Turn) -> dict[str, Any] | None:
         if tool == "block_card":
@@ -280,7 +281,8 @@ class Agent:
 
     def _answer(self, turn: _Turn, passages: list[Passage]) -> str:
         assert turn.play is not None
-        template = " ".join([turn.play.render(), *(d.sentence for d in turn.described)])
+        said = sentences(turn.described)
+        template = " ".join([turn.play.render(), *(d.sentence for d in said)])
         if turn.failed:
             template += " " + DEGRADED
         if self.model is None:
@@ -288,9 +290,9 @@ class Agent:
                 span.set("northwind.play", turn.play.intent)
                 span.output(template)
                 return template
-        sources = [p.text for p in passages] + [d.sentence for d in turn.described]
+        sources = [p.text for p in passages] + [d.sentence for d in said]
         try:
-            text = _run(self._ask_model(turn, passages))
+            text = _run(self._ask_model(turn, passages, said))
         except Exception as exc:  # any model failure: the grounded template still answers
             log.warning("answer model failed, using the template: %s", exc)
             return template
@@ -298,10 +300,10 @@ class Agent:
             return template
         return text
 
-    async def _ask_model(self, turn: _Turn, passages: list[Passage]) -> str:
+    async def _ask_model(self, turn: _Turn, passages: list[Passage], said: list[Described]) -> str:
         assert self.model is not None
         context = "\n\n".join(f"[{p.id}] {p.section}: {p.text}" for p in passages)
-        facts = "\n".join(d.sentence for d in turn.described) or "(none)"
+        facts = "\n".join(d.sentence for d in said) or "(none)"
         messages = [
             {"role": "system", "content": _SYSTEM_PROMPT},
             {

@@ -53,6 +53,7 @@ __all__ = [
     "money",
     "pick_card",
     "say_date",
+    "sentences",
 ]
 
 _READ_ONLY: Final = frozenset({"card_status", "recent_transfer", "recent_top_up", "balance"})
@@ -348,6 +349,14 @@ def describe(tool: str, result: Any, arguments: Mapping[str, Any] | None = None)
         source, target = arguments["from_currency"], arguments["to_currency"]
         return Described(f"Today's rate is 1 {source} = {rate} {target}.", [rate])
     raise ValueError(f"unknown tool {tool!r}")
+
+
+def sentences(calls: Sequence[tuple[str, Described]]) -> list[Described]:
+    """What an answer says about its tool calls, in order: each call's sentence, except a
+    card lookup that only chose the card a ``block_card`` then blocked (the card is not
+    "active" any more by the time the customer reads it)."""
+    blocking = any(tool == "block_card" for tool, _ in calls)
+    return [d for tool, d in calls if not (blocking and tool == "card_status")]
 
 
 _ENDED: Final = {

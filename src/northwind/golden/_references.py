@@ -139,7 +139,7 @@ REFERENCES: Final[dict[str, str]] = {
     ),
     # card-payments-and-refunds
     "card_payment_fee_charged": (
-        "Paying by card in GBP costs {card_payment_fee_gbp}. Payments in a foreign currency "
+        "Paying by card in GBP is {card_payment_fee_gbp}. Payments in a foreign currency "
         "are treated as an exchange: free on weekdays within {exchange_free_month} a month, "
         "then {exchange_fee_weekday}, and {exchange_fee_weekend} at the weekend; the fee "
         "appears on its own line of the statement."

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from northwind.agent.playbook import PLAYS, Play
-from northwind.agent.tools import currencies_in, describe, pick_card
+from northwind.agent.tools import Described, currencies_in, describe, pick_card, sentences
 from northwind.bank import Bank, build_bank
 from northwind.golden._files import ADDED_BY, CASES_FILE
 from northwind.golden._references import reference
@@ -190,29 +190,29 @@ def _conditions(play: Play) -> list[str]:
 
 def _tool_sentences(play: Play, bank: Bank, blocker: Bank, customer: str, text: str) -> list[Any]:
     """What each of the play's tools adds, called as the agent calls them."""
-    described = []
+    described: list[tuple[str, Described]] = []
     cards: list[Any] = []
     for tool in play.tools:
         if tool == "card_status":
             cards = bank.card_status(customer)
-            described.append(describe(tool, cards))
+            described.append((tool, describe(tool, cards)))
         elif tool == "block_card":
             card = pick_card(cards)
             if card is not None:
-                described.append(describe(tool, blocker.block_card(card.card_id)))
+                described.append((tool, describe(tool, blocker.block_card(card.card_id))))
         elif tool == "recent_transfer":
-            described.append(describe(tool, bank.recent_transfer(customer)))
+            described.append((tool, describe(tool, bank.recent_transfer(customer))))
         elif tool == "recent_top_up":
-            described.append(describe(tool, bank.recent_top_up(customer)))
+            described.append((tool, describe(tool, bank.recent_top_up(customer))))
         elif tool == "balance":
-            described.append(describe(tool, bank.balance(customer)))
+            described.append((tool, describe(tool, bank.balance(customer))))
         elif tool == "exchange_rate":
             source, target = currencies_in(text)
             arguments = {"from_currency": source, "to_currency": target}
-            described.append(describe(tool, bank.exchange_rate(source, target), arguments))
+            described.append((tool, describe(tool, bank.exchange_rate(source, target), arguments)))
         else:
             raise ValueError(f"{play.intent}: unknown tool {tool!r}")
-    return described
+    return sentences(described)
 
 
 def _case(play: Play, k: int, query: Query, customer: str, described: Sequence[Any]) -> Case:

@@ -17,6 +17,8 @@ every score says so in its rationale and metadata. Two similarity methods:
 
 from __future__ import annotations
 
+import functools
+import importlib
 import math
 import re
 import unicodedata
@@ -125,13 +127,24 @@ def lexical_similarity(a: str, b: str) -> float:
             _grams(words_b))) / 2  # fmt: skip
 
 
+_EMBEDDING_CACHE = 8192
+
+
+@functools.cache  # one embedder and one cache of its vectors per process
 def _minilm_similarity() -> Callable[[str, str], float]:
     from prodready.models._embed import minilm_embedder
 
     embedder = minilm_embedder()  # fails here, at build time, if the extra is missing
+    np = importlib.import_module("numpy")
+
+    # References repeat across the runs of one dataset, and unchanged answers across releases:
+    # each text is embedded once (a forward pass costs far more than the lookup).
+    @functools.lru_cache(maxsize=_EMBEDDING_CACHE)
+    def vector(text: str) -> Any:
+        return np.asarray(embedder.embed([text])[0])
 
     def similar(a: str, b: str) -> float:
-        return max(0.0, embedder.similarity(a, b))
+        return max(0.0, float(vector(a) @ vector(b)))
 
     return similar
 
