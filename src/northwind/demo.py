@@ -185,7 +185,7 @@ def run_demo(
     tracing.flush()
     say(
         f"Everything above is in {db}. Open it in the dashboard:\n\n"
-        f"    prodready serve --db sqlite:///{db}\n\n"
+        f"    prodready --store sqlite:///{db} serve\n\n"
         "  /ui/evaluations   the three runs, their scorecards, and the flaky run compared with\n"
         f"                    the fix (duplicate calls per question {_mean(flaky):.2f} -> "
         f"{_mean(fixed):.2f})\n"
@@ -205,8 +205,13 @@ def _head(text: str) -> str:
 def _classifier(workdir: Path, *, retrain: bool, say: Callable[[str], None]) -> IntentClassifier:
     path = workdir / "intents.joblib"
     if path.is_file() and not retrain:
-        say(f"intent classifier: loaded {path}")
-        return IntentClassifier.load(path)
+        try:
+            classifier = IntentClassifier.load(path)
+        except Exception as exc:  # a model saved by another version of the code: train anew
+            say(f"intent classifier: cannot load {path} ({exc}); training a new one")
+        else:
+            say(f"intent classifier: loaded {path}")
+            return classifier
     say("intent classifier: training on BANKING77's training split, less the development split")
     train, _ = dev_split(read_csv(TRAINING_SPLIT), dev_fraction=0.1, seed=0)
     classifier = IntentClassifier.train(train)

@@ -48,5 +48,5 @@ def test_the_demo_tells_the_story(tmp_path: Path) -> None:
     tasks = list_tasks(store)
     assert len(tasks) == result.review_tasks
     assert all(t.kind == "candidate_case" for t in tasks)
-    for part in ("gate PASSED", "gate FAILED", "prodready serve --db", "/ui/review"):
+    for part in ("gate PASSED", "gate FAILED", "prodready --store sqlite:///", "/ui/review"):
         assert part in text
