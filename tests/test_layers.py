@@ -126,3 +126,24 @@ def test_nothing_outside_the_store_imports_its_schema() -> None:
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     listed = "\n".join(found)
     assert not found, f"the store's schema imported outside src/prodready/store/:\n{listed}"
+
+
+def test_the_reference_agent_uses_only_prodreadys_public_api() -> None:
+    """Issue 13: northwind is prodready's reference user, so it imports what a user can:
+    no module or name with a leading underscore from prodready. What it lacks is added to
+    prodready's public API, not reached for inside it."""
+    found = []
+    for path in sorted((ROOT / "src" / "northwind").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [f"{node.module}.{a.name}" for a in node.names]
+            else:
+                continue
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == "prodready" and any(p.startswith("_") for p in parts[1:]):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {name}")
+    assert not found, "private prodready names imported by northwind:\n" + "\n".join(found)
