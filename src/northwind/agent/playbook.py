@@ -108,12 +108,13 @@ PLAYS: Final[dict[str, Play]] = _plays(
     Play(
         intent="get_physical_card",
         document="cards-ordering-and-delivery",
-        sections=("Ordering a physical card", "Activation and linking"),
+        sections=("PIN of a new card", "Activation and linking", "Ordering a physical card"),
         answer=(
-            "You can order a physical card in the app under Cards > Order physical card; your "
-            "first one is {first_physical_card_fee}. When it arrives, activate it in the app "
-            "under Cards > Activate by entering its last four digits and the code printed on "
-            "the letter, or by making a chip-and-PIN payment."
+            "Your PIN is never sent by post: once your card is activated, you can see it in "
+            "the app under Cards > Show PIN after entering your passcode. To activate the card, "
+            "go to Cards > Activate and enter its last four digits and the code on the letter; "
+            "if you have no physical card yet, order one under Cards > Order physical card "
+            "(the first one is {first_physical_card_fee})."
         ),
         facts=("first_physical_card_fee",),
     ),

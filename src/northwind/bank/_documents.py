@@ -59,6 +59,10 @@ A new card is activated in the app under Cards > Activate by entering the last f
 and the code printed on the letter, or by making a chip-and-PIN payment. A card found after
 being reported lost cannot be linked again: it stays blocked and the replacement is used.
 
+## PIN of a new card
+The PIN is never sent by post or e-mail. Once the card is activated, the customer sees its
+PIN in the app under Cards > Show PIN, after confirming the passcode.
+
 ## Expiry
 Cards are valid for {card_validity_years} years. We send a replacement card automatically
 {expiry_reissue_days} days before the expiry date, free of charge, to the address on file.

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Final
 
 EFFECTIVE_DATE: Final = date(2026, 1, 1)
-VERSION: Final = "1.0"
+VERSION: Final = "1.1"  # 1.1: where a new card's PIN is (cards-ordering-and-delivery)
 
 # Currencies held, exchanged and sent; rates against GBP (units of the currency per 1 GBP).
 # The core-banking database's exchange-rate table is built from this same table.

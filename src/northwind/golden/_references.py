@@ -35,10 +35,10 @@ REFERENCES: Final[dict[str, str]] = {
         "standard UK delivery takes {card_delivery_days_uk}."
     ),
     "get_physical_card": (
-        "Order it from Cards > Order physical card in the app; the first one is "
-        "{first_physical_card_fee}. Once it is in your hands, switch it on under Cards > "
-        "Activate with the card's last four digits and the code on the accompanying letter, "
-        "or just pay with chip and PIN."
+        "We don't post PINs: activate the card in the app (Cards > Activate, with its last "
+        "four digits and the code from the letter) and the PIN appears under Cards > Show PIN "
+        "once you confirm your passcode. No physical card yet? Order one from Cards > Order "
+        "physical card; the first one is {first_physical_card_fee}."
     ),
     "getting_spare_card": (
         "Each account can have at most {spare_cards_max} spare physical cards, at "

@@ -130,6 +130,13 @@ def _rows(path: Path) -> list[tuple[int, str, str]]:
     return rows
 
 
+MISLABELLED: Final[dict[int, str]] = {
+    7164: "labelled beneficiary_not_allowed, but asks why a card purchase fails",
+}
+"""BANKING77 rows (``train.csv`` line) whose label does not fit the question; an expert would
+not put them in a golden set, so they are skipped (found while labelling, golden/LABELS.md)."""
+
+
 def dev_queries(path: Path = TRAINING_SPLIT) -> dict[str, list[Query]]:
     """Each intent's development queries in file order: held out from the classifier's
     training part, free of PII, and not also in the training part."""
@@ -150,9 +157,17 @@ def dev_queries(path: Path = TRAINING_SPLIT) -> dict[str, list[Query]]:
 
 
 def choose_queries(queries: dict[str, list[Query]]) -> dict[str, list[Query]]:
-    """:data:`PER_INTENT` queries per intent, drawn with one ``random.Random(0)``."""
+    """:data:`PER_INTENT` queries per intent, drawn with one ``random.Random(0)``.
+
+    A drawn query in :data:`MISLABELLED` is replaced by its intent's first query (in file
+    order) not drawn and not mislabelled, so the other intents' draws stay as they were.
+    """
     rng = random.Random(SEED)
-    return {intent: rng.sample(queries[intent], PER_INTENT) for intent in intents()}
+    chosen = {intent: rng.sample(queries[intent], PER_INTENT) for intent in intents()}
+    for intent, picked in chosen.items():
+        spare = [q for q in queries[intent] if q not in picked and q.line not in MISLABELLED]
+        chosen[intent] = [spare.pop(0) if q.line in MISLABELLED else q for q in picked]
+    return chosen
 
 
 class _Customers:
