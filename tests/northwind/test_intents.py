@@ -169,6 +169,23 @@ def test_minilm_features_and_temperature(subset: Examples) -> None:
     assert intent == subset.labels[0] and 0.0 < confidence <= 1.0
 
 
+def test_two_intents_give_two_probabilities(subset: Examples) -> None:
+    pairs = [(t, y) for t, y in zip(subset.texts, subset.labels, strict=True)]
+    two = [p for p in pairs if p[1] in set(subset.labels[:1]) | set(subset.labels[-1:])]
+    examples = Examples([t for t, _ in two], [y for _, y in two])
+    clf = IntentClassifier.train(examples, embeddings=False, seed=0)
+    (probs,) = clf.predict_proba([examples.texts[0]])
+    assert len(probs) == 2 and sum(probs.values()) == pytest.approx(1.0)
+    assert clf.predict([examples.texts[0]])[0][0] == examples.labels[0]
+
+
+def test_a_model_of_another_format_asks_to_train_again(tmp_path: Path) -> None:
+    joblib = pytest.importorskip("joblib")
+    joblib.dump({"format": 2, "model": None}, tmp_path / "intents.joblib")
+    with pytest.raises(ValueError, match="train it again"):
+        IntentClassifier.load(tmp_path)
+
+
 def test_ece_of_known_bins() -> None:
     # Two predictions at 0.9 (one right) and two at 0.3 (both right): |0.5-0.9|/2 + |1-0.3|/2.
     cal = calibration([0.9, 0.9, 0.3, 0.3], [True, False, True, True])

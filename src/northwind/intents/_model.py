@@ -1,5 +1,6 @@
 """The intent classifier: TF-IDF word and character n-grams, and MiniLM sentence embeddings,
-under a logistic regression with a fitted softmax temperature."""
+under a logistic regression, plus each intent's nearest training query in MiniLM space, with a
+fitted softmax temperature."""
 
 from __future__ import annotations
 
@@ -18,8 +19,11 @@ DEFAULT_DIR = Path(".northwind")
 ECE_BINS = 15
 C = 20.0  # inverse L2 strength of the logistic regression
 EMBEDDING_WEIGHT = 2.0  # MiniLM columns scaled against the unit-length TF-IDF rows
+# Added to an intent's logit per unit of cosine similarity between the query and that intent's
+# nearest training query (MiniLM embeddings); see docs/reference-agent.md for the measurements.
+NEIGHBOUR_WEIGHT = 10.0
 CALIBRATION_FRACTION = 0.1  # of the training data held out to fit the temperature
-_FORMAT = 2
+_FORMAT = 3
 
 
 class MissingDependencyError(RuntimeError):
@@ -62,8 +66,28 @@ def _embed(texts: Sequence[str]) -> Any:
     return np.asarray(embedder.embed(list(texts)), dtype=np.float64)
 
 
+class _Neighbours:
+    """The training queries' MiniLM embeddings grouped by intent: scores each intent by the
+    cosine similarity of a query to that intent's nearest training query."""
+
+    def __init__(self, vectors: Any, labels: Sequence[str], classes: list[str]) -> None:
+        np = _require("numpy")
+        index = {c: i for i, c in enumerate(classes)}
+        order = np.argsort([index[y] for y in labels], kind="stable")
+        counts = np.bincount([index[y] for y in labels], minlength=len(classes))
+        self.vectors = np.asarray(vectors, dtype=np.float32)[order]
+        self.starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+
+    def similarity(self, vectors: Any) -> Any:
+        """For each query (row) and intent (column), the highest cosine similarity."""
+        np = _require("numpy")
+        sims = np.asarray(vectors, dtype=np.float32) @ self.vectors.T
+        return np.maximum.reduceat(sims, self.starts, axis=1).astype(np.float64)
+
+
 class _Model:
-    """The fitted parts: TF-IDF features, optional MiniLM features, logistic regression, T."""
+    """The fitted parts: TF-IDF features, optional MiniLM features and nearest training
+    queries, logistic regression, T."""
 
     def __init__(self, *, embeddings: bool, seed: int) -> None:
         self.embeddings = embeddings
@@ -71,23 +95,34 @@ class _Model:
         self.linear = _require("sklearn.linear_model").LogisticRegression(
             C=C, max_iter=3000, random_state=seed
         )
+        self.neighbours: _Neighbours | None = None
         self.temperature = 1.0
 
     def _matrix(self, texts: Sequence[str], vectors: Any, *, fit: bool) -> Any:
         sparse = _require("scipy.sparse")
         x = self.features.fit_transform(texts) if fit else self.features.transform(texts)
-        if not self.embeddings:
-            return x
         if vectors is None:
-            vectors = _embed(texts)
+            return x
         return sparse.hstack([x, sparse.csr_matrix(vectors * EMBEDDING_WEIGHT)]).tocsr()
 
     def fit(self, texts: Sequence[str], labels: Sequence[str], vectors: Any = None) -> _Model:
+        if self.embeddings and vectors is None:
+            vectors = _embed(texts)
         self.linear.fit(self._matrix(texts, vectors, fit=True), list(labels))
+        if vectors is not None:
+            self.neighbours = _Neighbours(vectors, labels, self.classes)
         return self
 
     def logits(self, texts: Sequence[str], vectors: Any = None) -> Any:
-        return self.linear.decision_function(self._matrix(texts, vectors, fit=False))
+        if self.embeddings and vectors is None:
+            vectors = _embed(texts)
+        z = self.linear.decision_function(self._matrix(texts, vectors, fit=False))
+        if z.ndim == 1:  # two intents: one logit for the second, the first's is 0
+            np = _require("numpy")
+            z = np.column_stack([np.zeros_like(z), z])
+        if self.neighbours is not None:
+            z = z + NEIGHBOUR_WEIGHT * self.neighbours.similarity(vectors)
+        return z
 
     def proba(self, texts: Sequence[str]) -> Any:
         return _softmax(self.logits(texts) / self.temperature)
@@ -198,7 +233,8 @@ class IntentClassifier:
 
         Args:
             embeddings: add MiniLM sentence embeddings (prodready's ``embed`` extra) to the
-                TF-IDF features.
+                TF-IDF features, and add to each intent's logit the query's similarity to
+                that intent's nearest training query (the model keeps their embeddings).
             calibrate: fit a softmax temperature on a stratified tenth of ``examples`` held
                 out from a first fit, then refit on all of them (twice the training time).
             seed: seeds the held-out tenth and the model.
