@@ -1,7 +1,7 @@
 """Run every benchmark, print the tables, write ``benchmarks/results/latest.md``.
 
     python benchmarks/run_all.py            # full run (~10-15 min on 2 cores)
-    python benchmarks/run_all.py --quick    # smoke run of all four (< 2 min once cached)
+    python benchmarks/run_all.py --quick    # smoke run of all five (< 3 min once cached)
 
 Peers run beside prodready where installed (``pip install -e '.[bench]'``, which includes
 Inspect AI for the eval benchmark); its DeepEval gets a venv of its own, made on first use.
@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 import bench_eval
 import bench_ingest
+import bench_intents
 import bench_overhead
 import bench_query
 from _common import RESULTS_DIR, Report, environment_line
@@ -45,12 +46,12 @@ def run_one(name: str, run: Callable[[], Report]) -> Report:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fast smoke run of all four")
+    parser.add_argument("--quick", action="store_true", help="fast smoke run of all five")
     parser.add_argument("--no-pg", action="store_true", help="skip PostgreSQL everywhere")
     parser.add_argument("--query-pg", action="store_true", help="also query PostgreSQL (slow)")
     parser.add_argument(
         "--only",
-        choices=["overhead", "ingest", "query", "eval"],
+        choices=["overhead", "ingest", "query", "eval", "intents"],
         action="append",
         help="run a subset",
     )
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         "ingest": lambda: bench_ingest.run(args.quick, pg=not args.no_pg),
         "query": lambda: bench_query.run(args.quick, pg=args.query_pg and not args.no_pg),
         "eval": lambda: bench_eval.run(args.quick),
+        "intents": lambda: bench_intents.run(args.quick),
     }
     reports = [
         run_one(name, run) for name, run in benches.items() if name in (args.only or benches)
