@@ -17,7 +17,9 @@ EXTRA = 'pip install "prodready[northwind]"'
 MODEL_FILE = "intents.joblib"
 DEFAULT_DIR = Path(".northwind")
 ECE_BINS = 15
-C = 10.0  # inverse L2 strength of the logistic regression
+# Inverse L2 strength of the logistic regression, with and without the MiniLM features.
+C = 10.0
+C_TFIDF = 20.0
 EMBEDDING_WEIGHT = 2.0  # MiniLM columns scaled against the unit-length TF-IDF rows
 # Added to an intent's logit per unit of cosine similarity between the query and that intent's
 # nearest training query (MiniLM embeddings); see docs/reference-agent.md for the measurements.
@@ -93,7 +95,7 @@ class _Model:
         self.embeddings = embeddings
         self.features = _tfidf()
         self.linear = _require("sklearn.linear_model").LogisticRegression(
-            C=C, max_iter=3000, random_state=seed
+            C=C if embeddings else C_TFIDF, max_iter=3000, random_state=seed
         )
         self.neighbours: _Neighbours | None = None
         self.temperature = 1.0
