@@ -54,7 +54,13 @@ class MiniLMEmbedder:
         self._tokenizer = tokenizers.Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=_MAX_TOKENS)
-        self._w = safetensors.load_file(str(model_dir / "model.safetensors"))
+        weights = safetensors.load_file(str(model_dir / "model.safetensors"))
+        # Dense layers' weights are stored transposed and contiguous, ready for ``x @ w``
+        # (a product with a transposed view took 24% longer per sentence).
+        self._w = {
+            k: self._np.ascontiguousarray(v.T) if v.ndim == 2 and k.startswith("encoder.") else v
+            for k, v in weights.items()
+        }
         # One sentence is a few dozen rows: OpenBLAS's threads cost more than they save, and
         # on a busy machine they spin against each other (measured on 2 cores with the other
         # core busy: 324 ms per 60-token sentence with its default threads, 47 ms with one).
@@ -106,7 +112,7 @@ class MiniLMEmbedder:
         return self._norm(h + self._dense(inner, f"{p}.output.dense"), f"{p}.output.LayerNorm")
 
     def _dense(self, x: Any, p: str) -> Any:
-        return x @ self._w[f"{p}.weight"].T + self._w[f"{p}.bias"]
+        return x @ self._w[f"{p}.weight"] + self._w[f"{p}.bias"]
 
     def _norm(self, x: Any, p: str) -> Any:
         mean = x.mean(axis=-1, keepdims=True)
