@@ -139,39 +139,31 @@ def run_demo(
 
     say(_head("3. Incident: the core-banking API turns flaky"))
     asking = sum(1 for c in cases if c.expected.tools)
-    build_bank(bank_path, seed=0, customers=500)  # block_card changed it: start clean
-    flaky_api = CoreBanking(Bank(bank_path), timeouts=2, delay=FLAKY_DELAY)
-    agent = Agent(
-        classifier=classifier,
-        tools=Tools(flaky_api, idempotent=False, backoff=FLAKY_BACKOFF),
-        index=index,
-        release=FIRST_RELEASE,
-    )
-    flaky = _evaluate(agent, dataset, store, FIRST_RELEASE, "flaky-api", checks)
-    before = flaky_api.queries / asking
+
+    def on_flaky_api(idempotent: bool, release: str) -> tuple[Evaluation, int]:
+        build_bank(bank_path, seed=0, customers=500)  # block_card changed it: start clean
+        flaky_api = CoreBanking(Bank(bank_path), timeouts=2, delay=FLAKY_DELAY)
+        tools = Tools(flaky_api, idempotent=idempotent, backoff=FLAKY_BACKOFF)
+        agent = Agent(classifier=classifier, tools=tools, index=index, release=release)
+        return _evaluate(agent, dataset, store, release, "flaky-api", checks), flaky_api.queries
+
+    flaky, queries = on_flaky_api(False, FIRST_RELEASE)
+    before = queries / asking
     say(
         f"Release {FIRST_RELEASE} on a core-banking API that loses its first two answers to "
-        f"each request: {flaky_api.queries} database queries for the {asking} questions that "
+        f"each request: {queries} database queries for the {asking} questions that "
         f"need the bank ({before:.1f} per question). Its client retried each timeout with a new "
         "request, and every request ran the query again."
     )
     say(_worst_duplicates(flaky))
     say(flaky.render_text())
 
-    build_bank(bank_path, seed=0, customers=500)
-    fixed_api = CoreBanking(Bank(bank_path), timeouts=2, delay=FLAKY_DELAY)
-    agent = Agent(
-        classifier=classifier,
-        tools=Tools(fixed_api, idempotent=True, backoff=FLAKY_BACKOFF),
-        index=index,
-        release=FIXED_RELEASE,
-    )
-    fixed = _evaluate(agent, dataset, store, FIXED_RELEASE, "flaky-api", checks)
-    after = fixed_api.queries / asking
+    fixed, queries = on_flaky_api(True, FIXED_RELEASE)
+    after = queries / asking
     say(
         f"The fix, release {FIXED_RELEASE}: one idempotency key per lookup, shared by its "
         "retries, so the API answers a retry from its response store; read-only lookups "
-        f"cached for 30 s. Same flaky API: {fixed_api.queries} database queries for {asking} "
+        f"cached for 30 s. Same flaky API: {queries} database queries for {asking} "
         f"questions ({after:.1f} per question)."
     )
     say(fixed.render_text())
