@@ -1,7 +1,7 @@
 """The Northwind agent's latency per question without an LLM (target: p95 <= 50 ms), and the
 cost of each step, over the golden set's 231 questions.
 
-    python benchmarks/bench_agent.py                 # the model in .northwind/ (northwind demo makes it)
+    python benchmarks/bench_agent.py                 # the model northwind demo left in .northwind/
     python benchmarks/bench_agent.py --model DIR     # another trained model
     python benchmarks/bench_agent.py --rounds 3      # each question three times
 
