@@ -457,14 +457,19 @@ class Bank:
 
     def recent_transfer(self, customer_id: str) -> TransferStatus | None:
         """The customer's latest outgoing transfer, or ``None`` if they have made none."""
+        row = self._latest("transfers", "transfer_id", customer_id)
+        return None if row is None else self._transfer(row)
+
+    def _latest(self, table: str, key: str, customer_id: str) -> sqlite3.Row | None:
+        """The customer's newest row of ``table`` (``transfers`` or ``top_ups``)."""
         with self._connect() as con:
             self._customer_currency(con, customer_id)
-            row = con.execute(
-                "SELECT * FROM transfers WHERE customer_id = ?"
-                " ORDER BY created_at DESC, transfer_id DESC LIMIT 1",
+            row: sqlite3.Row | None = con.execute(
+                f"SELECT * FROM {table} WHERE customer_id = ?"  # table and key: our literals
+                f" ORDER BY created_at DESC, {key} DESC LIMIT 1",
                 (customer_id,),
             ).fetchone()
-        return None if row is None else self._transfer(row)
+        return row
 
     def top_up_status(self, top_up_id: str) -> TopUpStatus:
         """A top-up's status, amount, method and fee."""
@@ -476,13 +481,7 @@ class Bank:
 
     def recent_top_up(self, customer_id: str) -> TopUpStatus | None:
         """The customer's latest top-up, or ``None`` if they have made none."""
-        with self._connect() as con:
-            self._customer_currency(con, customer_id)
-            row = con.execute(
-                "SELECT * FROM top_ups WHERE customer_id = ?"
-                " ORDER BY created_at DESC, top_up_id DESC LIMIT 1",
-                (customer_id,),
-            ).fetchone()
+        row = self._latest("top_ups", "top_up_id", customer_id)
         return None if row is None else self._top_up(row)
 
     def balance(self, customer_id: str) -> Balance:
