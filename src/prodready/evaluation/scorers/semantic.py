@@ -130,23 +130,28 @@ def lexical_similarity(a: str, b: str) -> float:
 _EMBEDDING_CACHE = 8192
 
 
-@functools.cache  # one embedder and one cache of its vectors per process
 def _minilm_similarity() -> Callable[[str, str], float]:
     from prodready.models._embed import minilm_embedder
 
-    embedder = minilm_embedder()  # fails here, at build time, if the extra is missing
-    np = importlib.import_module("numpy")
-
-    # References repeat across the runs of one dataset, and unchanged answers across releases:
-    # each text is embedded once (a forward pass costs far more than the lookup).
-    @functools.lru_cache(maxsize=_EMBEDDING_CACHE)
-    def vector(text: str) -> Any:
-        return np.asarray(embedder.embed([text])[0])
+    vector = _vectors(minilm_embedder())  # fails here, at build time, if the extra is missing
 
     def similar(a: str, b: str) -> float:
         return max(0.0, float(vector(a) @ vector(b)))
 
     return similar
+
+
+@functools.cache  # one cache of vectors per embedder, shared by every scorer built on it
+def _vectors(embedder: Any) -> Callable[[str], Any]:
+    """``text -> embedding``, memoised: references repeat across the runs of one dataset, and
+    unchanged answers across releases, and a forward pass costs far more than the lookup."""
+    np = importlib.import_module("numpy")
+
+    @functools.lru_cache(maxsize=_EMBEDDING_CACHE)
+    def vector(text: str) -> Any:
+        return np.asarray(embedder.embed([text])[0])
+
+    return vector
 
 
 def _as_text(value: Any) -> str:
