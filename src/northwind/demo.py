@@ -86,7 +86,8 @@ class DemoResult:
     """Database queries per question that needs the bank, on the flaky API: release 1.0.0,
     then 1.1.0."""
     review_tasks: int
-    cluster: tuple[str, str] | None
+    cluster: tuple[str, ...] | None
+    """The intents of the low-confidence cluster sent to review, sorted."""
 
 
 def run_demo(
@@ -254,7 +255,7 @@ def _worst_duplicates(run: Evaluation) -> str:
 
 def _production(
     agent: Agent, store: Store, limit: int | None, say: Callable[[str], None]
-) -> tuple[int, tuple[str, str] | None]:
+) -> tuple[int, tuple[str, ...] | None]:
     """Run the development split's queries that are not golden cases as a day's traffic;
     cluster the low-confidence hand-overs by the classifier's two top intents and propose the
     largest cluster as candidate cases for review."""
@@ -265,8 +266,9 @@ def _production(
     unsure: list[tuple[str, str, tuple[str, str]]] = []
     for text, customer in zip(queries, customers, strict=True):
         reply = agent.reply(text, customer, session=f"prod-{customer}")
-        if reply.escalated and reply.reason and reply.reason.startswith("intent confidence"):
-            pair = _top_two(agent, text)
+        low = reply.confidence is not None and reply.confidence < agent.threshold
+        if reply.escalated and low and reply.intent and reply.alternatives:
+            pair = (reply.intent, next(iter(reply.alternatives)))
             unsure.append((reply.trace_id or "", text, pair))
     tracing.flush()
     escalated = len(unsure)
@@ -283,7 +285,6 @@ def _production(
     say(f"largest cluster: {len(members)} questions the classifier could not tell among {names}")
     for _, text in members[:4]:
         say(f"  - {text}")
-    a, b = sorted(top)[0], sorted(top)[-1]
     for trace, _ in members:
         add_from_trace(
             store,
@@ -298,7 +299,7 @@ def _production(
         f"{len(tasks)} candidate case(s) queued for review: a human confirms each one's intent "
         "and expected answer before it joins the golden set"
     )
-    return len(tasks), (a, b)
+    return len(tasks), tuple(sorted(top))
 
 
 def _confusions(pairs: list[tuple[str, str]]) -> list[set[str]]:
@@ -318,10 +319,3 @@ def _confusions(pairs: list[tuple[str, str]]) -> list[set[str]]:
     for x in list(parent):
         groups.setdefault(root(x), set()).add(x)
     return list(groups.values())
-
-
-def _top_two(agent: Agent, text: str) -> tuple[str, str]:
-    ranked = sorted(
-        agent.classifier.predict_proba([text])[0].items(), key=lambda kv: kv[1], reverse=True
-    )
-    return ranked[0][0], ranked[1][0]

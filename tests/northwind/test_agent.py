@@ -149,6 +149,8 @@ def test_escalation_follows_the_threshold(
         traces = {t.trace_id: cap.trace(t.trace_id) for t in cap.traces()}
     assert not kept.escalated and kept.text != HANDOVER
     assert handed.escalated and handed.text == HANDOVER
+    assert handed.alternatives and intent not in handed.alternatives
+    assert list(handed.alternatives.values()) == sorted(handed.alternatives.values(), reverse=True)
     assert not traces[kept.trace_id or ""].find(kind="escalation")
     (span,) = traces[handed.trace_id or ""].find(kind="escalation")
     assert span.attributes["prodready.escalation.reason"] == "low intent confidence"

@@ -8,7 +8,7 @@ import concurrent.futures
 import contextvars
 import logging
 from collections.abc import Coroutine, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -96,6 +96,9 @@ class Reply:
     tools: list[str] = field(default_factory=list)
     """Tools called (each once, whatever the attempts)."""
     trace_id: str | None = None
+    alternatives: dict[str, float] = field(default_factory=dict)
+    """The classifier's next intents after ``intent``, most likely first, with their
+    probabilities (empty when the message was refused before classification)."""
 
 
 @dataclass
@@ -181,15 +184,7 @@ class Agent:
             root.output(reply.text)
             if reply.intent:
                 root.set(attrs.INTENT_NAME, reply.intent)
-            return Reply(
-                reply.text,
-                reply.intent,
-                reply.confidence,
-                reply.escalated,
-                reply.reason,
-                reply.tools,
-                root.trace_id,
-            )
+            return replace(reply, trace_id=root.trace_id)
 
     def _turn(self, turn: _Turn) -> Reply:
         if guardrails.detect_injection(turn.text):
@@ -202,7 +197,8 @@ class Agent:
                 "no banking subject and a low intent confidence" if outside else None,
             )
         if outside:
-            return Reply(OUT_OF_SCOPE, None, confidence, False, "out of scope")
+            return Reply(OUT_OF_SCOPE, None, confidence, False, "out of scope",
+                         alternatives=alternatives)  # fmt: skip
         play = PLAYS.get(intent)
         if play is None or confidence < self.threshold:
             why = (
@@ -216,7 +212,7 @@ class Agent:
                 threshold=self.threshold,
             ) as span:
                 span.set("northwind.alternatives", alternatives)
-            return Reply(HANDOVER, intent, confidence, True, why)
+            return Reply(HANDOVER, intent, confidence, True, why, alternatives=alternatives)
         turn.play = play
         passages = self._retrieve(turn)
         self._call_tools(turn)
@@ -228,7 +224,9 @@ class Agent:
         text = self._answer(turn, passages)
         text = guardrails.redact_output(text).text
         tools_called = [t for t in play.tools if t in turn.results]
-        return Reply(text, intent, confidence, escalated, reason, tools_called)
+        return Reply(
+            text, intent, confidence, escalated, reason, tools_called, alternatives=alternatives
+        )
 
     def _classify(self, text: str) -> tuple[str, float, dict[str, float]]:
         with tracing.classification() as span:

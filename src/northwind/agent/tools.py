@@ -56,8 +56,9 @@ __all__ = [
     "sentences",
 ]
 
-_READ_ONLY: Final = frozenset({"card_status", "recent_transfer", "recent_top_up", "balance"})
-_READ_ONLY_EXCHANGE: Final = "exchange_rate"
+_READ_ONLY: Final = frozenset(
+    {"card_status", "recent_transfer", "recent_top_up", "balance", "exchange_rate"}
+)
 
 
 class CoreBankingTimeout(TimeoutError):
@@ -106,7 +107,7 @@ class CoreBanking:
             CoreBankingTimeout: the response was lost (the query may still have run).
             LookupError: an unknown id (``UnknownIdError``).
         """
-        request_key = operation + json.dumps(arguments, sort_keys=True, default=str)
+        request_key = _key(operation, arguments)
         if idempotency_key is not None and idempotency_key in self._responses:
             tracing.current_span().event(
                 "core_banking.idempotent_replay", {"idempotency_key": idempotency_key}
@@ -186,7 +187,7 @@ class Tools:
         """
         args = dict(arguments)
         key = _key(tool, args)
-        cacheable = self.cache_seconds > 0 and (tool in _READ_ONLY or tool == _READ_ONLY_EXCHANGE)
+        cacheable = self.cache_seconds > 0 and tool in _READ_ONLY
         if cacheable:
             with self._lock:
                 hit = self._cache.get(key)
@@ -215,7 +216,7 @@ class Tools:
         with self._lock:
             if cacheable:
                 self._cache[key] = (self._clock(), result)
-            elif tool not in _READ_ONLY and tool != _READ_ONLY_EXCHANGE:
+            elif tool not in _READ_ONLY:
                 self._cache.clear()  # a write (block_card): what was read may have changed
         return result
 
